@@ -1,0 +1,40 @@
+/**
+ * Counters published as CloudWatch Embedded Metric Format: one JSON log line per data point,
+ * which CloudWatch turns into a metric without an API call from the function.
+ */
+export interface Metrics {
+  count(name: string, dimensions?: Record<string, string>, value?: number): void;
+}
+
+export const METRIC_NAMESPACE = 'Lifespan';
+
+export function emfMetrics(stage: string, write: (line: string) => void = (line) => console.log(line)): Metrics {
+  return {
+    count(name, dimensions = {}, value = 1) {
+      const all = { Stage: stage, ...dimensions };
+      write(
+        JSON.stringify({
+          _aws: {
+            Timestamp: Date.now(),
+            CloudWatchMetrics: [
+              { Namespace: METRIC_NAMESPACE, Dimensions: [Object.keys(all)], Metrics: [{ Name: name, Unit: 'Count' }] },
+            ],
+          },
+          ...all,
+          [name]: value,
+        }),
+      );
+    },
+  };
+}
+
+/** Metrics kept in memory, for tests. */
+export function memoryMetrics(): Metrics & { points: Array<{ name: string; dimensions: Record<string, string>; value: number }> } {
+  const points: Array<{ name: string; dimensions: Record<string, string>; value: number }> = [];
+  return {
+    points,
+    count(name, dimensions = {}, value = 1) {
+      points.push({ name, dimensions, value });
+    },
+  };
+}
