@@ -1,0 +1,19 @@
+import { lambdaHandler } from '../http/handler.ts';
+import { systemClock } from '../oauth/clock.ts';
+import { jsonLogger } from '../observability/logger.ts';
+import { readAdminEnvironment, readStoreEnvironment } from '../runtime/environment.ts';
+import { storeServices } from '../runtime/store.ts';
+import { adminRoutes } from './admin-routes.ts';
+
+const store = storeServices(readStoreEnvironment(process.env));
+
+/** Lambda entry of the admin API (IAM-authorized in AWS). */
+export const handler = lambdaHandler(
+  adminRoutes({
+    auth: readAdminEnvironment(process.env),
+    clients: store.clients,
+    clock: systemClock,
+    logger: () => jsonLogger,
+  }),
+  () => jsonLogger,
+);

@@ -1,0 +1,105 @@
+/**
+ * `npm start`: Lifespan on this machine. DynamoDB Local keeps its data under `.lifespan/`,
+ * a signing key is generated once, lifetimes come from `.lifespan/parameters.json` (the SSM
+ * names), and the real Lambda handlers answer on http://127.0.0.1:${PORT:-4000}.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ensureTable } from '../adapters/dynamodb/ensure-table.ts';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { startLocalServer } from './server.ts';
+
+const TABLE = 'lifespan-local';
+
+function readPort(): number {
+  const raw = process.env['PORT'] ?? '4000';
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) throw new Error(`PORT must be a TCP port number, not ${raw}`);
+  return port;
+}
+
+/** Kept between runs so scripts and curl examples can read it; LIFESPAN_ADMIN_TOKEN wins. */
+function adminToken(dataDir: string): string {
+  const fromEnv = process.env['LIFESPAN_ADMIN_TOKEN'];
+  if (fromEnv) return fromEnv;
+  const file = resolve(dataDir, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function main(): Promise<void> {
+  const port = readPort();
+  const dataDir = resolve(process.env['LIFESPAN_DATA_DIR'] ?? '.lifespan');
+  mkdirSync(resolve(dataDir, 'dynamodb'), { recursive: true });
+  const parametersFile = resolve(dataDir, 'parameters.json');
+  if (!existsSync(parametersFile)) writeFileSync(parametersFile, '{}\n');
+
+  const dynamo = await startDynamoDbLocal({ dataDir: resolve(dataDir, 'dynamodb') });
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await server?.close();
+    await dynamo.stop();
+    process.exit(code);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
+  // Whatever ends this process, the emulator must not outlive it.
+  process.on('exit', () => dynamo.process.kill('SIGKILL'));
+  dynamo.process.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`DynamoDB Local exited unexpectedly (code ${code}); stopping.`);
+      void stop(1);
+    }
+  });
+
+  let server: Awaited<ReturnType<typeof startLocalServer>> | undefined;
+  try {
+    await ensureTable(
+      new DynamoDBClient({
+        endpoint: dynamo.endpoint,
+        region: 'local',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+      TABLE,
+    );
+    const issuer = `http://127.0.0.1:${port}`;
+    const token = adminToken(dataDir);
+    server = await startLocalServer({
+      port,
+      environment: {
+        LIFESPAN_STAGE: 'local',
+        LIFESPAN_ISSUER: issuer,
+        LIFESPAN_TABLE: TABLE,
+        LIFESPAN_DYNAMODB_ENDPOINT: dynamo.endpoint,
+        LIFESPAN_SIGNER: 'local',
+        LIFESPAN_LOCAL_KEY_FILE: resolve(dataDir, 'signing-key.json'),
+        LIFESPAN_LOCAL_KEY_ALG: process.env['LIFESPAN_LOCAL_KEY_ALG'] === 'ES256' ? 'ES256' : 'RS256',
+        LIFESPAN_PARAMETERS: 'file',
+        LIFESPAN_PARAMETERS_FILE: parametersFile,
+        LIFESPAN_ADMIN_AUTH: 'token',
+        LIFESPAN_ADMIN_TOKEN: token,
+      },
+    });
+    console.log(
+      [
+        `Lifespan (local) is listening on ${server.url}`,
+        `  issuer:       ${issuer}`,
+        `  discovery:    ${issuer}/.well-known/openid-configuration`,
+        `  admin token:  ${token}   (also in ${resolve(dataDir, 'admin-token')})`,
+        `  lifetimes:    ${parametersFile}   (SSM names; re-read on change)`,
+        `  DynamoDB Local ${dynamo.endpoint}, data in ${resolve(dataDir, 'dynamodb')}`,
+        'Press Ctrl-C to stop.',
+      ].join('\n'),
+    );
+  } catch (error) {
+    console.error(error);
+    await stop(1);
+  }
+}
+
+await main();

@@ -1,0 +1,47 @@
+import { hasRoute, type Route } from '../routes.ts';
+import type { SigningAlgorithm } from './signer.ts';
+
+export interface DiscoveryInput {
+  readonly issuer: string;
+  readonly signingAlgorithms: readonly SigningAlgorithm[];
+  /** Grant types the token endpoint serves (from the grant registry). */
+  readonly grantTypes: readonly string[];
+  readonly routeExists?: (method: Route['method'], path: string) => boolean;
+}
+
+/**
+ * Authorization-server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0).
+ * An endpoint or feature is advertised only when its route exists, so a client never
+ * discovers something the deployment would answer with 404.
+ */
+export function serverMetadata(input: DiscoveryInput): Record<string, unknown> {
+  const exists = input.routeExists ?? hasRoute;
+  const endpoint = (method: Route['method'], path: string) => (exists(method, path) ? `${input.issuer}${path}` : undefined);
+  const authorization = endpoint('GET', '/authorize');
+  const token = endpoint('POST', '/token');
+  const metadata: Record<string, unknown> = {
+    issuer: input.issuer,
+    jwks_uri: endpoint('GET', '/jwks.json'),
+    authorization_endpoint: authorization,
+    token_endpoint: token,
+    userinfo_endpoint: endpoint('GET', '/userinfo'),
+    revocation_endpoint: endpoint('POST', '/revoke'),
+    introspection_endpoint: endpoint('POST', '/introspect'),
+    device_authorization_endpoint: endpoint('POST', '/device_authorization'),
+    end_session_endpoint: endpoint('GET', '/logout'),
+    subject_types_supported: ['public'],
+  };
+  if (authorization) {
+    metadata['response_types_supported'] = ['code'];
+    metadata['response_modes_supported'] = ['query'];
+    metadata['code_challenge_methods_supported'] = ['S256'];
+    metadata['prompt_values_supported'] = ['none', 'login'];
+  }
+  if (token) {
+    metadata['grant_types_supported'] = input.grantTypes;
+    metadata['token_endpoint_auth_methods_supported'] = ['client_secret_basic', 'client_secret_post', 'none'];
+    metadata['id_token_signing_alg_values_supported'] = input.signingAlgorithms;
+  }
+  for (const [name, value] of Object.entries(metadata)) if (value === undefined) delete metadata[name];
+  return metadata;
+}

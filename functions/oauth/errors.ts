@@ -1,0 +1,135 @@
+/**
+ * Errors named after their RFC codes (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2,
+ * RFC 8628 §3.5). Each carries its HTTP status; `expose` is false only for server errors,
+ * whose detail stays in the logs and never reaches the client.
+ */
+export class OAuthError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    code: string,
+    status: number,
+    description: string,
+    options: { cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(description, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OAuthError';
+    this.code = code;
+    this.status = status;
+    this.headers = options.headers ?? {};
+  }
+
+  get expose(): boolean {
+    return this.status < 500;
+  }
+}
+
+type Options = { cause?: unknown };
+
+export class InvalidRequest extends OAuthError {
+  constructor(description: string, options: Options = {}) {
+    super('invalid_request', 400, description, options);
+  }
+}
+
+/** RFC 6749 §5.2: 401 with a `WWW-Authenticate` challenge for the scheme the client may use. */
+export class InvalidClient extends OAuthError {
+  constructor(description = 'client authentication failed', options: Options = {}) {
+    super('invalid_client', 401, description, {
+      ...options,
+      headers: { 'WWW-Authenticate': 'Basic realm="lifespan", charset="UTF-8"' },
+    });
+  }
+}
+
+export class InvalidGrant extends OAuthError {
+  constructor(description: string, options: Options = {}) {
+    super('invalid_grant', 400, description, options);
+  }
+}
+
+export class UnauthorizedClient extends OAuthError {
+  constructor(description: string, options: Options = {}) {
+    super('unauthorized_client', 400, description, options);
+  }
+}
+
+export class UnsupportedGrantType extends OAuthError {
+  constructor(description: string, options: Options = {}) {
+    super('unsupported_grant_type', 400, description, options);
+  }
+}
+
+export class InvalidScope extends OAuthError {
+  constructor(description: string, options: Options = {}) {
+    super('invalid_scope', 400, description, options);
+  }
+}
+
+/** RFC 7591 §3.2.2 */
+export class InvalidClientMetadata extends OAuthError {
+  constructor(description: string, options: Options = {}) {
+    super('invalid_client_metadata', 400, description, options);
+  }
+}
+
+/** RFC 7591 §3.2.2 */
+export class InvalidRedirectUri extends OAuthError {
+  constructor(description: string, options: Options = {}) {
+    super('invalid_redirect_uri', 400, description, options);
+  }
+}
+
+/** RFC 6750 §3.1, for bearer-token protected endpoints (admin locally, userinfo). */
+export class InvalidToken extends OAuthError {
+  constructor(description: string, options: Options & { realm?: string } = {}) {
+    super('invalid_token', 401, description, {
+      ...options,
+      headers: { 'WWW-Authenticate': `Bearer realm="${options.realm ?? 'lifespan'}", error="invalid_token"` },
+    });
+  }
+}
+
+export class AccessDenied extends OAuthError {
+  constructor(description: string, options: Options = {}) {
+    super('access_denied', 403, description, options);
+  }
+}
+
+export class NotFound extends OAuthError {
+  constructor(description = 'not found', options: Options = {}) {
+    super('not_found', 404, description, options);
+  }
+}
+
+export class MethodNotAllowed extends OAuthError {
+  constructor(allowed: readonly string[]) {
+    super('invalid_request', 405, 'method not allowed', { headers: { Allow: allowed.join(', ') } });
+  }
+}
+
+export class PayloadTooLarge extends OAuthError {
+  constructor(limit: number) {
+    super('invalid_request', 413, `request body exceeds ${limit} bytes`);
+  }
+}
+
+export class UnsupportedMediaType extends OAuthError {
+  constructor(expected: string) {
+    super('invalid_request', 415, `content type must be ${expected}`);
+  }
+}
+
+export class TooManyRequests extends OAuthError {
+  constructor(retryAfterSeconds: number, description = 'too many requests') {
+    super('too_many_requests', 429, description, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
+  }
+}
+
+export class ServerError extends OAuthError {
+  constructor(description = 'the server could not complete the request', options: Options = {}) {
+    super('server_error', 500, description, options);
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Every HTTP route of Lifespan and the handler group (Lambda function) that serves it. The
+ * CDK stack creates API Gateway routes from this list and the local server matches against
+ * it, so both expose exactly the same surface. Discovery also reads it: an endpoint is
+ * advertised only when its route exists.
+ */
+export type HandlerGroup = 'discovery' | 'jwks' | 'admin';
+
+export interface Route {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  readonly group: HandlerGroup;
+  /** `admin` routes are IAM-authorized in AWS and bearer-token-authorized locally. */
+  readonly access: 'public' | 'admin';
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/.well-known/openid-configuration', group: 'discovery', access: 'public' },
+  { method: 'GET', path: '/.well-known/oauth-authorization-server', group: 'discovery', access: 'public' },
+  { method: 'GET', path: '/jwks.json', group: 'jwks', access: 'public' },
+  { method: 'POST', path: '/admin/clients', group: 'admin', access: 'admin' },
+  { method: 'GET', path: '/admin/clients/{id}', group: 'admin', access: 'admin' },
+  { method: 'DELETE', path: '/admin/clients/{id}', group: 'admin', access: 'admin' },
+];
+
+export const routeKey = (route: Pick<Route, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+
+export function hasRoute(method: Route['method'], path: string): boolean {
+  return ROUTES.some((route) => route.method === method && route.path === path);
+}

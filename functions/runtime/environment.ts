@@ -1,0 +1,108 @@
+/**
+ * The functions' configuration, read from environment variables once at cold start and
+ * validated: a missing or malformed variable stops the function with its name, instead of
+ * running on a silent default.
+ */
+type Env = Readonly<Record<string, string | undefined>>;
+
+export class EnvironmentError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`environment variable ${variable} ${problem}`);
+    this.name = 'EnvironmentError';
+  }
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') throw new EnvironmentError(name, 'is required');
+  return value.trim();
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback?: T): T {
+  const value = env[name] ?? fallback;
+  if (value === undefined || !(values as readonly string[]).includes(value)) {
+    throw new EnvironmentError(name, `must be one of ${values.join(', ')}`);
+  }
+  return value as T;
+}
+
+function isLoopback(url: URL): boolean {
+  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+}
+
+export interface CoreEnvironment {
+  /** Names the SSM prefix `/lifespan/<stage>/` and the metrics dimension. */
+  readonly stage: string;
+  /** The `iss` of every token: https, no query or fragment, no trailing slash. */
+  readonly issuer: string;
+}
+
+export function readCoreEnvironment(env: Env): CoreEnvironment {
+  const stage = required(env, 'LIFESPAN_STAGE');
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(stage)) throw new EnvironmentError('LIFESPAN_STAGE', 'must match [a-z0-9-] (1–32)');
+  const issuer = required(env, 'LIFESPAN_ISSUER');
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new EnvironmentError('LIFESPAN_ISSUER', 'must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
+    throw new EnvironmentError('LIFESPAN_ISSUER', 'must use https (http only on a loopback address)');
+  }
+  if (url.search || url.hash || issuer.endsWith('/')) {
+    throw new EnvironmentError('LIFESPAN_ISSUER', 'must have no query, fragment or trailing slash');
+  }
+  return { stage, issuer };
+}
+
+export interface StoreEnvironment {
+  readonly tableName: string;
+  /** DynamoDB Local's endpoint in local mode; absent in AWS. */
+  readonly endpoint?: string;
+}
+
+export function readStoreEnvironment(env: Env): StoreEnvironment {
+  const tableName = required(env, 'LIFESPAN_TABLE');
+  const endpoint = env['LIFESPAN_DYNAMODB_ENDPOINT'];
+  return endpoint ? { tableName, endpoint } : { tableName };
+}
+
+export type SignerEnvironment =
+  | { readonly kind: 'kms'; readonly activeKeyId: string; readonly publishedKeyIds: readonly string[] }
+  | { readonly kind: 'local'; readonly keyFile: string; readonly algorithm: 'RS256' | 'ES256' };
+
+export function readSignerEnvironment(env: Env): SignerEnvironment {
+  const kind = oneOf(env, 'LIFESPAN_SIGNER', ['kms', 'local'] as const, 'kms');
+  if (kind === 'local') {
+    return {
+      kind,
+      keyFile: required(env, 'LIFESPAN_LOCAL_KEY_FILE'),
+      algorithm: oneOf(env, 'LIFESPAN_LOCAL_KEY_ALG', ['RS256', 'ES256'] as const, 'RS256'),
+    };
+  }
+  const publishedKeyIds = (env['LIFESPAN_KMS_PUBLISHED_KEY_IDS'] ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  return { kind, activeKeyId: required(env, 'LIFESPAN_KMS_KEY_ID'), publishedKeyIds };
+}
+
+export type ParametersEnvironment =
+  | { readonly kind: 'ssm' }
+  | { readonly kind: 'file'; readonly file: string };
+
+export function readParametersEnvironment(env: Env): ParametersEnvironment {
+  const kind = oneOf(env, 'LIFESPAN_PARAMETERS', ['ssm', 'file'] as const, 'ssm');
+  return kind === 'file' ? { kind, file: required(env, 'LIFESPAN_PARAMETERS_FILE') } : { kind };
+}
+
+export type AdminEnvironment = { readonly kind: 'iam' } | { readonly kind: 'token'; readonly token: string };
+
+export function readAdminEnvironment(env: Env): AdminEnvironment {
+  const kind = oneOf(env, 'LIFESPAN_ADMIN_AUTH', ['iam', 'token'] as const, 'iam');
+  if (kind === 'iam') return { kind };
+  const token = required(env, 'LIFESPAN_ADMIN_TOKEN');
+  if (token.length < 32) throw new EnvironmentError('LIFESPAN_ADMIN_TOKEN', 'must be at least 32 characters');
+  return { kind, token };
+}
