@@ -4,7 +4,7 @@
  * it, so both expose exactly the same surface. Discovery also reads it: an endpoint is
  * advertised only when its route exists.
  */
-export type HandlerGroup = 'discovery' | 'jwks' | 'admin';
+export type HandlerGroup = 'discovery' | 'admin';
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -17,7 +17,7 @@ export interface Route {
 export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/.well-known/openid-configuration', group: 'discovery', access: 'public' },
   { method: 'GET', path: '/.well-known/oauth-authorization-server', group: 'discovery', access: 'public' },
-  { method: 'GET', path: '/jwks.json', group: 'jwks', access: 'public' },
+  { method: 'GET', path: '/jwks.json', group: 'discovery', access: 'public' },
   { method: 'POST', path: '/admin/clients', group: 'admin', access: 'admin' },
   { method: 'GET', path: '/admin/clients/{id}', group: 'admin', access: 'admin' },
   { method: 'DELETE', path: '/admin/clients/{id}', group: 'admin', access: 'admin' },

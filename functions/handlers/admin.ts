@@ -1,13 +1,14 @@
 import { lambdaHandler } from '../http/handler.ts';
 import { systemClock } from '../oauth/clock.ts';
 import { jsonLogger } from '../observability/logger.ts';
-import { readAdminEnvironment, readStoreEnvironment } from '../runtime/environment.ts';
+import { readAdminEnvironment, readCoreEnvironment, readStoreEnvironment } from '../runtime/environment.ts';
 import { storeServices } from '../runtime/store.ts';
 import { adminRoutes } from './admin-routes.ts';
 
+readCoreEnvironment(process.env);
 const store = storeServices(readStoreEnvironment(process.env));
 
-/** Lambda entry of the admin API (IAM-authorized in AWS). */
+/** Lambda entry of the admin API (IAM-authorized in AWS, bearer token locally). */
 export const handler = lambdaHandler(
   adminRoutes({
     auth: readAdminEnvironment(process.env),

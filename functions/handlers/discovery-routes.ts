@@ -10,7 +10,7 @@ export interface DiscoveryDependencies {
 }
 
 /** Discovery documents change only with a deploy or a key rotation; clients may cache them briefly. */
-const CACHE = { 'Cache-Control': 'public, max-age=300' };
+const CACHE = { 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*' };
 
 export function discoveryRoutes(deps: DiscoveryDependencies): Record<string, RouteHandler> {
   const document: RouteHandler = async () => {
@@ -21,6 +21,11 @@ export function discoveryRoutes(deps: DiscoveryDependencies): Record<string, Rou
   return {
     'GET /.well-known/openid-configuration': document,
     'GET /.well-known/oauth-authorization-server': document,
+    'GET /jwks.json': async () =>
+      json(200, await deps.signer().jwks(), {
+        'Cache-Control': `public, max-age=${JWKS_MAX_AGE_SECONDS}`,
+        'Access-Control-Allow-Origin': '*',
+      }),
   };
 }
 
@@ -29,10 +34,3 @@ export function discoveryRoutes(deps: DiscoveryDependencies): Record<string, Rou
  * new key and signing with it.
  */
 export const JWKS_MAX_AGE_SECONDS = 300;
-
-export function jwksRoutes(deps: { readonly signer: () => Signer }): Record<string, RouteHandler> {
-  return {
-    'GET /jwks.json': async () =>
-      json(200, await deps.signer().jwks(), { 'Cache-Control': `public, max-age=${JWKS_MAX_AGE_SECONDS}` }),
-  };
-}

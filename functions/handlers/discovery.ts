@@ -1,0 +1,19 @@
+import { lambdaHandler } from '../http/handler.ts';
+import { jsonLogger } from '../observability/logger.ts';
+import { readCoreEnvironment, readSignerEnvironment } from '../runtime/environment.ts';
+import { lazy } from '../runtime/lazy.ts';
+import { signerFromEnvironment } from '../runtime/signer.ts';
+import { discoveryRoutes } from './discovery-routes.ts';
+
+const core = readCoreEnvironment(process.env);
+const signerEnvironment = readSignerEnvironment(process.env);
+
+/** Lambda entry of discovery and `/jwks.json` (may read public keys, never sign). */
+export const handler = lambdaHandler(
+  discoveryRoutes({
+    issuer: core.issuer,
+    signer: lazy(() => signerFromEnvironment(signerEnvironment)),
+    grantTypes: [],
+  }),
+  () => jsonLogger,
+);

@@ -1,0 +1,58 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { freePort } from '../../functions/local/dynamodb-local.ts';
+import { startLocalServer, type LocalServer } from '../../functions/local/server.ts';
+import { freshTable } from './dynamodb.ts';
+
+export interface TestServer {
+  readonly url: string;
+  readonly adminToken: string;
+  readonly tableName: string;
+  readonly parametersFile: string;
+  readonly server: LocalServer;
+  /** fetch against the server, with the admin token when `admin` is set. */
+  admin(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/**
+ * The local server, in this test file's process, on the run's DynamoDB Local with a table of
+ * its own. One per test file: handlers read the environment once, at import, as in Lambda.
+ */
+export async function startTestServer(options: { algorithm?: 'RS256' | 'ES256'; parameters?: Record<string, unknown> } = {}): Promise<TestServer> {
+  const { tableName } = await freshTable();
+  const dir = await mkdtemp(join(tmpdir(), 'lifespan-test-'));
+  const parametersFile = join(dir, 'parameters.json');
+  await writeFile(parametersFile, JSON.stringify(options.parameters ?? {}));
+  const port = await freePort();
+  const adminToken = 'test-admin-token-0123456789abcdefghijklmnop';
+  const server = await startLocalServer({
+    port,
+    environment: {
+      LIFESPAN_STAGE: 'test',
+      LIFESPAN_ISSUER: `http://127.0.0.1:${port}`,
+      LIFESPAN_TABLE: tableName,
+      LIFESPAN_DYNAMODB_ENDPOINT: inject('dynamoDbEndpoint'),
+      LIFESPAN_SIGNER: 'local',
+      LIFESPAN_LOCAL_KEY_FILE: join(dir, 'signing-key.json'),
+      LIFESPAN_LOCAL_KEY_ALG: options.algorithm ?? 'RS256',
+      LIFESPAN_PARAMETERS: 'file',
+      LIFESPAN_PARAMETERS_FILE: parametersFile,
+      LIFESPAN_ADMIN_AUTH: 'token',
+      LIFESPAN_ADMIN_TOKEN: adminToken,
+    },
+  });
+  return {
+    url: server.url,
+    adminToken,
+    tableName,
+    parametersFile,
+    server,
+    admin: (path, init = {}) =>
+      fetch(`${server.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${adminToken}`, ...(init.headers as Record<string, string> | undefined) },
+      }),
+  };
+}
