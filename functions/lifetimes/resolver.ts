@@ -1,0 +1,138 @@
+import type { LifetimeSnapshot } from './config.ts';
+import { lifetimeWarnings, type LifetimeWarning } from './guardrails.ts';
+import {
+  NAME_SEGMENT,
+  PARAMETERS,
+  PARAMETER_NAMES,
+  relativeName,
+  type LifetimeValues,
+  type ParameterName,
+  type ParameterValue,
+} from './parameters.ts';
+
+/**
+ * Where an effective value comes from. `browser`: the public-client access-token lifetime
+ * applies; `guardrail`: a configured value was rejected and this one is in use instead.
+ */
+export type LifetimeSource = 'default' | 'global' | 'audience' | 'client' | 'browser' | 'guardrail';
+
+/** Who the lifetimes are for. Every field is optional: none gives the global view. */
+export interface ResolveContext {
+  readonly clientId?: string;
+  readonly clientType?: 'public' | 'confidential';
+  readonly audience?: string;
+}
+
+/** A rejected configured value, shown beside the value used instead. */
+export interface RejectedValue {
+  /** Full relative name, e.g. `clients/web/access_token_ttl`. */
+  readonly name: string;
+  /** The raw value rejected; `undefined` when the change rejected was the parameter's removal. */
+  readonly value: string | undefined;
+  readonly reason: string;
+}
+
+export interface ResolvedValue<T> {
+  readonly value: T;
+  readonly source: LifetimeSource;
+  /** Present when a configured value for this parameter was rejected. */
+  readonly rejected?: RejectedValue;
+}
+
+/** One entry per parameter, plus the warnings that apply to these effective values. */
+export type ResolvedLifetimes = { readonly [K in ParameterName]: ResolvedValue<LifetimeValues[K]> } & {
+  readonly warnings: readonly LifetimeWarning[];
+};
+
+// `warnings` shares the record with the parameter names; this fails to compile if one is added with that name.
+const NO_PARAMETER_NAMED_WARNINGS: 'warnings' extends ParameterName ? never : true = true;
+void NO_PARAMETER_NAMED_WARNINGS;
+
+interface Layer {
+  readonly source: 'client' | 'audience' | 'global' | 'default';
+  readonly name: string;
+  readonly value: ParameterValue | undefined;
+}
+
+/**
+ * The effective lifetimes for a client and/or audience, each with where it comes from.
+ *
+ * Precedence: client override > audience override > global parameter > default, except that
+ * when a client override and an audience override both set a lifetime in seconds the shorter
+ * one wins (each side can only tighten the other). For a public client without its own
+ * `access_token_ttl` override, the user access-token lifetime is
+ * min(`access_token_ttl`, `access_token_ttl_browser`), each resolved as above.
+ *
+ * @example
+ * const resolved = resolveLifetimes(await store.current(), { clientId: 'spa', clientType: 'public' });
+ * resolved.access_token_ttl.value; // 300
+ * resolved.access_token_ttl.source; // 'browser'
+ */
+export function resolveLifetimes(snapshot: LifetimeSnapshot, context: ResolveContext = {}): ResolvedLifetimes {
+  const entries: Record<string, ResolvedValue<ParameterValue>> = {};
+  for (const parameter of PARAMETER_NAMES) entries[parameter] = resolveParameter(snapshot, parameter, context);
+
+  const access = entries.access_token_ttl;
+  const browser = entries.access_token_ttl_browser;
+  const ownOverride = context.clientId !== undefined && snapshot.clients.get(context.clientId)?.access_token_ttl !== undefined;
+  if (context.clientType === 'public' && !ownOverride && access && browser && browser.value < access.value) {
+    entries.access_token_ttl = { ...browser, source: 'browser' };
+  }
+
+  const values: Record<string, ParameterValue> = {};
+  for (const parameter of PARAMETER_NAMES) values[parameter] = entries[parameter]?.value ?? PARAMETERS[parameter].default;
+  // Both records hold exactly one entry per ParameterName, resolved for that parameter.
+  const warnings = lifetimeWarnings(values as LifetimeValues);
+  return { ...(entries as { [K in ParameterName]: ResolvedValue<LifetimeValues[K]> }), warnings };
+}
+
+function resolveParameter(snapshot: LifetimeSnapshot, parameter: ParameterName, context: ResolveContext): ResolvedValue<ParameterValue> {
+  const layers: Layer[] = [];
+  // An id SSM could not hold has no overrides; skipping it keeps odd ids from throwing here.
+  if (context.clientId !== undefined && NAME_SEGMENT.test(context.clientId)) {
+    layers.push({
+      source: 'client',
+      name: relativeName(parameter, { scope: 'client', id: context.clientId }),
+      value: snapshot.clients.get(context.clientId)?.[parameter],
+    });
+  }
+  if (context.audience !== undefined && NAME_SEGMENT.test(context.audience)) {
+    layers.push({
+      source: 'audience',
+      name: relativeName(parameter, { scope: 'audience', id: context.audience }),
+      value: snapshot.audiences.get(context.audience)?.[parameter],
+    });
+  }
+  layers.push({ source: 'global', name: parameter, value: snapshot.globalConfigured.has(parameter) ? snapshot.global[parameter] : undefined });
+  layers.push({ source: 'default', name: parameter, value: PARAMETERS[parameter].default });
+
+  const winner = pick(layers, PARAMETERS[parameter].kind === 'seconds');
+  const rejected = rejectionBehind(snapshot, layers, winner);
+  if (rejected !== undefined) return { value: winner.value ?? PARAMETERS[parameter].default, source: 'guardrail', rejected };
+  return { value: winner.value ?? PARAMETERS[parameter].default, source: winner.source };
+}
+
+function pick(layers: readonly Layer[], seconds: boolean): Layer {
+  const client = layers.find((layer) => layer.source === 'client' && layer.value !== undefined);
+  const audience = layers.find((layer) => layer.source === 'audience' && layer.value !== undefined);
+  if (seconds && client && audience && typeof client.value === 'number' && typeof audience.value === 'number') {
+    return audience.value < client.value ? audience : client;
+  }
+  // The default layer always has a value, so find() cannot come back empty.
+  return layers.find((layer) => layer.value !== undefined) ?? (layers[layers.length - 1] as Layer);
+}
+
+/**
+ * The rejection responsible for the value in use: the winning name's own, or that of a
+ * higher-precedence name which lost its value to the guardrail (so the value fell through).
+ */
+function rejectionBehind(snapshot: LifetimeSnapshot, layers: readonly Layer[], winner: Layer): RejectedValue | undefined {
+  // The default layer shares the global name, so a rejected global value is found here too.
+  const own = snapshot.held.get(winner.name);
+  if (own !== undefined) return { name: own.name, value: own.rejected, reason: own.reason };
+  for (const layer of layers.slice(0, layers.indexOf(winner))) {
+    const held = snapshot.held.get(layer.name);
+    if (held !== undefined && layer.value === undefined) return { name: held.name, value: held.rejected, reason: held.reason };
+  }
+  return undefined;
+}

@@ -1,0 +1,21 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { FileParameterSource } from '../adapters/local/file-parameter-source.ts';
+import { SsmParameterSource } from '../adapters/ssm/ssm-parameter-source.ts';
+import { LifetimeConfigStore } from '../lifetimes/config.ts';
+import type { Clock } from '../oauth/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { CoreEnvironment, ParametersEnvironment } from './environment.ts';
+
+/** Lifetimes from SSM (`/lifespan/<stage>/`, by path) in AWS, or from the local parameters file. */
+export function lifetimesFromEnvironment(
+  core: CoreEnvironment,
+  environment: ParametersEnvironment,
+  deps: { readonly clock: Clock; readonly logger: Logger; readonly metrics: Metrics },
+): LifetimeConfigStore {
+  const source =
+    environment.kind === 'ssm'
+      ? new SsmParameterSource({ client: new SSMClient({}), stage: core.stage })
+      : new FileParameterSource({ path: environment.file });
+  return new LifetimeConfigStore({ source, ...deps });
+}
