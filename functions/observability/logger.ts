@@ -7,10 +7,12 @@ export interface Logger {
 
 type Level = 'info' | 'warn' | 'error';
 
+/**
+ * Straight to stdout, not through `console`: Lambda's patched console prefixes each line with
+ * a timestamp and request id, which would stop CloudWatch from reading the line as JSON.
+ */
 function write(level: Level, event: string, fields: Record<string, unknown> | undefined): void {
-  const line = JSON.stringify({ level, event, time: new Date().toISOString(), ...fields });
-  if (level === 'error') console.error(line);
-  else console.log(line);
+  process.stdout.write(`${JSON.stringify({ level, event, time: new Date().toISOString(), ...fields })}\n`);
 }
 
 export const jsonLogger: Logger = {

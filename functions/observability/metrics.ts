@@ -8,7 +8,8 @@ export interface Metrics {
 
 export const METRIC_NAMESPACE = 'Lifespan';
 
-export function emfMetrics(stage: string, write: (line: string) => void = (line) => console.log(line)): Metrics {
+/** Lines go straight to stdout: EMF must be a bare JSON line, without Lambda's console prefix. */
+export function emfMetrics(stage: string, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Metrics {
   return {
     count(name, dimensions = {}, value = 1) {
       const all = { Stage: stage, ...dimensions };

@@ -1,0 +1,88 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../functions/local/dynamodb-local.ts';
+import { registrationBody } from '../support/clients.ts';
+
+/** `npm start` as a user runs it: a separate process with DynamoDB Local of its own. */
+function start(dataDir: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ['functions/local/main.ts'], {
+    env: { ...process.env, PORT: String(port), LIFESPAN_DATA_DIR: dataDir, LIFESPAN_ADMIN_TOKEN: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${output}`)), 60_000);
+    child.stdout!.on('data', () => {
+      if (output.includes('Press Ctrl-C to stop.')) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm start exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+function javaProcessesFor(dataDir: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', `${dataDir}/dynamodb`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill(signal);
+  return exited;
+}
+
+describe('npm start', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  it('serves discovery and the admin API, stops DynamoDB Local on SIGTERM and SIGINT, and keeps data across runs', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lifespan-start-'));
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+
+    const first = await start(dataDir, port);
+    children.push(first.child);
+    expect(first.output()).toContain(`issuer:       ${issuer}`);
+    const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    expect(first.output()).toContain(token);
+    const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { issuer: string };
+    expect(discovery.issuer).toBe(issuer);
+    const created = await fetch(`${issuer}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(registrationBody()),
+    });
+    expect(created.status).toBe(201);
+    const { client_id: clientId } = (await created.json()) as { client_id: string };
+    const kid = ((await (await fetch(`${issuer}/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys[0]!.kid;
+    expect(javaProcessesFor(dataDir)).toHaveLength(1);
+
+    expect(await stop(first.child, 'SIGTERM')).toBe(0);
+    expect(javaProcessesFor(dataDir)).toEqual([]);
+
+    const second = await start(dataDir, port);
+    children.push(second.child);
+    const read = await fetch(`${issuer}/admin/clients/${clientId}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(read.status).toBe(200);
+    const keys = ((await (await fetch(`${issuer}/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys;
+    expect(keys[0]!.kid).toBe(kid);
+
+    expect(await stop(second.child, 'SIGINT')).toBe(0);
+    expect(javaProcessesFor(dataDir)).toEqual([]);
+  }, 120_000);
+});
