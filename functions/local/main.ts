@@ -5,7 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureTable } from '../adapters/dynamodb/ensure-table.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
@@ -31,6 +31,19 @@ function adminToken(dataDir: string): string {
   return token;
 }
 
+/** A DynamoDB Local left running by a killed (SIGKILL) earlier run would hold the data files. */
+function stopStaleEmulator(pidFile: string, dbPath: string): void {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  try {
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (command.includes('DynamoDBLocal') && command.includes(dbPath)) process.kill(pid, 'SIGKILL');
+  } catch {
+    // Not running (or no /proc): nothing to stop.
+  }
+  rmSync(pidFile, { force: true });
+}
+
 async function main(): Promise<void> {
   const port = readPort();
   const dataDir = resolve(process.env['LIFESPAN_DATA_DIR'] ?? '.lifespan');
@@ -38,16 +51,27 @@ async function main(): Promise<void> {
   const parametersFile = resolve(dataDir, 'parameters.json');
   if (!existsSync(parametersFile)) writeFileSync(parametersFile, '{}\n');
 
+  const pidFile = resolve(dataDir, 'dynamodb.pid');
+  stopStaleEmulator(pidFile, resolve(dataDir, 'dynamodb'));
   const dynamo = await startDynamoDbLocal({ dataDir: resolve(dataDir, 'dynamodb') });
+  if (dynamo.process.pid !== undefined) writeFileSync(pidFile, `${dynamo.process.pid}\n`);
+  let server: Awaited<ReturnType<typeof startLocalServer>> | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     await server?.close();
     await dynamo.stop();
+    rmSync(pidFile, { force: true });
     process.exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
+  // `npm start` runs this under `sh -c`; a SIGTERM to npm ends the shell but not this process,
+  // so notice being orphaned and stop, rather than leave a server and a java process behind.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop(0);
+  }, 500).unref();
   // Whatever ends this process, the emulator must not outlive it.
   process.on('exit', () => dynamo.process.kill('SIGKILL'));
   dynamo.process.once('exit', (code) => {
@@ -57,7 +81,6 @@ async function main(): Promise<void> {
     }
   });
 
-  let server: Awaited<ReturnType<typeof startLocalServer>> | undefined;
   try {
     await ensureTable(
       new DynamoDBClient({

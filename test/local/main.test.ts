@@ -1,4 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +8,9 @@ import { freePort } from '../../functions/local/dynamodb-local.ts';
 import { registrationBody } from '../support/clients.ts';
 
 /** `npm start` as a user runs it: a separate process with DynamoDB Local of its own. */
-function start(dataDir: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['functions/local/main.ts'], {
+function start(dataDir: string, port: number, via: 'node' | 'npm' = 'node'): Promise<{ child: ChildProcess; output: () => string }> {
+  const [command, args] = via === 'npm' ? ['npm', ['start', '--silent']] : [process.execPath, ['functions/local/main.ts']];
+  const child = spawn(command as string, args as string[], {
     env: { ...process.env, PORT: String(port), LIFESPAN_DATA_DIR: dataDir, LIFESPAN_ADMIN_TOKEN: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -30,11 +32,32 @@ function start(dataDir: string, port: number): Promise<{ child: ChildProcess; ou
   });
 }
 
-function javaProcessesFor(dataDir: string): string[] {
+function processesMatching(pattern: string): string[] {
   try {
-    return execFileSync('pgrep', ['-f', `${dataDir}/dynamodb`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
   } catch {
     return [];
+  }
+}
+
+const javaProcessesFor = (dataDir: string) => processesMatching(`DynamoDBLocal.*${dataDir}/dynamodb`);
+
+/** Server processes started with this data directory (read from their environment). */
+function serverProcessesFor(dataDir: string): string[] {
+  return processesMatching('^[^ ]*node functions/local/main.ts').filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`LIFESPAN_DATA_DIR=${dataDir}`);
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -48,6 +71,7 @@ describe('npm start', () => {
   const children: ChildProcess[] = [];
   afterAll(() => {
     for (const child of children) child.kill('SIGKILL');
+    for (const pid of processesMatching('DynamoDBLocal.*lifespan-(start|npm|kill)-')) process.kill(Number(pid), 'SIGKILL');
   });
 
   it('serves discovery and the admin API, stops DynamoDB Local on SIGTERM and SIGINT, and keeps data across runs', async () => {
@@ -83,6 +107,34 @@ describe('npm start', () => {
     expect(keys[0]!.kid).toBe(kid);
 
     expect(await stop(second.child, 'SIGINT')).toBe(0);
+    expect(javaProcessesFor(dataDir)).toEqual([]);
+  }, 120_000);
+
+  it('through npm: a SIGTERM to npm stops the server and DynamoDB Local', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lifespan-npm-'));
+    const { child } = await start(dataDir, await freePort(), 'npm');
+    children.push(child);
+    expect(javaProcessesFor(dataDir)).toHaveLength(1);
+    expect(serverProcessesFor(dataDir)).toHaveLength(1);
+    await stop(child, 'SIGTERM');
+    await eventually(() => javaProcessesFor(dataDir).length === 0);
+    await eventually(() => serverProcessesFor(dataDir).length === 0);
+  }, 120_000);
+
+  it('after a SIGKILL of the server, the next start stops the orphaned DynamoDB Local and reuses the data', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lifespan-kill-'));
+    const port = await freePort();
+    const first = await start(dataDir, port);
+    children.push(first.child);
+    const [orphan] = javaProcessesFor(dataDir);
+    await stop(first.child, 'SIGKILL');
+    expect(javaProcessesFor(dataDir)).toEqual([orphan]);
+    const second = await start(dataDir, port);
+    children.push(second.child);
+    const running = javaProcessesFor(dataDir);
+    expect(running).toHaveLength(1);
+    expect(running).not.toContain(orphan);
+    expect(await stop(second.child, 'SIGTERM')).toBe(0);
     expect(javaProcessesFor(dataDir)).toEqual([]);
   }, 120_000);
 });
