@@ -4,7 +4,7 @@
  * it, so both expose exactly the same surface. Discovery also reads it: an endpoint is
  * advertised only when its route exists.
  */
-export type HandlerGroup = 'discovery' | 'admin';
+export type HandlerGroup = 'discovery' | 'authorize' | 'token' | 'userinfo' | 'admin';
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -12,6 +12,8 @@ export interface Route {
   readonly group: HandlerGroup;
   /** `admin` routes are IAM-authorized in AWS and bearer-token-authorized locally. */
   readonly access: 'public' | 'admin';
+  /** Served only by the local server (the dev login page); never deployed. */
+  readonly localOnly?: boolean;
 }
 
 export const ROUTES: readonly Route[] = [

@@ -28,7 +28,7 @@ export interface LifespanStackProps extends StackProps {
 
 /** Lifespan in one stack: the HTTP API, one function per route group, the table, the keys. */
 export class LifespanStack extends Stack {
-  readonly functions: Readonly<Record<HandlerGroup, HandlerFunction>>;
+  readonly functions: Readonly<Partial<Record<HandlerGroup, HandlerFunction>>>;
 
   constructor(scope: Construct, id: string, props: LifespanStackProps = {}) {
     super(scope, id, props);
@@ -43,14 +43,15 @@ export class LifespanStack extends Stack {
       ...(props.activeKeySlot && { activeSlot: props.activeKeySlot }),
     });
 
-    const functions = {} as Record<HandlerGroup, HandlerFunction>;
+    const functions: Partial<Record<HandlerGroup, HandlerFunction>> = {};
     const make = (group: HandlerGroup, environment: Record<string, string>) => {
-      functions[group] = new HandlerFunction(this, `${group[0]!.toUpperCase()}${group.slice(1)}Function`, {
+      const handler = new HandlerFunction(this, `${group[0]!.toUpperCase()}${group.slice(1)}Function`, {
         group,
         stage,
         environment: { LIFESPAN_STAGE: stage, ...environment },
       });
-      return functions[group].fn;
+      functions[group] = handler;
+      return handler.fn;
     };
     const signerEnvironment = {
       LIFESPAN_SIGNER: 'kms',
@@ -80,7 +81,7 @@ export class LifespanStack extends Stack {
       functions: { discovery, admin },
     });
     const issuer = props.issuer ?? api.apiEndpoint;
-    for (const handler of Object.values(functions)) handler.fn.addEnvironment('LIFESPAN_ISSUER', issuer);
+    for (const handler of Object.values(functions)) handler?.fn.addEnvironment('LIFESPAN_ISSUER', issuer);
     this.functions = functions;
   }
 }

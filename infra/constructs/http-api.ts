@@ -9,7 +9,7 @@ import { ROUTES, type HandlerGroup } from '../../functions/routes.ts';
 export interface LifespanHttpApiProps {
   readonly stage: string;
   /** The function serving each route group. */
-  readonly functions: Readonly<Record<HandlerGroup, IFunction>>;
+  readonly functions: Readonly<Partial<Record<HandlerGroup, IFunction>>>;
   /** Steady-state requests per second for the whole stage. @default 1000 */
   readonly throttlingRateLimit?: number;
   /** Burst capacity for the whole stage. @default 2000 */
@@ -36,13 +36,15 @@ export class LifespanHttpApi extends Construct {
     const integrationFor = (group: HandlerGroup) => {
       let integration = integrations.get(group);
       if (!integration) {
-        integration = new HttpLambdaIntegration(`${group}Integration`, props.functions[group]);
+        const fn = props.functions[group];
+        if (!fn) throw new TypeError(`no function for route group ${group}`);
+        integration = new HttpLambdaIntegration(`${group}Integration`, fn);
         integrations.set(group, integration);
       }
       return integration;
     };
     const iam = new HttpIamAuthorizer();
-    for (const route of ROUTES) {
+    for (const route of ROUTES.filter((candidate) => !candidate.localOnly)) {
       this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
