@@ -4,7 +4,7 @@
  * it, so both expose exactly the same surface. Discovery also reads it: an endpoint is
  * advertised only when its route exists.
  */
-export type HandlerGroup = 'discovery' | 'authorize' | 'token' | 'userinfo' | 'admin';
+export type HandlerGroup = 'discovery' | 'authorize' | 'token' | 'userinfo' | 'admin' | 'devlogin';
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -20,9 +20,16 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/.well-known/openid-configuration', group: 'discovery', access: 'public' },
   { method: 'GET', path: '/.well-known/oauth-authorization-server', group: 'discovery', access: 'public' },
   { method: 'GET', path: '/jwks.json', group: 'discovery', access: 'public' },
+  { method: 'GET', path: '/authorize', group: 'authorize', access: 'public' },
+  { method: 'POST', path: '/token', group: 'token', access: 'public' },
   { method: 'POST', path: '/admin/clients', group: 'admin', access: 'admin' },
   { method: 'GET', path: '/admin/clients/{id}', group: 'admin', access: 'admin' },
   { method: 'DELETE', path: '/admin/clients/{id}', group: 'admin', access: 'admin' },
+  { method: 'GET', path: '/admin/login-requests/{challenge}', group: 'admin', access: 'admin' },
+  { method: 'PUT', path: '/admin/login-requests/{challenge}/accept', group: 'admin', access: 'admin' },
+  { method: 'PUT', path: '/admin/login-requests/{challenge}/reject', group: 'admin', access: 'admin' },
+  { method: 'GET', path: '/login', group: 'devlogin', access: 'public', localOnly: true },
+  { method: 'POST', path: '/login', group: 'devlogin', access: 'public', localOnly: true },
 ];
 
 export const routeKey = (route: Pick<Route, 'method' | 'path'>): string => `${route.method} ${route.path}`;

@@ -7,6 +7,7 @@ import { publicView, type ClientRepository } from '../oauth/clients/client.ts';
 import { parseRegistration, registerClient } from '../oauth/clients/registration.ts';
 import type { Clock } from '../oauth/clock.ts';
 import { NotFound } from '../oauth/errors.ts';
+import { acceptLogin, describeLogin, rejectLogin, type LoginDependencies } from '../oauth/sessions/login.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface AdminDependencies {
@@ -14,6 +15,7 @@ export interface AdminDependencies {
   readonly clients: () => ClientRepository;
   readonly clock: Clock;
   readonly logger: () => Logger;
+  readonly login: () => LoginDependencies;
 }
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -42,6 +44,15 @@ export function adminRoutes(deps: AdminDependencies): Record<string, RouteHandle
       if (!client) throw new NotFound('no such client');
       return json(200, publicView(client));
     }),
+    'GET /admin/login-requests/{challenge}': admin(async (request) =>
+      json(200, await describeLogin(deps.login(), request.pathParameters['challenge'] ?? '')),
+    ),
+    'PUT /admin/login-requests/{challenge}/accept': admin(async (request) =>
+      json(200, await acceptLogin(deps.login(), request.pathParameters['challenge'] ?? '', jsonBody(request))),
+    ),
+    'PUT /admin/login-requests/{challenge}/reject': admin(async (request) =>
+      json(200, await rejectLogin(deps.login(), request.pathParameters['challenge'] ?? '', jsonBody(request))),
+    ),
     'DELETE /admin/clients/{id}': admin(async (request) => {
       const clientId = clientIdParameter(request);
       if (!(await deps.clients().delete(clientId))) throw new NotFound('no such client');

@@ -5,8 +5,8 @@ import { readAdminEnvironment, readCoreEnvironment, readStoreEnvironment } from 
 import { storeServices } from '../runtime/store.ts';
 import { adminRoutes } from './admin-routes.ts';
 
-readCoreEnvironment(process.env);
-const store = storeServices(readStoreEnvironment(process.env));
+const core = readCoreEnvironment(process.env);
+const store = storeServices(readStoreEnvironment(process.env), systemClock);
 
 /** Lambda entry of the admin API (IAM-authorized in AWS, bearer token locally). */
 export const handler = lambdaHandler(
@@ -15,6 +15,7 @@ export const handler = lambdaHandler(
     clients: store.clients,
     clock: systemClock,
     logger: () => jsonLogger,
+    login: () => ({ issuer: core.issuer, clock: systemClock, clients: store.clients(), loginRequests: store.loginRequests() }),
   }),
   () => jsonLogger,
 );

@@ -4,6 +4,7 @@ import { readCoreEnvironment, readSignerEnvironment } from '../runtime/environme
 import { lazy } from '../runtime/lazy.ts';
 import { signerFromEnvironment } from '../runtime/signer.ts';
 import { discoveryRoutes } from './discovery-routes.ts';
+import { SUPPORTED_GRANT_TYPES } from '../oauth/grants/registry.ts';
 
 const core = readCoreEnvironment(process.env);
 const signerEnvironment = readSignerEnvironment(process.env);
@@ -13,7 +14,7 @@ export const handler = lambdaHandler(
   discoveryRoutes({
     issuer: core.issuer,
     signer: lazy(() => signerFromEnvironment(signerEnvironment)),
-    grantTypes: [],
+    grantTypes: SUPPORTED_GRANT_TYPES,
   }),
   () => jsonLogger,
 );

@@ -106,6 +106,9 @@ async function main(): Promise<void> {
         LIFESPAN_PARAMETERS_FILE: parametersFile,
         LIFESPAN_ADMIN_AUTH: 'token',
         LIFESPAN_ADMIN_TOKEN: token,
+        LIFESPAN_SUCCESSOR_KEY_FILE: resolve(dataDir, 'successor-key'),
+        LIFESPAN_PARAMETERS_CACHE_SECONDS: '2',
+        LIFESPAN_LOGIN_URL: process.env['LIFESPAN_LOGIN_URL'] ?? `${issuer}/login`,
       },
     });
     console.log(

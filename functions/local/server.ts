@@ -16,6 +16,9 @@ export interface LocalEnvironment {
   readonly LIFESPAN_PARAMETERS_FILE: string;
   readonly LIFESPAN_ADMIN_AUTH: 'token';
   readonly LIFESPAN_ADMIN_TOKEN: string;
+  readonly LIFESPAN_SUCCESSOR_KEY_FILE: string;
+  readonly LIFESPAN_LOGIN_URL: string;
+  readonly LIFESPAN_PARAMETERS_CACHE_SECONDS: string;
 }
 
 export interface LocalServer {

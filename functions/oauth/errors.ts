@@ -133,3 +133,10 @@ export class ServerError extends OAuthError {
     super('server_error', 500, description, options);
   }
 }
+
+/** RFC 8707 §2: the requested resource is not one this client may get tokens for. */
+export class InvalidTarget extends OAuthError {
+  constructor(description: string, options: Options = {}) {
+    super('invalid_target', 400, description, options);
+  }
+}

@@ -88,13 +88,22 @@ export function readSignerEnvironment(env: Env): SignerEnvironment {
   return { kind, activeKeyId: required(env, 'LIFESPAN_KMS_KEY_ID'), publishedKeyIds };
 }
 
-export type ParametersEnvironment =
+export type ParametersEnvironment = (
   | { readonly kind: 'ssm' }
-  | { readonly kind: 'file'; readonly file: string };
+  | { readonly kind: 'file'; readonly file: string }
+) & {
+  /** How long a loaded configuration is used before the source is read again (≤ 60 s). */
+  readonly maxAgeMs: number;
+};
 
 export function readParametersEnvironment(env: Env): ParametersEnvironment {
   const kind = oneOf(env, 'LIFESPAN_PARAMETERS', ['ssm', 'file'] as const, 'ssm');
-  return kind === 'file' ? { kind, file: required(env, 'LIFESPAN_PARAMETERS_FILE') } : { kind };
+  const raw = env['LIFESPAN_PARAMETERS_CACHE_SECONDS'] ?? '30';
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1 || Number(raw) > 60) {
+    throw new EnvironmentError('LIFESPAN_PARAMETERS_CACHE_SECONDS', 'must be a whole number of seconds from 1 to 60');
+  }
+  const maxAgeMs = Number(raw) * 1000;
+  return kind === 'file' ? { kind, file: required(env, 'LIFESPAN_PARAMETERS_FILE'), maxAgeMs } : { kind, maxAgeMs };
 }
 
 export type AdminEnvironment = { readonly kind: 'iam' } | { readonly kind: 'token'; readonly token: string };
@@ -105,4 +114,31 @@ export function readAdminEnvironment(env: Env): AdminEnvironment {
   const token = required(env, 'LIFESPAN_ADMIN_TOKEN');
   if (token.length < 32) throw new EnvironmentError('LIFESPAN_ADMIN_TOKEN', 'must be at least 32 characters');
   return { kind, token };
+}
+
+export type SuccessorEnvironment =
+  | { readonly kind: 'kms'; readonly macKeyId: string }
+  | { readonly kind: 'local'; readonly keyFile: string };
+
+/** The server-held key that derives refresh-token successors: a KMS HMAC key, or a local file. */
+export function readSuccessorEnvironment(env: Env): SuccessorEnvironment {
+  const kind = oneOf(env, 'LIFESPAN_SIGNER', ['kms', 'local'] as const, 'kms');
+  return kind === 'kms'
+    ? { kind, macKeyId: required(env, 'LIFESPAN_KMS_MAC_KEY_ID') }
+    : { kind, keyFile: required(env, 'LIFESPAN_SUCCESSOR_KEY_FILE') };
+}
+
+/** Where `/authorize` sends the browser to log in (the deployer's login app). */
+export function readLoginUrl(env: Env): string {
+  const value = required(env, 'LIFESPAN_LOGIN_URL');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new EnvironmentError('LIFESPAN_LOGIN_URL', 'must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
+    throw new EnvironmentError('LIFESPAN_LOGIN_URL', 'must use https (http only on a loopback address)');
+  }
+  return value;
 }

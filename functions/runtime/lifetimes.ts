@@ -17,5 +17,5 @@ export function lifetimesFromEnvironment(
     environment.kind === 'ssm'
       ? new SsmParameterSource({ client: new SSMClient({}), stage: core.stage })
       : new FileParameterSource({ path: environment.file });
-  return new LifetimeConfigStore({ source, ...deps });
+  return new LifetimeConfigStore({ source, maxAgeMs: environment.maxAgeMs, ...deps });
 }

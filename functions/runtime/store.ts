@@ -1,10 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbAccessTokenStore } from '../adapters/dynamodb/access-token-store.ts';
 import { DynamoDbClientRepository } from '../adapters/dynamodb/client-repository.ts';
+import { DynamoDbCodeStore } from '../adapters/dynamodb/code-store.ts';
+import { DynamoDbFamilyStore } from '../adapters/dynamodb/family-store.ts';
+import { DynamoDbLoginRequestStore } from '../adapters/dynamodb/login-request-store.ts';
+import { DynamoDbRevocationMarkers } from '../adapters/dynamodb/revocation-markers.ts';
+import { DynamoDbSessionStore } from '../adapters/dynamodb/session-store.ts';
+import { CachedClientRepository } from '../oauth/clients/cached-client-repository.ts';
+import type { Clock } from '../oauth/clock.ts';
 import type { StoreEnvironment } from './environment.ts';
 import { lazy } from './lazy.ts';
 
-/** The DynamoDB client and repositories, built once per execution environment. */
-export function storeServices(environment: StoreEnvironment) {
+/** The DynamoDB client and the stores over it, each built once per execution environment. */
+export function storeServices(environment: StoreEnvironment, clock: Clock) {
   const dynamo = lazy(
     () =>
       new DynamoDBClient(
@@ -17,8 +25,17 @@ export function storeServices(environment: StoreEnvironment) {
           : {},
       ),
   );
+  const table = environment.tableName;
+  const clients = lazy(() => new DynamoDbClientRepository(dynamo(), table));
   return {
     dynamo,
-    clients: lazy(() => new DynamoDbClientRepository(dynamo(), environment.tableName)),
+    clients,
+    cachedClients: lazy(() => new CachedClientRepository(clients(), clock)),
+    families: lazy(() => new DynamoDbFamilyStore(dynamo(), table)),
+    codes: lazy(() => new DynamoDbCodeStore(dynamo(), table)),
+    sessions: lazy(() => new DynamoDbSessionStore(dynamo(), table)),
+    loginRequests: lazy(() => new DynamoDbLoginRequestStore(dynamo(), table)),
+    accessTokens: lazy(() => new DynamoDbAccessTokenStore(dynamo(), table)),
+    markers: lazy(() => new DynamoDbRevocationMarkers({ client: dynamo(), tableName: table, clock })),
   };
 }

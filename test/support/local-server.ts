@@ -41,6 +41,9 @@ export async function startTestServer(options: { algorithm?: 'RS256' | 'ES256'; 
       LIFESPAN_PARAMETERS_FILE: parametersFile,
       LIFESPAN_ADMIN_AUTH: 'token',
       LIFESPAN_ADMIN_TOKEN: adminToken,
+      LIFESPAN_SUCCESSOR_KEY_FILE: join(dir, 'successor-key'),
+      LIFESPAN_PARAMETERS_CACHE_SECONDS: '1',
+      LIFESPAN_LOGIN_URL: `http://127.0.0.1:${port}/login`,
     },
   });
   return {

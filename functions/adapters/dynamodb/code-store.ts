@@ -1,0 +1,105 @@
+import {
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { AuthorizationCode, CodeStore, RedeemRequest, RedeemResult } from '../../oauth/tokens/code.ts';
+import { n, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+
+type Item = Record<string, AttributeValue>;
+
+const key = (codeHash: string): Item => ({ pk: s(`CODE#${codeHash}`), sk: s('CODE') });
+
+function fromItem(item: Item): AuthorizationCode {
+  const claims = readOptionalString(item, 'claims');
+  const optional = <T>(name: string, value: T | undefined) => (value === undefined ? {} : { [name]: value });
+  return {
+    clientId: readString(item, 'client_id'),
+    redirectUri: readString(item, 'redirect_uri'),
+    codeChallenge: readString(item, 'code_challenge'),
+    subject: readString(item, 'subject'),
+    scope: readStrings(item, 'scope'),
+    audience: readString(item, 'audience'),
+    authTime: readNumber(item, 'auth_time'),
+    createdAt: readNumber(item, 'created_at'),
+    expiresAt: readNumber(item, 'expires_at'),
+    ...optional('nonce', readOptionalString(item, 'nonce')),
+    ...optional('sid', readOptionalString(item, 'sid')),
+    ...optional('acr', readOptionalString(item, 'acr')),
+    ...(item['amr'] && { amr: readStrings(item, 'amr') }),
+    ...(claims !== undefined && { claims: JSON.parse(claims) as Record<string, unknown> }),
+    ...optional('redeemedAt', readOptionalNumber(item, 'redeemed_at')),
+    ...optional('familyId', readOptionalString(item, 'family_id')),
+    ...optional('accessTokenId', readOptionalString(item, 'access_jti')),
+  } as AuthorizationCode;
+}
+
+/** Authorization codes by hash (`CODE#<sha256>`), with the TTL attribute. */
+export class DynamoDbCodeStore implements CodeStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client;
+    this.#table = tableName;
+  }
+
+  async create(codeHash: string, code: AuthorizationCode): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        Item: {
+          ...key(codeHash),
+          client_id: s(code.clientId),
+          redirect_uri: s(code.redirectUri),
+          code_challenge: s(code.codeChallenge),
+          subject: s(code.subject),
+          scope: strings(code.scope),
+          audience: s(code.audience),
+          auth_time: n(code.authTime),
+          created_at: n(code.createdAt),
+          expires_at: n(code.expiresAt),
+          ...(code.nonce !== undefined && { nonce: s(code.nonce) }),
+          ...(code.sid !== undefined && { sid: s(code.sid) }),
+          ...(code.acr !== undefined && { acr: s(code.acr) }),
+          ...(code.amr !== undefined && { amr: strings(code.amr) }),
+          ...(code.claims !== undefined && { claims: s(JSON.stringify(code.claims)) }),
+        },
+      }),
+    );
+  }
+
+  async redeem(request: RedeemRequest): Promise<RedeemResult> {
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key(request.codeHash),
+          UpdateExpression: 'SET redeemed_at = :now, family_id = :fid, access_jti = :jti',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(redeemed_at) AND expires_at > :now AND ' +
+            'client_id = :cid AND redirect_uri = :ru AND code_challenge = :cc',
+          ExpressionAttributeValues: {
+            ':now': n(request.now),
+            ':fid': s(request.familyId),
+            ':jti': s(request.accessTokenId),
+            ':cid': s(request.clientId),
+            ':ru': s(request.redirectUri),
+            ':cc': s(request.codeChallenge),
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'redeemed', code: fromItem(Attributes ?? {}) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return { outcome: 'refused', code: error.Item ? fromItem(error.Item) : undefined };
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,191 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  KEPT_ROTATIONS,
+  type Family,
+  type FamilyStore,
+  type RevocationReason,
+  type RotateRequest,
+  type RotateResult,
+} from '../../oauth/tokens/family.ts';
+import {
+  bool,
+  n,
+  readBoolean,
+  readNumber,
+  readOptionalNumber,
+  readOptionalString,
+  readString,
+  readStrings,
+  s,
+  strings,
+} from './attributes.ts';
+
+type Item = Record<string, AttributeValue>;
+
+const key = (familyId: string): Item => ({ pk: s(`FAMILY#${familyId}`), sk: s('FAMILY') });
+
+function toItem(family: Family, expiresAt: number): Item {
+  return {
+    ...key(family.familyId),
+    family_id: s(family.familyId),
+    subject: s(family.subject),
+    client_id: s(family.clientId),
+    ...(family.sid !== undefined && { sid: s(family.sid) }),
+    scope: strings(family.scope),
+    audience: s(family.audience),
+    auth_time: n(family.authTime),
+    ...(family.acr !== undefined && { acr: s(family.acr) }),
+    ...(family.amr !== undefined && { amr: strings(family.amr) }),
+    ...(family.claims !== undefined && { claims: s(JSON.stringify(family.claims)) }),
+    created_at: n(family.createdAt),
+    absolute_expires_at: n(family.absoluteExpiresAt),
+    last_used_at: n(family.lastUsedAt),
+    generation: n(family.generation),
+    current_hash: s(family.currentHash),
+    rotation: bool(family.rotation),
+    revoked: bool(family.revoked),
+    rotations: { M: {} },
+    expires_at: n(expiresAt),
+  };
+}
+
+function fromItem(item: Item): Family {
+  const rotations: Record<number, number> = {};
+  for (const [generation, time] of Object.entries(item['rotations']?.M ?? {})) rotations[Number(generation)] = Number(time.N);
+  const optional = <T>(value: T | undefined, name: string) => (value === undefined ? {} : { [name]: value });
+  const claims = readOptionalString(item, 'claims');
+  return {
+    familyId: readString(item, 'family_id'),
+    subject: readString(item, 'subject'),
+    clientId: readString(item, 'client_id'),
+    ...optional(readOptionalString(item, 'sid'), 'sid'),
+    scope: readStrings(item, 'scope'),
+    audience: readString(item, 'audience'),
+    authTime: readNumber(item, 'auth_time'),
+    ...optional(readOptionalString(item, 'acr'), 'acr'),
+    ...(item['amr'] && { amr: readStrings(item, 'amr') }),
+    ...(claims !== undefined && { claims: JSON.parse(claims) as Record<string, unknown> }),
+    createdAt: readNumber(item, 'created_at'),
+    absoluteExpiresAt: readNumber(item, 'absolute_expires_at'),
+    lastUsedAt: readNumber(item, 'last_used_at'),
+    generation: readNumber(item, 'generation'),
+    currentHash: readString(item, 'current_hash'),
+    ...optional(readOptionalString(item, 'previous_hash'), 'previousHash'),
+    ...optional(readOptionalNumber(item, 'rotated_at'), 'rotatedAt'),
+    rotation: readBoolean(item, 'rotation'),
+    revoked: readBoolean(item, 'revoked'),
+    ...optional(readOptionalString(item, 'revoked_reason') as RevocationReason | undefined, 'revokedReason'),
+    ...optional(readOptionalNumber(item, 'revoked_at'), 'revokedAt'),
+    ...optional(readOptionalNumber(item, 'reuse_detected_at'), 'reuseDetectedAt'),
+    rotations,
+  } as Family;
+}
+
+/** Refresh-token families, one item each (`FAMILY#<id>`), TTL = min(last use + idle, absolute). */
+export class DynamoDbFamilyStore implements FamilyStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client;
+    this.#table = tableName;
+  }
+
+  async create(family: Family, expiresAt: number): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({ TableName: this.#table, Item: toItem(family, expiresAt), ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
+  }
+
+  async rotate(request: RotateRequest): Promise<RotateResult> {
+    const next = request.generation + 1;
+    const values: Item = {
+      ':h': s(request.presentedHash),
+      ':gen': n(request.generation),
+      ':cid': s(request.clientId),
+      ':abs': n(request.absoluteExpiresAt),
+      ':now': n(request.now),
+      ':idle': n(request.idleCutoff),
+      ':false': bool(false),
+      ':ttl': n(request.expiresAt),
+    };
+    const names: Record<string, string> = {};
+    const scopeConditions = (request.requiredScope ?? []).map((scope, index) => {
+      values[`:scope${index}`] = s(scope);
+      return ` AND contains(#scope, :scope${index})`;
+    });
+    if (scopeConditions.length > 0) names['#scope'] = 'scope';
+    let update = 'SET last_used_at = :now, expires_at = :ttl';
+    if (request.rotate) {
+      values[':next'] = s(request.nextHash);
+      values[':one'] = n(1);
+      names['#new'] = String(next);
+      update += ', previous_hash = current_hash, current_hash = :next, generation = generation + :one, rotated_at = :now, rotations.#new = :now';
+      if (next - KEPT_ROTATIONS >= 1) {
+        names['#old'] = String(next - KEPT_ROTATIONS);
+        update += ' REMOVE rotations.#old';
+      }
+    }
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key(request.familyId),
+          UpdateExpression: update,
+          ConditionExpression:
+            'current_hash = :h AND generation = :gen AND client_id = :cid AND revoked = :false AND ' +
+            'absolute_expires_at = :abs AND absolute_expires_at > :now AND last_used_at > :idle' +
+            scopeConditions.join(''),
+          ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'rotated', family: fromItem(Attributes ?? {}) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return { outcome: 'refused', family: error.Item ? fromItem(error.Item) : undefined };
+      }
+      throw error;
+    }
+  }
+
+  async revoke(familyId: string, reason: RevocationReason, now: number): Promise<boolean> {
+    return this.#revoke(familyId, reason, now, false);
+  }
+
+  async revokeForReuse(familyId: string, now: number): Promise<boolean> {
+    return this.#revoke(familyId, 'reuse', now, true);
+  }
+
+  async #revoke(familyId: string, reason: RevocationReason, now: number, reuse: boolean): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key(familyId),
+          UpdateExpression: `SET revoked = :true, revoked_reason = :reason, revoked_at = :now${reuse ? ', reuse_detected_at = :now' : ''}`,
+          ConditionExpression: 'attribute_exists(pk) AND revoked = :false',
+          ExpressionAttributeValues: { ':true': bool(true), ':false': bool(false), ':reason': s(reason), ':now': n(now) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async get(familyId: string): Promise<Family | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key(familyId), ConsistentRead: true }));
+    return Item ? fromItem(Item) : undefined;
+  }
+}

@@ -1,0 +1,108 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { LoginRequest, LoginRequestStore, LoginResult, LoginStatus } from '../../oauth/sessions/login-request.ts';
+import { n, readNumber, readOptionalString, readString, s } from './attributes.ts';
+
+type Item = Record<string, AttributeValue>;
+
+const key = (challengeHash: string): Item => ({ pk: s(`LOGIN#${challengeHash}`), sk: s('LOGIN') });
+
+function fromItem(item: Item): LoginRequest {
+  const result = readOptionalString(item, 'result');
+  const verifierHash = readOptionalString(item, 'verifier_hash');
+  const sessionSubject = readOptionalString(item, 'session_subject');
+  return {
+    request: JSON.parse(readString(item, 'request')) as LoginRequest['request'],
+    status: readString(item, 'status') as LoginStatus,
+    csrfHash: readString(item, 'csrf_hash'),
+    createdAt: readNumber(item, 'created_at'),
+    expiresAt: readNumber(item, 'expires_at'),
+    ...(sessionSubject !== undefined && { sessionSubject }),
+    ...(result !== undefined && { result: JSON.parse(result) as LoginResult }),
+    ...(verifierHash !== undefined && { verifierHash }),
+  };
+}
+
+/** Login challenges (`LOGIN#<sha256>`), moved through their states by conditional writes. */
+export class DynamoDbLoginRequestStore implements LoginRequestStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client;
+    this.#table = tableName;
+  }
+
+  async create(challengeHash: string, login: LoginRequest): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        Item: {
+          ...key(challengeHash),
+          request: s(JSON.stringify(login.request)),
+          status: s(login.status),
+          csrf_hash: s(login.csrfHash),
+          created_at: n(login.createdAt),
+          expires_at: n(login.expiresAt),
+          ...(login.sessionSubject !== undefined && { session_subject: s(login.sessionSubject) }),
+        },
+      }),
+    );
+  }
+
+  async get(challengeHash: string): Promise<LoginRequest | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key(challengeHash), ConsistentRead: true }));
+    return Item ? fromItem(Item) : undefined;
+  }
+
+  accept(challengeHash: string, result: LoginResult, verifierHash: string, now: number): Promise<LoginRequest | undefined> {
+    return this.#transition(challengeHash, 'pending', 'accepted', now, {
+      update: ', #result = :result, verifier_hash = :vh',
+      values: { ':result': s(JSON.stringify(result)), ':vh': s(verifierHash) },
+    });
+  }
+
+  reject(challengeHash: string, now: number): Promise<LoginRequest | undefined> {
+    return this.#transition(challengeHash, 'pending', 'rejected', now);
+  }
+
+  consume(challengeHash: string, verifierHash: string, now: number): Promise<LoginRequest | undefined> {
+    return this.#transition(challengeHash, 'accepted', 'consumed', now, {
+      condition: ' AND verifier_hash = :vh',
+      values: { ':vh': s(verifierHash) },
+    });
+  }
+
+  async #transition(
+    challengeHash: string,
+    from: LoginStatus,
+    to: LoginStatus,
+    now: number,
+    extra: { update?: string; condition?: string; values?: Item } = {},
+  ): Promise<LoginRequest | undefined> {
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key(challengeHash),
+          UpdateExpression: `SET #status = :to${extra.update ?? ''}`,
+          ConditionExpression: `#status = :from AND expires_at > :now${extra.condition ?? ''}`,
+          ExpressionAttributeNames: { '#status': 'status', ...(extra.update?.includes('#result') && { '#result': 'result' }) },
+          ExpressionAttributeValues: { ':from': s(from), ':to': s(to), ':now': n(now), ...extra.values },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? fromItem(Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+}

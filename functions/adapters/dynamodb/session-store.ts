@@ -1,0 +1,100 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { sessionExpiresAt, type Session, type SessionStore } from '../../oauth/sessions/session.ts';
+import { bool, n, readBoolean, readNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+
+type Item = Record<string, AttributeValue>;
+
+const key = (cookieHash: string): Item => ({ pk: s(`SESSION#${cookieHash}`), sk: s('SESSION') });
+
+/** SSO sessions (`SESSION#<sha256 of the cookie>`), TTL = min(last seen + idle, created + absolute). */
+export class DynamoDbSessionStore implements SessionStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client;
+    this.#table = tableName;
+  }
+
+  async create(cookieHash: string, session: Session): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        Item: {
+          ...key(cookieHash),
+          sid: s(session.sid),
+          subject: s(session.subject),
+          auth_time: n(session.authTime),
+          ...(session.acr !== undefined && { acr: s(session.acr) }),
+          ...(session.amr !== undefined && { amr: strings(session.amr) }),
+          ...(session.claims !== undefined && { claims: s(JSON.stringify(session.claims)) }),
+          client_id: s(session.clientId),
+          created_at: n(session.createdAt),
+          last_seen_at: n(session.lastSeenAt),
+          idle_ttl: n(session.idleTtl),
+          absolute_expires_at: n(session.absoluteExpiresAt),
+          remember: bool(session.remember),
+          expires_at: n(sessionExpiresAt(session)),
+        },
+      }),
+    );
+  }
+
+  async get(cookieHash: string): Promise<Session | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key(cookieHash), ConsistentRead: true }));
+    if (!Item) return undefined;
+    const acr = readOptionalString(Item, 'acr');
+    const claims = readOptionalString(Item, 'claims');
+    return {
+      sid: readString(Item, 'sid'),
+      subject: readString(Item, 'subject'),
+      authTime: readNumber(Item, 'auth_time'),
+      ...(acr !== undefined && { acr }),
+      ...(Item['amr'] && { amr: readStrings(Item, 'amr') }),
+      ...(claims !== undefined && { claims: JSON.parse(claims) as Record<string, unknown> }),
+      clientId: readString(Item, 'client_id'),
+      createdAt: readNumber(Item, 'created_at'),
+      lastSeenAt: readNumber(Item, 'last_seen_at'),
+      idleTtl: readNumber(Item, 'idle_ttl'),
+      absoluteExpiresAt: readNumber(Item, 'absolute_expires_at'),
+      remember: readBoolean(Item, 'remember'),
+    };
+  }
+
+  async touch(cookieHash: string, current: Session, now: number): Promise<boolean> {
+    if (sessionExpiresAt(current) <= now) return false;
+    try {
+      // min(now + idle, absolute) cannot be computed in an update expression; the caller's
+      // read gave both, and neither changes after creation.
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key(cookieHash),
+          UpdateExpression: 'SET last_seen_at = :now, expires_at = :ttl',
+          ConditionExpression: 'expires_at > :now AND last_seen_at <= :now',
+          ExpressionAttributeValues: {
+            ':now': n(now),
+            ':ttl': n(sessionExpiresAt({ ...current, lastSeenAt: now })),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async delete(cookieHash: string): Promise<void> {
+    await this.#client.send(new DeleteItemCommand({ TableName: this.#table, Key: key(cookieHash) }));
+  }
+}

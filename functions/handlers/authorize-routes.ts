@@ -1,0 +1,72 @@
+import type { RouteHandler } from '../http/handler.ts';
+import { escapeHtml, page } from '../http/html.ts';
+import type { HttpRequest } from '../http/request.ts';
+import { html, redirect, type HttpResponse } from '../http/response.ts';
+import {
+  authorize,
+  AuthorizationPageError,
+  AuthorizationRedirectError,
+  clientRedirect,
+  completeLogin,
+  type AuthorizeDependencies,
+  type AuthorizeOutcome,
+} from '../oauth/authorize.ts';
+import {
+  clearLoginCookie,
+  cookiePolicyFor,
+  loginCookie,
+  loginCookieName,
+  sessionCookie,
+  sessionCookieName,
+} from '../oauth/sessions/cookies.ts';
+
+function toResponse(deps: AuthorizeDependencies, outcome: AuthorizeOutcome): HttpResponse {
+  const policy = cookiePolicyFor(deps.issuer);
+  const cookies: string[] = [];
+  if (outcome.setSession) cookies.push(sessionCookie(policy, outcome.setSession.value, outcome.setSession.maxAge));
+  if (outcome.setLoginBinding) cookies.push(loginCookie(policy, outcome.setLoginBinding.value, outcome.setLoginBinding.maxAge));
+  if (outcome.clearLoginBinding) cookies.push(clearLoginCookie(policy));
+  return redirect(outcome.location, cookies);
+}
+
+/**
+ * `GET /authorize`. Errors about the client or its redirect URI are shown to the user (never
+ * redirected: the redirect URI is not trusted yet); the rest go back to the client.
+ */
+export function authorizeRoutes(deps: () => AuthorizeDependencies): Record<string, RouteHandler> {
+  return {
+    'GET /authorize': async (request: HttpRequest) => {
+      const dependencies = deps();
+      const policy = cookiePolicyFor(dependencies.issuer);
+      const session = request.cookies.get(sessionCookieName(policy));
+      try {
+        const verifier = request.query.get('login_verifier');
+        const outcome =
+          verifier !== null
+            ? await completeLogin(dependencies, verifier, {
+                ...(session !== undefined && { session }),
+                ...(request.cookies.has(loginCookieName(policy)) && { loginBinding: request.cookies.get(loginCookieName(policy))! }),
+              })
+            : await authorize(dependencies, request.query, session !== undefined ? { session } : {});
+        return toResponse(dependencies, outcome);
+      } catch (error) {
+        if (error instanceof AuthorizationRedirectError) {
+          return redirect(
+            clientRedirect(dependencies.issuer, error.redirectUri, {
+              error: error.code,
+              error_description: error.message,
+              state: error.state,
+            }),
+          );
+        }
+        if (error instanceof AuthorizationPageError) {
+          return html(
+            400,
+            page('Sign-in error', `<h1>Sign-in error</h1><p><code>${escapeHtml(error.code)}</code>: ${escapeHtml(error.message)}</p>`),
+          );
+        }
+        throw error;
+      }
+    },
+  };
+}

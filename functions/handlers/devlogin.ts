@@ -1,0 +1,60 @@
+import { lambdaHandler } from '../http/handler.ts';
+import { escapeHtml, page } from '../http/html.ts';
+import { formBody } from '../http/request.ts';
+import { html, redirect } from '../http/response.ts';
+import { systemClock } from '../oauth/clock.ts';
+import { OAuthError } from '../oauth/errors.ts';
+import { acceptLogin, describeLogin, rejectLogin } from '../oauth/sessions/login.ts';
+import { jsonLogger } from '../observability/logger.ts';
+import { readCoreEnvironment, readStoreEnvironment } from '../runtime/environment.ts';
+import { storeServices } from '../runtime/store.ts';
+
+/**
+ * The development login page, served only by `npm start` (its routes are `localOnly`, so the
+ * CDK stack never deploys it): it accepts whatever subject you type. In AWS, your own login
+ * app does this through the admin API.
+ */
+const core = readCoreEnvironment(process.env);
+if (!core.issuer.startsWith('http://127.0.0.1') && !core.issuer.startsWith('http://localhost')) {
+  throw new Error('the development login page runs only with a loopback issuer');
+}
+const store = storeServices(readStoreEnvironment(process.env), systemClock);
+const login = () => ({ issuer: core.issuer, clock: systemClock, clients: store.clients(), loginRequests: store.loginRequests() });
+
+export const handler = lambdaHandler(
+  {
+    'GET /login': async (request) => {
+      const challenge = request.query.get('login_challenge') ?? '';
+      try {
+        const described = await describeLogin(login(), challenge);
+        const client = described['client'] as { client_name?: string; client_id: string };
+        return html(
+          200,
+          page(
+            'Lifespan development login',
+            `<h1>Development login</h1><p>${escapeHtml(client.client_name ?? client.client_id)} asks for ` +
+              `<code>${escapeHtml((described['requested_scope'] as string[]).join(' '))}</code>.</p>` +
+              `<form method="post" action="/login"><input type="hidden" name="login_challenge" value="${escapeHtml(challenge)}">` +
+              `<p><label>Subject <input name="subject" required autofocus value="${escapeHtml(String(described['subject'] ?? ''))}"></label></p>` +
+              `<p><label><input type="checkbox" name="remember" value="true"> Remember me</label></p>` +
+              `<p><button name="action" value="accept">Log in</button> <button name="action" value="reject" formnovalidate>Deny</button></p></form>` +
+              `<p><small>Never deployed: in AWS your login app accepts logins through the admin API.</small></p>`,
+          ),
+        );
+      } catch (error) {
+        if (!(error instanceof OAuthError)) throw error;
+        return html(error.status, page('Login error', `<p>${escapeHtml(error.message)}</p>`));
+      }
+    },
+    'POST /login': async (request) => {
+      const form = formBody(request);
+      const challenge = form.get('login_challenge') ?? '';
+      const { redirect_to: location } =
+        form.get('action') === 'reject'
+          ? await rejectLogin(login(), challenge, {})
+          : await acceptLogin(login(), challenge, { subject: form.get('subject') ?? '', remember: form.get('remember') === 'true', amr: ['pwd'] });
+      return redirect(location);
+    },
+  },
+  () => jsonLogger,
+);

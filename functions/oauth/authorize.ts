@@ -1,0 +1,293 @@
+import { randomBytes } from 'node:crypto';
+import type { LifetimeConfigStore } from '../lifetimes/config.ts';
+import { resolveLifetimes } from '../lifetimes/resolver.ts';
+import { GRANT_TYPES, type Client, type ClientRepository } from './clients/client.ts';
+import { epochSeconds, type Clock } from './clock.ts';
+import { OAuthError } from './errors.ts';
+import { isCodeChallenge } from './pkce.ts';
+import { grantedAudience, grantedScope } from './scopes.ts';
+import { hashSecret } from './secrets.ts';
+import type { AuthorizationRequest, LoginRequestStore, LoginResult } from './sessions/login-request.ts';
+import { isSessionActive, sessionExpiresAt, type Session, type SessionStore } from './sessions/session.ts';
+import type { CodeStore } from './tokens/code.ts';
+
+/** How long a login challenge waits for the login app. */
+export const LOGIN_REQUEST_TTL = 900;
+/** Sliding the session is a write; skip it until this share of the idle window has passed. */
+const TOUCH_FRACTION = 0.1;
+
+export interface AuthorizeDependencies {
+  readonly issuer: string;
+  readonly loginUrl: string;
+  readonly clock: Clock;
+  readonly clients: Pick<ClientRepository, 'get'>;
+  readonly sessions: SessionStore;
+  readonly loginRequests: LoginRequestStore;
+  readonly codes: Pick<CodeStore, 'create'>;
+  readonly lifetimes: Pick<LifetimeConfigStore, 'current'>;
+}
+
+/**
+ * An error that must not be sent to the redirect URI (unknown client, unregistered redirect
+ * URI, RFC 6749 §4.1.2.1): shown to the user instead.
+ */
+export class AuthorizationPageError extends OAuthError {
+  constructor(code: string, description: string) {
+    super(code, 400, description);
+  }
+}
+
+/** An error returned to the client at its redirect URI (RFC 6749 §4.1.2.1). */
+export class AuthorizationRedirectError extends OAuthError {
+  readonly redirectUri: string;
+  readonly state: string | undefined;
+
+  constructor(request: Pick<AuthorizationRequest, 'redirectUri' | 'state'>, code: string, description: string) {
+    super(code, 302, description);
+    this.redirectUri = request.redirectUri;
+    this.state = request.state;
+  }
+}
+
+/** The result of `/authorize`: where the browser goes next, and cookies to set. */
+export interface AuthorizeOutcome {
+  readonly location: string;
+  readonly setSession?: { readonly value: string; readonly maxAge?: number };
+  readonly clearSession?: boolean;
+  readonly setLoginBinding?: { readonly value: string; readonly maxAge: number };
+  readonly clearLoginBinding?: boolean;
+}
+
+/** The redirect to the client, with `iss` (RFC 9207) so the client can tell which server answered. */
+export function clientRedirect(issuer: string, redirectUri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  url.searchParams.set('iss', issuer);
+  return url.toString();
+}
+
+const MAX_PARAMETER_LENGTH = 2048;
+
+/**
+ * Validates an authorization request in the order RFC 6749 §4.1.2.1 requires: client and
+ * redirect URI first (errors shown to the user), then the rest (errors sent to the client).
+ */
+export async function parseAuthorizationRequest(
+  query: URLSearchParams,
+  deps: Pick<AuthorizeDependencies, 'clients' | 'issuer'>,
+): Promise<{ client: Client; request: AuthorizationRequest }> {
+  const single = (name: string): string | undefined => {
+    const values = query.getAll(name);
+    if (values.length > 1) return undefined;
+    const value = values[0];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  if (query.getAll('client_id').length > 1 || query.getAll('redirect_uri').length > 1) {
+    throw new AuthorizationPageError('invalid_request', 'client_id and redirect_uri may appear only once');
+  }
+  const clientId = single('client_id');
+  if (!clientId || clientId.length > 128) throw new AuthorizationPageError('invalid_request', 'client_id is required');
+  const client = await deps.clients.get(clientId);
+  if (!client) throw new AuthorizationPageError('invalid_client', 'unknown client');
+  const asked = single('redirect_uri');
+  const redirectUri = asked ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined);
+  if (!redirectUri) throw new AuthorizationPageError('invalid_request', 'redirect_uri is required');
+  // Exact string comparison (OAuth 2.1 §4.1.1.3): no prefix, no normalisation.
+  if (!client.redirectUris.includes(redirectUri)) {
+    throw new AuthorizationPageError('invalid_request', 'redirect_uri is not registered for this client');
+  }
+
+  const state = query.getAll('state').length === 1 ? single('state') : undefined;
+  const fail = (code: string, description: string): never => {
+    throw new AuthorizationRedirectError({ redirectUri, ...(state !== undefined && { state }) }, code, description);
+  };
+  for (const [name] of query) {
+    if (query.getAll(name).length > 1) fail('invalid_request', `parameter ${name} is repeated`);
+    if ((query.get(name) ?? '').length > MAX_PARAMETER_LENGTH) fail('invalid_request', `parameter ${name} is too long`);
+  }
+  if (query.has('request') || query.has('request_uri')) fail('request_not_supported', 'request objects are not supported');
+  const responseType = single('response_type');
+  if (responseType !== 'code') fail('unsupported_response_type', 'only response_type=code is supported');
+  const responseMode = single('response_mode');
+  if (responseMode !== undefined && responseMode !== 'query') fail('invalid_request', 'only response_mode=query is supported');
+  if (!client.grantTypes.includes(GRANT_TYPES.authorizationCode)) {
+    fail('unauthorized_client', 'this client may not use the authorization code grant');
+  }
+  const codeChallenge = single('code_challenge');
+  const method = single('code_challenge_method');
+  if (!codeChallenge) fail('invalid_request', 'code_challenge is required (PKCE)');
+  if (method !== 'S256') fail('invalid_request', 'code_challenge_method must be S256');
+  if (!isCodeChallenge(codeChallenge!)) fail('invalid_request', 'code_challenge is malformed');
+
+  let scope: string[] = [];
+  let audience = '';
+  try {
+    scope = grantedScope(client, single('scope'));
+    audience = grantedAudience(client, single('resource'), deps.issuer);
+  } catch (error) {
+    if (error instanceof OAuthError) fail(error.code, error.message);
+    throw error;
+  }
+
+  const promptValue = single('prompt');
+  if (promptValue !== undefined && promptValue !== 'none' && promptValue !== 'login') {
+    fail('invalid_request', 'prompt must be none or login');
+  }
+  const maxAgeValue = single('max_age');
+  if (maxAgeValue !== undefined && !/^\d{1,9}$/.test(maxAgeValue)) fail('invalid_request', 'max_age must be a number of seconds');
+  const nonce = single('nonce');
+  return {
+    client,
+    request: {
+      clientId: client.clientId,
+      redirectUri,
+      scope,
+      audience,
+      codeChallenge: codeChallenge!,
+      ...(state !== undefined && { state }),
+      ...(nonce !== undefined && { nonce }),
+      ...(maxAgeValue !== undefined && { maxAge: Number(maxAgeValue) }),
+      ...(promptValue !== undefined && { prompt: promptValue as 'none' | 'login' }),
+    },
+  };
+}
+
+function secretPair(): { value: string; hash: string } {
+  const value = randomBytes(32).toString('base64url');
+  return { value, hash: hashSecret(value) };
+}
+
+async function issueCode(
+  deps: AuthorizeDependencies,
+  client: Client,
+  request: AuthorizationRequest,
+  session: Session,
+  now: number,
+): Promise<string> {
+  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), {
+    clientId: client.clientId,
+    clientType: client.type,
+    audience: request.audience,
+  });
+  const code = secretPair();
+  await deps.codes.create(code.hash, {
+    clientId: client.clientId,
+    redirectUri: request.redirectUri,
+    codeChallenge: request.codeChallenge,
+    subject: session.subject,
+    scope: request.scope,
+    audience: request.audience,
+    authTime: session.authTime,
+    sid: session.sid,
+    ...(session.acr !== undefined && { acr: session.acr }),
+    ...(session.amr !== undefined && { amr: session.amr }),
+    ...(session.claims !== undefined && { claims: session.claims }),
+    ...(request.nonce !== undefined && { nonce: request.nonce }),
+    createdAt: now,
+    expiresAt: now + lifetimes.authorization_code_ttl.value,
+  });
+  return clientRedirect(deps.issuer, request.redirectUri, { code: code.value, state: request.state });
+}
+
+/** The SSO session a cookie names, if it is still active (expired items are treated as absent). */
+async function activeSession(deps: AuthorizeDependencies, cookie: string | undefined, now: number) {
+  if (!cookie || cookie.length > 100) return undefined;
+  const hash = hashSecret(cookie);
+  const session = await deps.sessions.get(hash);
+  return session && isSessionActive(session, now) ? { hash, session } : undefined;
+}
+
+/**
+ * `GET /authorize` with a new request: a code at once when an SSO session satisfies it,
+ * `login_required` for `prompt=none` when none does, otherwise a login challenge for the
+ * login app, bound to this browser by a cookie.
+ */
+export async function authorize(
+  deps: AuthorizeDependencies,
+  query: URLSearchParams,
+  cookies: { readonly session?: string },
+): Promise<AuthorizeOutcome> {
+  const { client, request } = await parseAuthorizationRequest(query, deps);
+  const now = epochSeconds(deps.clock);
+  const current = await activeSession(deps, cookies.session, now);
+  const tooOld = current && request.maxAge !== undefined && now - current.session.authTime > request.maxAge;
+  if (current && request.prompt !== 'login' && !tooOld) {
+    const { session, hash } = current;
+    if (now - session.lastSeenAt >= session.idleTtl * TOUCH_FRACTION) await deps.sessions.touch(hash, session, now);
+    return { location: await issueCode(deps, client, request, session, now) };
+  }
+  if (request.prompt === 'none') {
+    throw new AuthorizationRedirectError(request, 'login_required', current ? 'a fresh login is required' : 'no active session');
+  }
+  const challenge = secretPair();
+  const binding = secretPair();
+  await deps.loginRequests.create(challenge.hash, {
+    request,
+    status: 'pending',
+    csrfHash: binding.hash,
+    ...(current && { sessionSubject: current.session.subject }),
+    createdAt: now,
+    expiresAt: now + LOGIN_REQUEST_TTL,
+  });
+  const login = new URL(deps.loginUrl);
+  login.searchParams.set('login_challenge', challenge.value);
+  return { location: login.toString(), setLoginBinding: { value: binding.value, maxAge: LOGIN_REQUEST_TTL } };
+}
+
+/** The verifier handed back by an accepted login: `<challenge>.<secret>`. */
+export function loginVerifier(challenge: string, secret: string): string {
+  return `${challenge}.${secret}`;
+}
+
+/**
+ * `GET /authorize?login_verifier=…`, the browser back from the login app: consume the
+ * accepted challenge (single use, same browser), start a new SSO session (a fresh id on every
+ * login, against fixation), and issue the code.
+ */
+export async function completeLogin(
+  deps: AuthorizeDependencies,
+  verifier: string,
+  cookies: { readonly session?: string; readonly loginBinding?: string },
+): Promise<AuthorizeOutcome> {
+  const [challenge, secret, ...rest] = verifier.split('.');
+  if (!challenge || !secret || rest.length > 0 || verifier.length > 200) {
+    throw new AuthorizationPageError('invalid_request', 'login_verifier is malformed');
+  }
+  const now = epochSeconds(deps.clock);
+  const login = await deps.loginRequests.consume(hashSecret(challenge), hashSecret(secret), now);
+  if (!login?.result) throw new AuthorizationPageError('invalid_request', 'login request is unknown, expired or already used');
+  if (!cookies.loginBinding || hashSecret(cookies.loginBinding) !== login.csrfHash) {
+    throw new AuthorizationPageError('invalid_request', 'this login was started in another browser');
+  }
+  const client = await deps.clients.get(login.request.clientId);
+  if (!client) throw new AuthorizationPageError('invalid_client', 'unknown client');
+  const previous = await activeSession(deps, cookies.session, now);
+  if (previous) await deps.sessions.delete(previous.hash);
+  const session = await startSession(deps, client, login.result, now);
+  return {
+    location: await issueCode(deps, client, login.request, session.session, now),
+    setSession: { value: session.cookie, ...(login.result.remember && { maxAge: sessionExpiresAt(session.session) - now }) },
+    clearLoginBinding: true,
+  };
+}
+
+async function startSession(deps: AuthorizeDependencies, client: Client, result: LoginResult, now: number) {
+  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), { clientId: client.clientId, clientType: client.type });
+  const cookie = secretPair();
+  const session: Session = {
+    sid: randomBytes(16).toString('base64url'),
+    subject: result.subject,
+    authTime: result.authenticatedAt,
+    ...(result.acr !== undefined && { acr: result.acr }),
+    ...(result.amr !== undefined && { amr: result.amr }),
+    ...(result.claims !== undefined && { claims: result.claims }),
+    clientId: client.clientId,
+    createdAt: now,
+    lastSeenAt: now,
+    idleTtl: lifetimes.session_idle_ttl.value,
+    absoluteExpiresAt: now + lifetimes.session_absolute_ttl.value,
+    remember: result.remember,
+  };
+  await deps.sessions.create(cookie.hash, session);
+  return { cookie: cookie.value, session };
+}

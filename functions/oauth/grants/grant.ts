@@ -1,0 +1,30 @@
+import type { Logger } from '../../observability/logger.ts';
+import type { Client, GrantType } from '../clients/client.ts';
+import type { AccessTokenStore } from '../tokens/access-token-store.ts';
+import type { CodeStore } from '../tokens/code.ts';
+import type { FamilyStore } from '../tokens/family.ts';
+import type { IssueDependencies, TokenResponse } from '../tokens/issue.ts';
+import type { RevocationMarkers } from '../tokens/markers.ts';
+import type { SuccessorDeriver } from '../tokens/successor.ts';
+
+/** Everything a grant may use; each grant takes what it needs. */
+export interface GrantDependencies extends IssueDependencies {
+  readonly families: FamilyStore;
+  readonly codes: CodeStore;
+  readonly accessTokens: AccessTokenStore;
+  readonly markers: RevocationMarkers;
+  readonly successors: SuccessorDeriver;
+  readonly logger: Logger;
+}
+
+/** An authenticated client's token request. */
+export interface TokenRequest {
+  readonly client: Client;
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/** One grant type: every grant file exports one of these (RFC 6749 §4, §6; RFC 8628). */
+export interface GrantHandler {
+  readonly grantType: GrantType;
+  handle(request: TokenRequest, deps: GrantDependencies): Promise<TokenResponse>;
+}

@@ -1,0 +1,51 @@
+/** The authorization request a login challenge stands for (validated, ready to issue a code). */
+export interface AuthorizationRequest {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly scope: readonly string[];
+  readonly audience: string;
+  readonly state?: string;
+  readonly nonce?: string;
+  readonly codeChallenge: string;
+  readonly maxAge?: number;
+  readonly prompt?: 'none' | 'login';
+}
+
+/** What the login app says when it accepts a login. */
+export interface LoginResult {
+  readonly subject: string;
+  readonly acr?: string;
+  readonly amr?: readonly string[];
+  readonly remember: boolean;
+  readonly claims?: Readonly<Record<string, unknown>>;
+  /** When the login app accepted (epoch seconds): the `auth_time`. */
+  readonly authenticatedAt: number;
+}
+
+export type LoginStatus = 'pending' | 'accepted' | 'rejected' | 'consumed';
+
+/** A login challenge as stored (by hash). Times in epoch seconds. */
+export interface LoginRequest {
+  readonly request: AuthorizationRequest;
+  readonly status: LoginStatus;
+  /** Hash of the browser-binding cookie set with the challenge. */
+  readonly csrfHash: string;
+  /** Subject of the session the browser already had, if any (a hint for the login app). */
+  readonly sessionSubject?: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly result?: LoginResult;
+  readonly verifierHash?: string;
+}
+
+/** Port: login challenges (single use, short-lived). */
+export interface LoginRequestStore {
+  create(challengeHash: string, login: LoginRequest): Promise<void>;
+  get(challengeHash: string): Promise<LoginRequest | undefined>;
+  /** pending → accepted, if unexpired. Returns the request, or undefined if it was not pending. */
+  accept(challengeHash: string, result: LoginResult, verifierHash: string, now: number): Promise<LoginRequest | undefined>;
+  /** pending → rejected, if unexpired. */
+  reject(challengeHash: string, now: number): Promise<LoginRequest | undefined>;
+  /** accepted → consumed, if unexpired and the verifier matches: the single use. */
+  consume(challengeHash: string, verifierHash: string, now: number): Promise<LoginRequest | undefined>;
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { clientRedirect, loginVerifier } from '../authorize.ts';
+import type { ClientRepository } from '../clients/client.ts';
+import { epochSeconds, type Clock } from '../clock.ts';
+import { InvalidRequest, NotFound } from '../errors.ts';
+import { hashSecret } from '../secrets.ts';
+import type { LoginRequestStore, LoginResult } from './login-request.ts';
+
+export interface LoginDependencies {
+  readonly issuer: string;
+  readonly clock: Clock;
+  readonly clients: Pick<ClientRepository, 'get'>;
+  readonly loginRequests: LoginRequestStore;
+}
+
+const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'remember', 'claims']);
+const REJECT_FIELDS = new Set(['error', 'error_description']);
+/** What a login app may answer with (OIDC Core §3.1.2.6 and RFC 6749 §4.1.2.1). */
+const REJECT_ERRORS = new Set(['access_denied', 'login_required', 'interaction_required', 'account_selection_required', 'temporarily_unavailable']);
+
+function challengeHash(challenge: string): string {
+  if (!CHALLENGE.test(challenge)) throw new NotFound('no such login request');
+  return hashSecret(challenge);
+}
+
+function refuseUnknown(body: Record<string, unknown>, allowed: ReadonlySet<string>): void {
+  const unknown = Object.keys(body).filter((key) => !allowed.has(key));
+  if (unknown.length > 0) throw new InvalidRequest(`unknown fields: ${unknown.join(', ')}`);
+}
+
+/** `GET /admin/login-requests/{challenge}`: what the login app needs to show. */
+export async function describeLogin(deps: LoginDependencies, challenge: string): Promise<Record<string, unknown>> {
+  const login = await deps.loginRequests.get(challengeHash(challenge));
+  if (!login || login.status !== 'pending' || login.expiresAt <= epochSeconds(deps.clock)) {
+    throw new NotFound('no such login request, or it expired or was already handled');
+  }
+  const client = await deps.clients.get(login.request.clientId);
+  return {
+    challenge,
+    client: { client_id: login.request.clientId, client_name: client?.clientName },
+    requested_scope: login.request.scope,
+    requested_audience: login.request.audience,
+    skip: false,
+    ...(login.sessionSubject !== undefined && { subject: login.sessionSubject }),
+    oidc_context: {
+      ...(login.request.maxAge !== undefined && { max_age: login.request.maxAge }),
+      ...(login.request.prompt !== undefined && { prompt: login.request.prompt }),
+    },
+    expires_at: login.expiresAt,
+  };
+}
+
+function parseAccept(body: Record<string, unknown>, now: number): LoginResult {
+  refuseUnknown(body, ACCEPT_FIELDS);
+  const { subject, acr, amr, remember, claims } = body;
+  if (typeof subject !== 'string' || subject === '' || subject.length > 255 || /[\u0000-\u001f]/.test(subject)) {
+    throw new InvalidRequest('subject must be a string of 1–255 characters');
+  }
+  if (acr !== undefined && (typeof acr !== 'string' || acr.length > 255)) throw new InvalidRequest('acr must be a string');
+  if (amr !== undefined && (!Array.isArray(amr) || amr.length > 10 || amr.some((entry) => typeof entry !== 'string' || entry.length > 64))) {
+    throw new InvalidRequest('amr must be an array of strings');
+  }
+  if (remember !== undefined && typeof remember !== 'boolean') throw new InvalidRequest('remember must be a boolean');
+  if (claims !== undefined && (typeof claims !== 'object' || claims === null || Array.isArray(claims) || JSON.stringify(claims).length > 4096)) {
+    throw new InvalidRequest('claims must be a JSON object of at most 4 KB');
+  }
+  return {
+    subject,
+    ...(acr !== undefined && { acr: acr as string }),
+    ...(amr !== undefined && { amr: amr as string[] }),
+    remember: remember === true,
+    ...(claims !== undefined && { claims: claims as Record<string, unknown> }),
+    authenticatedAt: now,
+  };
+}
+
+/** `PUT …/accept`: the login app vouches for the user; the browser returns to `/authorize`. */
+export async function acceptLogin(deps: LoginDependencies, challenge: string, body: Record<string, unknown>): Promise<{ redirect_to: string }> {
+  const hash = challengeHash(challenge);
+  const now = epochSeconds(deps.clock);
+  const result = parseAccept(body, now);
+  const secret = randomBytes(32).toString('base64url');
+  const accepted = await deps.loginRequests.accept(hash, result, hashSecret(secret), now);
+  if (!accepted) throw new NotFound('no such login request, or it expired or was already handled');
+  const url = new URL(`${deps.issuer}/authorize`);
+  url.searchParams.set('login_verifier', loginVerifier(challenge, secret));
+  return { redirect_to: url.toString() };
+}
+
+/** `PUT …/reject`: the client learns the login failed (default `access_denied`). */
+export async function rejectLogin(deps: LoginDependencies, challenge: string, body: Record<string, unknown>): Promise<{ redirect_to: string }> {
+  const hash = challengeHash(challenge);
+  refuseUnknown(body, REJECT_FIELDS);
+  const error = body['error'] ?? 'access_denied';
+  const description = body['error_description'];
+  if (typeof error !== 'string' || !REJECT_ERRORS.has(error)) {
+    throw new InvalidRequest(`error must be one of ${[...REJECT_ERRORS].join(', ')}`);
+  }
+  if (description !== undefined && (typeof description !== 'string' || description.length > 500)) {
+    throw new InvalidRequest('error_description must be a string of at most 500 characters');
+  }
+  const rejected = await deps.loginRequests.reject(hash, epochSeconds(deps.clock));
+  if (!rejected) throw new NotFound('no such login request, or it expired or was already handled');
+  return {
+    redirect_to: clientRedirect(deps.issuer, rejected.request.redirectUri, {
+      error,
+      error_description: description as string | undefined,
+      state: rejected.request.state,
+    }),
+  };
+}

@@ -1,0 +1,37 @@
+/** An SSO session as stored (by the hash of its cookie value). Times in epoch seconds. */
+export interface Session {
+  /** Public id, the `sid` claim. The cookie value is a different, secret, value. */
+  readonly sid: string;
+  readonly subject: string;
+  readonly authTime: number;
+  readonly acr?: string;
+  readonly amr?: readonly string[];
+  readonly claims?: Readonly<Record<string, unknown>>;
+  /** The client whose login created it: its lifetimes govern the session. */
+  readonly clientId: string;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  readonly idleTtl: number;
+  readonly absoluteExpiresAt: number;
+  /** Persistent cookie ("remember me") or a browser-session cookie. */
+  readonly remember: boolean;
+}
+
+/** Idle and absolute expiry: the first to come wins. */
+export function sessionExpiresAt(session: Pick<Session, 'lastSeenAt' | 'idleTtl' | 'absoluteExpiresAt'>): number {
+  return Math.min(session.lastSeenAt + session.idleTtl, session.absoluteExpiresAt);
+}
+
+export function isSessionActive(session: Session, now: number): boolean {
+  return sessionExpiresAt(session) > now;
+}
+
+/** Port: SSO sessions. */
+export interface SessionStore {
+  create(cookieHash: string, session: Session): Promise<void>;
+  /** The session, even if expired (callers check expiry: DynamoDB deletes late). */
+  get(cookieHash: string): Promise<Session | undefined>;
+  /** Slides the idle window of a session just read; only if it is still active. */
+  touch(cookieHash: string, session: Session, now: number): Promise<boolean>;
+  delete(cookieHash: string): Promise<void>;
+}

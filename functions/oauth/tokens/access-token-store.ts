@@ -1,0 +1,22 @@
+/** What an opaque access token stands for (introspection returns it). Times in epoch seconds. */
+export interface OpaqueAccessToken {
+  readonly clientId: string;
+  readonly subject: string;
+  readonly scope: readonly string[];
+  readonly audience: string;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  readonly authTime?: number;
+  readonly jti: string;
+  readonly familyId?: string;
+}
+
+/** Port: opaque access tokens (by hash) and the denylist of JWT access tokens (by `jti`). */
+export interface AccessTokenStore {
+  putOpaque(tokenHash: string, token: OpaqueAccessToken): Promise<void>;
+  getOpaque(tokenHash: string): Promise<OpaqueAccessToken | undefined>;
+  deleteOpaque(tokenHash: string): Promise<void>;
+  /** Denylists a JWT until it would have expired anyway. */
+  deny(jti: string, expiresAt: number): Promise<void>;
+  isDenied(jti: string, now: number): Promise<boolean>;
+}

@@ -1,0 +1,75 @@
+/** Why a family stopped working. Also the `Reason` dimension of the FamilyRevoked metric. */
+export type RevocationReason = 'reuse' | 'code_replay' | 'revoked' | 'marker' | 'logout' | 'client_deleted';
+
+/** What a refresh-token family grants, fixed when the family is created. */
+export interface Grant {
+  readonly subject: string;
+  readonly clientId: string;
+  /** Public id of the SSO session (the `sid` claim), if the grant came from a browser login. */
+  readonly sid?: string;
+  readonly scope: readonly string[];
+  readonly audience: string;
+  readonly authTime: number;
+  readonly acr?: string;
+  readonly amr?: readonly string[];
+  /** Extra ID-token claims from the login app's accept call. */
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+/** A refresh-token family as stored: the grant plus rotation state. Times in epoch seconds. */
+export interface Family extends Grant {
+  readonly familyId: string;
+  readonly createdAt: number;
+  readonly absoluteExpiresAt: number;
+  readonly lastUsedAt: number;
+  readonly generation: number;
+  readonly currentHash: string;
+  readonly previousHash?: string;
+  readonly rotatedAt?: number;
+  readonly rotation: boolean;
+  readonly revoked: boolean;
+  readonly revokedReason?: RevocationReason;
+  readonly revokedAt?: number;
+  /** Epoch seconds of the most recent rotations, by generation (the newest 20 are kept). */
+  readonly rotations: Readonly<Record<number, number>>;
+  readonly reuseDetectedAt?: number;
+}
+
+export interface RotateRequest {
+  readonly familyId: string;
+  readonly clientId: string;
+  readonly generation: number;
+  readonly absoluteExpiresAt: number;
+  readonly presentedHash: string;
+  /** Hash of the successor secret; equal to `presentedHash` when rotation is off. */
+  readonly nextHash: string;
+  readonly now: number;
+  /** Families last used before this are idle-expired (now − idle lifetime in force now). */
+  readonly idleCutoff: number;
+  /** The item's new TTL: min(now + idle, absolute). */
+  readonly expiresAt: number;
+  readonly rotate: boolean;
+  /** Scopes the family must hold (a request may only narrow). */
+  readonly requiredScope?: readonly string[];
+}
+
+/** The outcome of the one conditional write of a refresh. */
+export type RotateResult =
+  | { readonly outcome: 'rotated'; readonly family: Family }
+  /** The condition failed; the item as it was (undefined: no such family). */
+  | { readonly outcome: 'refused'; readonly family: Family | undefined };
+
+/** Port: refresh-token families. */
+export interface FamilyStore {
+  /** `expiresAt` is the item's TTL: min(created + idle, absolute). */
+  create(family: Family, expiresAt: number): Promise<void>;
+  /** Exactly one conditional write (DESIGN.md §3). */
+  rotate(request: RotateRequest): Promise<RotateResult>;
+  /** Marks the family revoked (once: the first reason is kept). Returns false if it already was. */
+  revoke(familyId: string, reason: RevocationReason, now: number): Promise<boolean>;
+  /** Records that a superseded token was presented, and revokes the family, in one write. */
+  revokeForReuse(familyId: string, now: number): Promise<boolean>;
+  get(familyId: string): Promise<Family | undefined>;
+}
+
+export const KEPT_ROTATIONS = 20;

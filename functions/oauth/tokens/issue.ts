@@ -1,0 +1,172 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { LifetimeConfigStore } from '../../lifetimes/config.ts';
+import { resolveLifetimes, type ResolvedLifetimes } from '../../lifetimes/resolver.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { Client } from '../clients/client.ts';
+import { epochSeconds, type Clock } from '../clock.ts';
+import { hashSecret } from '../secrets.ts';
+import type { Signer } from '../signer.ts';
+import type { AccessTokenStore } from './access-token-store.ts';
+import type { Grant } from './family.ts';
+
+/** What issuing tokens needs, injected. */
+export interface IssueDependencies {
+  readonly issuer: string;
+  readonly signer: Signer;
+  readonly clock: Clock;
+  readonly lifetimes: Pick<LifetimeConfigStore, 'current'>;
+  readonly accessTokens: Pick<AccessTokenStore, 'putOpaque'>;
+  readonly metrics: Metrics;
+}
+
+/** The token endpoint's success body (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly scope: string;
+  readonly refresh_token?: string;
+  readonly id_token?: string;
+}
+
+export async function lifetimesFor(deps: Pick<IssueDependencies, 'lifetimes'>, client: Client, audience?: string): Promise<ResolvedLifetimes> {
+  return resolveLifetimes(await deps.lifetimes.current(), {
+    clientId: client.clientId,
+    clientType: client.type,
+    ...(audience !== undefined && { audience }),
+  });
+}
+
+/** The access token: a JWT per RFC 9068, or an opaque handle stored by hash, as configured. */
+export async function issueAccessToken(
+  deps: IssueDependencies,
+  input: {
+    readonly client: Client;
+    readonly grant: Pick<Grant, 'subject' | 'scope' | 'audience'> & Partial<Pick<Grant, 'authTime' | 'acr' | 'sid'>>;
+    readonly ttl: number;
+    readonly format: 'jwt' | 'opaque';
+    readonly jti?: string;
+    readonly familyId?: string;
+  },
+): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
+  const issuedAt = epochSeconds(deps.clock);
+  const expiresAt = issuedAt + input.ttl;
+  const jti = input.jti ?? randomUUID();
+  const { grant } = input;
+  if (input.format === 'opaque') {
+    const token = `lsa_${randomBytes(32).toString('base64url')}`;
+    await deps.accessTokens.putOpaque(hashSecret(token), {
+      clientId: input.client.clientId,
+      subject: grant.subject,
+      scope: grant.scope,
+      audience: grant.audience,
+      issuedAt,
+      expiresAt,
+      jti,
+      ...(grant.authTime !== undefined && { authTime: grant.authTime }),
+      ...(input.familyId !== undefined && { familyId: input.familyId }),
+    });
+    return { token, jti, issuedAt, expiresAt };
+  }
+  const token = await deps.signer.signJwt(
+    {
+      iss: deps.issuer,
+      sub: grant.subject,
+      aud: grant.audience,
+      exp: expiresAt,
+      iat: issuedAt,
+      jti,
+      client_id: input.client.clientId,
+      scope: grant.scope.join(' '),
+      ...(grant.authTime !== undefined && { auth_time: grant.authTime }),
+      ...(grant.acr !== undefined && { acr: grant.acr }),
+      ...(grant.sid !== undefined && { sid: grant.sid }),
+    },
+    'at+jwt',
+  );
+  return { token, jti, issuedAt, expiresAt };
+}
+
+/** OIDC Core §3.1.3.6: the left half of the SHA-256 of the access token, base64url. */
+export function atHash(accessToken: string): string {
+  const digest = createHash('sha256').update(accessToken, 'ascii').digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}
+
+/** Claims the login app may not set: they are the server's to assert. */
+const RESERVED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'auth_time', 'nonce', 'at_hash', 'c_hash', 'sid', 'acr', 'amr', 'azp']);
+
+export async function issueIdToken(
+  deps: IssueDependencies,
+  input: {
+    readonly client: Client;
+    readonly grant: Grant;
+    readonly ttl: number;
+    readonly accessToken: string;
+    readonly nonce?: string;
+  },
+): Promise<string> {
+  const issuedAt = epochSeconds(deps.clock);
+  const { grant } = input;
+  const extra: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(grant.claims ?? {})) if (!RESERVED_CLAIMS.has(name)) extra[name] = value;
+  return deps.signer.signJwt(
+    {
+      ...extra,
+      iss: deps.issuer,
+      sub: grant.subject,
+      aud: input.client.clientId,
+      exp: issuedAt + input.ttl,
+      iat: issuedAt,
+      auth_time: grant.authTime,
+      at_hash: atHash(input.accessToken),
+      ...(input.nonce !== undefined && { nonce: input.nonce }),
+      ...(grant.sid !== undefined && { sid: grant.sid }),
+      ...(grant.acr !== undefined && { acr: grant.acr }),
+      ...(grant.amr !== undefined && { amr: grant.amr }),
+    },
+    'JWT',
+  );
+}
+
+/** Access (and, with `openid`, ID) tokens for a user grant, as one token response. */
+export async function userTokenResponse(
+  deps: IssueDependencies,
+  input: {
+    readonly client: Client;
+    readonly grant: Grant;
+    readonly lifetimes: ResolvedLifetimes;
+    readonly refreshToken?: string;
+    readonly nonce?: string;
+    readonly jti?: string;
+    readonly familyId?: string;
+    readonly grantType: string;
+  },
+): Promise<TokenResponse> {
+  const access = await issueAccessToken(deps, {
+    client: input.client,
+    grant: input.grant,
+    ttl: input.lifetimes.access_token_ttl.value,
+    format: input.lifetimes.access_token_format.value,
+    ...(input.jti !== undefined && { jti: input.jti }),
+    ...(input.familyId !== undefined && { familyId: input.familyId }),
+  });
+  const idToken = input.grant.scope.includes('openid')
+    ? await issueIdToken(deps, {
+        client: input.client,
+        grant: input.grant,
+        ttl: input.lifetimes.id_token_ttl.value,
+        accessToken: access.token,
+        ...(input.nonce !== undefined && { nonce: input.nonce }),
+      })
+    : undefined;
+  deps.metrics.count('TokensIssued', { Grant: input.grantType, ClientId: input.client.clientId });
+  return {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: access.expiresAt - access.issuedAt,
+    scope: input.grant.scope.join(' '),
+    ...(input.refreshToken !== undefined && { refresh_token: input.refreshToken }),
+    ...(idToken !== undefined && { id_token: idToken }),
+  };
+}

@@ -1,0 +1,17 @@
+/** The three scopes of bulk revocation (Cognito's GlobalSignOut, Auth0's revoke-all). */
+export type MarkerKind = 'user' | 'client' | 'global';
+
+/**
+ * Port: "tokens valid after" markers. A bulk revocation is one marker write, however many
+ * tokens exist; every refresh, introspection and userinfo compares the token's issue time
+ * with the markers that apply to it.
+ */
+export interface RevocationMarkers {
+  /**
+   * The latest `valid_after` (epoch seconds) among the markers for this subject, this client,
+   * and everyone; 0 when there is none. May be up to the adapter's sync interval stale.
+   */
+  validAfter(subject: string, clientId: string): Promise<number>;
+  /** Writes a marker: tokens issued at or before `validAfter` are dead. */
+  write(kind: MarkerKind, id: string, validAfter: number, retainUntil: number): Promise<void>;
+}
