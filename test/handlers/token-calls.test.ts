@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { DynamoDbClientRepository } from '../../functions/adapters/dynamodb/client-repository.ts';
+import { tokenRoutes } from '../../functions/handlers/token-routes.ts';
+import { lambdaHandler } from '../../functions/http/handler.ts';
+import { CachedClientRepository } from '../../functions/oauth/clients/cached-client-repository.ts';
+import { hashSecret } from '../../functions/oauth/secrets.ts';
+import { memoryLogger } from '../../functions/observability/logger.ts';
+import { apiEvent } from '../support/events.ts';
+import { countCalls, grantFixture } from '../support/grant-fixture.ts';
+
+describe('POST /token call budget', () => {
+  it('a refresh makes exactly one DynamoDB call, the conditional write, once the client and markers are cached', async () => {
+    const f = await grantFixture();
+    const secret = 'a'.repeat(43);
+    const client = { ...f.client, secretHash: hashSecret(secret) };
+    await f.clients.delete(f.client.clientId);
+    await f.clients.create(client);
+    const calls = countCalls(f.dynamo);
+    const cached = new CachedClientRepository(new DynamoDbClientRepository(f.dynamo, f.tableName), f.clock);
+    const handler = lambdaHandler(tokenRoutes({ clients: () => cached, grants: () => f.deps, metrics: () => f.metrics }), () => memoryLogger());
+    const send = async (refreshToken: string) => {
+      const response = await handler(
+        apiEvent({
+          method: 'POST',
+          path: '/token',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${client.clientId}:${secret}`).toString('base64')}`,
+          },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+        }),
+        {} as never,
+      );
+      const result = response as { statusCode: number; body: string };
+      expect(result.statusCode, result.body).toBe(200);
+      return JSON.parse(result.body) as { refresh_token: string };
+    };
+    const issued = await f.issue();
+    calls.length = 0;
+    const warm = await send(issued.refresh_token!);
+    // The first refresh reads the client and loads the markers; those reads are what the caches save.
+    expect(calls).toEqual(expect.arrayContaining(['GetItemCommand', 'QueryCommand', 'UpdateItemCommand']));
+    calls.length = 0;
+    const next = await send(warm.refresh_token);
+    expect(calls).toEqual(['UpdateItemCommand']);
+    calls.length = 0;
+    await send(next.refresh_token);
+    expect(calls).toEqual(['UpdateItemCommand']);
+  });
+});

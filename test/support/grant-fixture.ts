@@ -1,0 +1,104 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDbAccessTokenStore } from '../../functions/adapters/dynamodb/access-token-store.ts';
+import { DynamoDbClientRepository } from '../../functions/adapters/dynamodb/client-repository.ts';
+import { DynamoDbCodeStore } from '../../functions/adapters/dynamodb/code-store.ts';
+import { DynamoDbFamilyStore } from '../../functions/adapters/dynamodb/family-store.ts';
+import { DynamoDbRevocationMarkers } from '../../functions/adapters/dynamodb/revocation-markers.ts';
+import { HmacSuccessorDeriver } from '../../functions/adapters/local/local-successor-deriver.ts';
+import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../../functions/adapters/local/local-key-signer.ts';
+import { LifetimeConfigStore } from '../../functions/lifetimes/config.ts';
+import type { Client } from '../../functions/oauth/clients/client.ts';
+import { authorizationCodeGrant } from '../../functions/oauth/grants/authorization-code.ts';
+import type { GrantDependencies } from '../../functions/oauth/grants/grant.ts';
+import { refreshTokenGrant } from '../../functions/oauth/grants/refresh-token.ts';
+import { s256 } from '../../functions/oauth/pkce.ts';
+import { hashSecret } from '../../functions/oauth/secrets.ts';
+import type { TokenResponse } from '../../functions/oauth/tokens/issue.ts';
+import { memoryLogger } from '../../functions/observability/logger.ts';
+import { memoryMetrics } from '../../functions/observability/metrics.ts';
+import { clientRecord } from './clients.ts';
+import { TestClock } from './clock.ts';
+import { freshTable } from './dynamodb.ts';
+
+/** DynamoDB commands sent through a client, by name, in order. */
+export function countCalls(client: DynamoDBClient): string[] {
+  const calls: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push(context.commandName ?? 'unknown');
+      return next(args);
+    },
+    { step: 'initialize', name: `count-${Math.random()}` },
+  );
+  return calls;
+}
+
+/**
+ * The token grants wired to real DynamoDB Local stores, a local signer, a frozen clock and
+ * lifetime parameters the test sets (`parameters`), for grant-level tests.
+ */
+export async function grantFixture() {
+  const { client: dynamo, tableName } = await freshTable();
+  const clock = new TestClock();
+  const parameters = new Map<string, string>();
+  const metrics = memoryMetrics();
+  const logger = memoryLogger();
+  const dir = await mkdtemp(join(tmpdir(), 'lifespan-grants-'));
+  const signer = new LocalKeySigner(await loadOrCreateLocalKeyFile(join(dir, 'key.json'), 'ES256'));
+  const lifetimes = new LifetimeConfigStore({ source: { load: async () => new Map(parameters) }, clock, logger, metrics, maxAgeMs: 1 });
+  const client: Client = clientRecord({ scopes: ['openid', 'offline_access', 'read', 'write'], audiences: ['api'] });
+  const clients = new DynamoDbClientRepository(dynamo, tableName);
+  await clients.create(client);
+  const codes = new DynamoDbCodeStore(dynamo, tableName);
+  const deps: GrantDependencies = {
+    issuer: 'https://auth.example.com',
+    signer,
+    clock,
+    lifetimes,
+    metrics,
+    logger,
+    families: new DynamoDbFamilyStore(dynamo, tableName),
+    codes,
+    accessTokens: new DynamoDbAccessTokenStore(dynamo, tableName),
+    markers: new DynamoDbRevocationMarkers({ client: dynamo, tableName, clock }),
+    successors: new HmacSuccessorDeriver(randomBytes(32)),
+  };
+
+  /** A family from a real code exchange: returns the token response. */
+  async function issue(scope = ['openid', 'offline_access', 'read']): Promise<TokenResponse> {
+    const code = randomBytes(32).toString('base64url');
+    const verifier = randomBytes(40).toString('base64url');
+    const now = clock.seconds;
+    await codes.create(hashSecret(code), {
+      clientId: client.clientId,
+      redirectUri: client.redirectUris[0]!,
+      codeChallenge: s256(verifier),
+      subject: 'alice',
+      scope,
+      audience: 'api',
+      authTime: now,
+      createdAt: now,
+      expiresAt: now + 60,
+    });
+    return authorizationCodeGrant.handle(
+      {
+        client,
+        params: new Map([
+          ['code', code],
+          ['redirect_uri', client.redirectUris[0]!],
+          ['code_verifier', verifier],
+        ]),
+      },
+      deps,
+    );
+  }
+
+  const refresh = (token: string, extra: Record<string, string> = {}, asClient: Client = client) =>
+    refreshTokenGrant.handle({ client: asClient, params: new Map([['refresh_token', token], ...Object.entries(extra)]) }, deps);
+
+  return { dynamo, tableName, clock, parameters, metrics, logger, client, clients, deps, issue, refresh };
+}
