@@ -128,4 +128,56 @@ describe('issuance end to end, with oauth4webapi as the relying party', () => {
     });
     expect(payload).toMatchObject({ sub: client.client_id, client_id: client.client_id, scope: 'orders:write' });
   });
+
+  it('the development login page (local only) completes a login in the browser', async () => {
+    const registered = await registerClient(service, {
+      client_name: 'dev page',
+      type: 'public',
+      redirect_uris: ['http://localhost:3000/cb'],
+      scopes: ['openid'],
+    });
+    const browser = new Browser();
+    const verifier = oauth.generateRandomCodeVerifier();
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({
+      client_id: registered.client_id,
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    }).toString();
+    const toLogin = await browser.get(url.toString());
+    const loginPage = new URL(toLogin.headers.get('location')!);
+    expect(loginPage.pathname).toBe('/login');
+    const page = await browser.get(loginPage.toString());
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('dev page');
+    expect(html).toContain(`value="${loginPage.searchParams.get('login_challenge')}"`);
+    const submitted = await fetch(`${service.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ login_challenge: loginPage.searchParams.get('login_challenge')!, subject: 'bob', action: 'accept' }),
+    });
+    expect(submitted.status).toBe(302);
+    const back = await browser.get(submitted.headers.get('location')!);
+    const callback = new URL(back.headers.get('location')!);
+    expect(callback.origin + callback.pathname).toBe('http://localhost:3000/cb');
+    const tokens = await oauth.processAuthorizationCodeResponse(
+      as,
+      { client_id: registered.client_id },
+      await oauth.authorizationCodeGrantRequest(
+        as,
+        { client_id: registered.client_id },
+        oauth.None(),
+        oauth.validateAuthResponse(as, { client_id: registered.client_id }, callback, oauth.expectNoState),
+        'http://localhost:3000/cb',
+        verifier,
+        { [oauth.allowInsecureRequests]: true },
+      ),
+    );
+    expect(oauth.getValidatedIdTokenClaims(tokens)!.sub).toBe('bob');
+    expect(tokens.expires_in).toBe(300);
+  });
 });
