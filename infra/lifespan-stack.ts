@@ -1,87 +1,208 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { HandlerGroup } from '../functions/routes.ts';
+import { TABLE_DEFINITION } from '../functions/adapters/dynamodb/table-definition.ts';
+import { ROUTES, type HandlerGroup } from '../functions/routes.ts';
+import { LifespanAlarms } from './constructs/alarms.ts';
+import { CustomDomain } from './constructs/custom-domain.ts';
+import { LifespanDashboard } from './constructs/dashboard.ts';
 import { HandlerFunction } from './constructs/handler-function.ts';
 import { LifespanHttpApi } from './constructs/http-api.ts';
-import { SigningKeys, type SigningKeySpec } from './constructs/signing-keys.ts';
+import { SigningKeys, type KeySlot, type SigningKeySpec } from './constructs/signing-keys.ts';
+import { SuccessorKey } from './constructs/successor-key.ts';
 import { LifespanTable } from './constructs/table.ts';
+import { acknowledgeWildcardResource } from './nag.ts';
+import { accessEnvironment, accessStatements, deployedAccess, type AccessResources } from './group-access.ts';
+import { assertIssuer, assertLoginUrl, assertStage } from './validation.ts';
 
 export interface LifespanStackProps extends StackProps {
-  /** Names the SSM prefix `/lifespan/<stage>/`, aliases and resources. @default 'prod' */
+  /** Names the SSM prefix `/lifespan/<stage>/`, aliases, alarms and the dashboard. @default 'prod' */
   readonly stage?: string;
   /**
-   * The issuer (`iss`), e.g. `https://auth.example.com` behind a custom domain. It must stay
-   * the same across deploys: every relying party pins it.
-   * @default the HTTP API's URL
+   * The issuer (`iss`): https, no query, fragment or trailing slash. It must stay the same
+   * across deploys: every relying party pins it, and tokens with another `iss` are refused.
+   * @default `https://<domainName>` with a custom domain, else the HTTP API's URL
    */
   readonly issuer?: string;
-  /** @default 'RSA_2048' */
-  readonly keySpec?: SigningKeySpec;
-  /** A second signing key for rotation (see README). @default none */
+  /** A custom domain for the API, e.g. `auth.example.com`; needs `certificateArn`. @default none */
+  readonly domainName?: string;
+  /** The ACM certificate of `domainName`, in the stack's region. @default none */
+  readonly certificateArn?: string;
+  /**
+   * The deployer's login app: `/authorize` redirects browsers there with a `login_challenge`
+   * (Ory Hydra's model). https, no fragment. Required as soon as an `authorize` route is
+   * deployed: synthesis fails without it rather than deploy an `/authorize` that cannot log
+   * anyone in.
+   * @default none
+   */
+  readonly loginUrl?: string;
+  /** The key in the `current` slot; `'none'` retires it after a rotation. @default 'RSA_2048' */
+  readonly keySpec?: SigningKeySpec | 'none';
+  /** A key in the `next` slot, for rotation (docs/operations.md). @default none */
   readonly nextKeySpec?: SigningKeySpec;
   /** @default 'current' */
-  readonly activeKeySlot?: 'current' | 'next';
+  readonly activeKeySlot?: KeySlot;
   /** @default true */
   readonly tableDeletionProtection?: boolean;
+  /** Steady-state requests per second for the whole API. @default 1000 */
+  readonly throttlingRateLimit?: number;
+  /** Burst capacity of the whole API. @default 2000 */
+  readonly throttlingBurstLimit?: number;
+  /** Retention of function and access logs. @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** Receives the alarms (after confirming SNS's mail). @default no subscription */
+  readonly alarmEmail?: string;
+  /** 5xx percentage over 5 minutes that raises the API alarm. @default 1 */
+  readonly serverErrorRatePercent?: number;
 }
 
-/** Lifespan in one stack: the HTTP API, one function per route group, the table, the keys. */
+/**
+ * Lifespan in one stack: the HTTP API, one function per route group that has deployable routes
+ * (permissions and environment from infra/group-access.ts), the table, the signing keys,
+ * alarms and a dashboard. Lifetimes live in SSM under `/lifespan/<stage>/` and are never
+ * created here: the service runs on built-in defaults until an operator sets a value, and no
+ * deploy can reset one.
+ */
 export class LifespanStack extends Stack {
+  readonly stage: string;
+  readonly issuer: string;
   readonly functions: Readonly<Partial<Record<HandlerGroup, HandlerFunction>>>;
+  readonly http: LifespanHttpApi;
+  readonly keys: SigningKeys;
+  /** Present when a deployed group derives refresh-token successors (the token group). */
+  readonly successorKey: SuccessorKey | undefined;
+  readonly table: LifespanTable;
+  readonly alarms: LifespanAlarms;
+  readonly dashboard: LifespanDashboard;
 
   constructor(scope: Construct, id: string, props: LifespanStackProps = {}) {
     super(scope, id, props);
     const stage = props.stage ?? 'prod';
-    if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(stage)) throw new TypeError(`stage must match [a-z0-9-] (1–32), not ${stage}`);
+    assertStage(stage);
+    this.stage = stage;
+    if ((props.domainName === undefined) !== (props.certificateArn === undefined)) {
+      throw new TypeError('domainName and certificateArn go together: give both or neither');
+    }
+    if (props.loginUrl !== undefined) assertLoginUrl(props.loginUrl);
 
-    const { table } = new LifespanTable(this, 'Store', { deletionProtection: props.tableDeletionProtection ?? true });
-    const keys = new SigningKeys(this, 'SigningKeys', {
+    this.table = new LifespanTable(this, 'Store', { deletionProtection: props.tableDeletionProtection ?? true });
+    const table = this.table.table;
+    this.keys = new SigningKeys(this, 'SigningKeys', {
       stage,
       ...(props.keySpec && { keySpec: props.keySpec }),
       ...(props.nextKeySpec && { nextKeySpec: props.nextKeySpec }),
       ...(props.activeKeySlot && { activeSlot: props.activeKeySlot }),
     });
 
+    // The default issuer is the API's URL, which exists only once the API (built from the
+    // functions) does: resolved lazily at synthesis.
+    const api: { current?: LifespanHttpApi } = {};
+    this.issuer =
+      props.issuer ??
+      (props.domainName !== undefined
+        ? `https://${props.domainName}`
+        : Lazy.string({ produce: () => api.current?.api.apiEndpoint ?? '' }));
+    assertIssuer(this.issuer);
+
+    const deployable = ROUTES.filter((route) => !route.localOnly);
+    const groups = [...new Set(deployable.map((route) => route.group))].map((group) => ({ group, access: deployedAccess(group) }));
+    this.successorKey = groups.some(({ access }) => access.refreshSuccessor) ? new SuccessorKey(this, 'SuccessorKey', { stage }) : undefined;
+    const successorKeyArn = this.successorKey?.key.keyArn;
+
+    const parameterPathArn = this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `lifespan/${stage}/*` });
+    const resources: AccessResources = {
+      // Each index by name rather than `index/*`: no wildcard, and a new index is granted when
+      // the shared table definition lists it.
+      tableArns: [table.tableArn, ...TABLE_DEFINITION.globalSecondaryIndexes.map(({ indexName }) => `${table.tableArn}/index/${indexName}`)],
+      activeKeyArn: this.keys.active.key.keyArn,
+      publishedKeyArns: this.keys.published.map(({ key }) => key.keyArn),
+      parameterArns: [this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `lifespan/${stage}` }), parameterPathArn],
+      successorKeyArn,
+    };
     const functions: Partial<Record<HandlerGroup, HandlerFunction>> = {};
-    const make = (group: HandlerGroup, environment: Record<string, string>) => {
-      const handler = new HandlerFunction(this, `${group[0]!.toUpperCase()}${group.slice(1)}Function`, {
+    for (const { group, access } of groups) {
+      const handler = new HandlerFunction(this, `${group[0]?.toUpperCase()}${group.slice(1)}Function`, {
         group,
         stage,
-        environment: { LIFESPAN_STAGE: stage, ...environment },
+        ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+        environment: accessEnvironment(group, access, {
+          stage,
+          issuer: this.issuer,
+          tableName: table.tableName,
+          activeKeyArn: this.keys.active.key.keyArn,
+          otherKeyArns: this.keys.published.slice(1).map(({ key }) => key.keyArn),
+          loginUrl: props.loginUrl,
+          successorKeyArn,
+        }),
       });
+      for (const statement of accessStatements(access, resources)) handler.fn.addToRolePolicy(statement);
+      if (access.lifetimes) {
+        acknowledgeWildcardResource(
+          handler.role,
+          parameterPathArn,
+          `GetParametersByPath reads the /lifespan/${stage}/ hierarchy, whose names include client and audience ids chosen by operators after deployment; the wildcard is confined to that stage's path.`,
+        );
+      }
       functions[group] = handler;
-      return handler.fn;
-    };
-    const signerEnvironment = {
-      LIFESPAN_SIGNER: 'kms',
-      LIFESPAN_KMS_KEY_ID: keys.active.keyArn,
-      LIFESPAN_KMS_PUBLISHED_KEY_IDS: keys.published
-        .slice(1)
-        .map((key) => key.keyArn)
-        .join(','),
-    };
-    const parametersRead = new PolicyStatement({
-      actions: ['ssm:GetParametersByPath'],
-      resources: [
-        this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `lifespan/${stage}` }),
-        this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `lifespan/${stage}/*` }),
-      ],
-    });
-
-    const discovery = make('discovery', { ...signerEnvironment });
-    for (const key of keys.published) key.grant(discovery, 'kms:GetPublicKey');
-
-    const admin = make('admin', { LIFESPAN_TABLE: table.tableName, LIFESPAN_ADMIN_AUTH: 'iam', LIFESPAN_PARAMETERS: 'ssm' });
-    table.grant(admin, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem');
-    admin.addToRolePolicy(parametersRead);
-
-    const { api } = new LifespanHttpApi(this, 'Http', {
-      stage,
-      functions: { discovery, admin },
-    });
-    const issuer = props.issuer ?? api.apiEndpoint;
-    for (const handler of Object.values(functions)) handler?.fn.addEnvironment('LIFESPAN_ISSUER', issuer);
+    }
     this.functions = functions;
+    const fns: Partial<Record<HandlerGroup, IFunction>> = Object.fromEntries(
+      Object.entries(functions).map(([group, handler]) => [group, handler.fn]),
+    );
+
+    this.http = new LifespanHttpApi(this, 'Http', {
+      stage,
+      routes: deployable,
+      functions: fns,
+      ...(props.throttlingRateLimit !== undefined && { throttlingRateLimit: props.throttlingRateLimit }),
+      ...(props.throttlingBurstLimit !== undefined && { throttlingBurstLimit: props.throttlingBurstLimit }),
+      ...(props.logRetention !== undefined && { accessLogRetention: props.logRetention }),
+    });
+    api.current = this.http;
+
+    const domain =
+      props.domainName !== undefined && props.certificateArn !== undefined
+        ? new CustomDomain(this, 'Domain', {
+            domainName: props.domainName,
+            certificateArn: props.certificateArn,
+            api: this.http.api,
+            stage: this.http.stage,
+          })
+        : undefined;
+
+    this.alarms = new LifespanAlarms(this, 'Alarms', {
+      stage,
+      api: this.http.api,
+      functions: fns,
+      table,
+      ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
+      ...(props.serverErrorRatePercent !== undefined && { serverErrorRatePercent: props.serverErrorRatePercent }),
+    });
+    this.dashboard = new LifespanDashboard(this, 'Dashboard', { stage, api: this.http.api, functions: fns, table });
+
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('ApiUrl', this.http.api.apiEndpoint, 'Default endpoint of the HTTP API');
+    output(
+      'AdminApiArn',
+      this.http.api.arnForExecuteApi('*', '/admin/*', '*'),
+      'Resource for execute-api:Invoke in the IAM policy of whoever calls the admin API (login app, operators)',
+    );
+    output('Issuer', this.issuer, 'The iss of every token; relying parties discover the rest from it');
+    if (domain) output('CustomDomainTarget', domain.target, `DNS: point ${props.domainName} (CNAME or alias) at this name`);
+    output('TableName', table.tableName, 'DynamoDB table');
+    output('ActiveSigningKeyArn', this.keys.active.key.keyArn, `KMS key that signs (slot ${this.keys.active.slot})`);
+    for (const { slot, key, alias } of this.keys.published) {
+      const name = slot === 'current' ? 'Current' : 'Next';
+      output(`SigningKey${name}Arn`, key.keyArn, `KMS key in the ${slot} slot`);
+      output(`SigningKey${name}Alias`, alias.aliasName, `Alias of the ${slot} slot`);
+    }
+    if (this.successorKey) {
+      output('SuccessorKeyArn', this.successorKey.key.keyArn, 'KMS HMAC key deriving refresh-token successors (never replace it)');
+      output('SuccessorKeyAlias', this.successorKey.alias.aliasName, 'Alias of the successor key');
+    }
+    output('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic of every alarm; subscribe your on-call to it');
+    output('DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard');
+    output('ParametersPath', `/lifespan/${stage}/`, 'SSM path of the lifetime parameters');
   }
 }

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -7,15 +8,18 @@ import { fileURLToPath } from 'node:url';
 import type { HandlerGroup } from '../../functions/routes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** API Gateway HTTP APIs give up on an integration after 30 s. */
+const MAX_TIMEOUT_SECONDS = 29;
 
 export interface HandlerFunctionProps {
   /** The route group; the entry is `functions/handlers/<group>.ts`. */
   readonly group: HandlerGroup;
   readonly stage: string;
+  /** Exactly the variables the group's handler reads (see infra/group-access.ts). */
   readonly environment: Readonly<Record<string, string>>;
   /** @default 512 — more memory is more CPU, which signs and verifies faster. */
   readonly memorySize?: number;
-  /** @default Duration.seconds(10) */
+  /** At most 29 s (API Gateway's integration timeout). @default Duration.seconds(10) */
   readonly timeout?: Duration;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
@@ -26,17 +30,38 @@ export interface HandlerFunctionProps {
  * the AWS SDK bundled (so its version is the one tested, and unused clients are tree-shaken),
  * JSON log lines (written to stdout by the code, so EMF metrics parse) in an explicit log
  * group with a retention.
+ *
+ * Its role starts with one permission: writing to its own log group. No managed policy
+ * (AWSLambdaBasicExecutionRole would allow every log group of the account); everything else is
+ * granted from the permission table by the stack.
  */
 export class HandlerFunction extends Construct {
   readonly fn: NodejsFunction;
+  readonly role: Role;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
+    const memorySize = props.memorySize ?? 512;
+    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10_240) {
+      throw new TypeError(`memorySize must be a whole number of MB in [128, 10240], not ${memorySize}`);
+    }
+    const timeout = props.timeout ?? Duration.seconds(10);
+    if (timeout.toSeconds() < 1 || timeout.toSeconds() > MAX_TIMEOUT_SECONDS) {
+      throw new TypeError(`timeout must be between 1 and ${MAX_TIMEOUT_SECONDS} seconds`);
+    }
+
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Lifespan ${props.stage} ${props.group} function`,
+    });
+    // The log group is given, so Lambda never needs logs:CreateLogGroup.
+    this.logGroup.grantWrite(this.role);
+
     this.fn = new NodejsFunction(this, 'Function', {
       entry: `${ROOT}functions/handlers/${props.group}.ts`,
       handler: 'handler',
@@ -44,8 +69,9 @@ export class HandlerFunction extends Construct {
       depsLockFilePath: `${ROOT}package-lock.json`,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
+      memorySize,
+      timeout,
+      role: this.role,
       logGroup: this.logGroup,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       description: `Lifespan ${props.stage} ${props.group} routes`,
@@ -63,6 +89,11 @@ export class HandlerFunction extends Construct {
         banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
         metafile: false,
       },
+    });
+    Validations.of(this.fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 on purpose: it is the version the whole project is developed, tested and run locally with (engines >=22.18, Node 22 installed from npm), so the bundle runs in production on the runtime its tests ran on. Move to a newer runtime together with the toolchain, not ahead of it.',
     });
   }
 }

@@ -1,0 +1,74 @@
+import { settleParameters, snapshotOf, type LifetimeSnapshot } from '../../functions/lifetimes/config.ts';
+import type { LifetimeWarning } from '../../functions/lifetimes/guardrails.ts';
+import type { LifetimeValues } from '../../functions/lifetimes/parameters.ts';
+import { resolveLifetimes } from '../../functions/lifetimes/resolver.ts';
+import { EXIT } from '../io.ts';
+import { printJson, type Command } from './context.ts';
+import { loadRaw } from './ssm.ts';
+
+/** A value the service rejects. */
+export interface LintError {
+  readonly name: string;
+  readonly value: string | null;
+  readonly reason: string;
+}
+
+/** A best-practice warning, with the scope whose values raise it (`global`, `clients/<id>`, `audiences/<id>`). */
+export interface LintWarning extends LifetimeWarning {
+  readonly scope: string;
+}
+
+export interface LintReport {
+  readonly errors: readonly LintError[];
+  readonly warnings: readonly LintWarning[];
+}
+
+/**
+ * Lints raw parameters: every rejection the service's settlement makes, and the warnings of the
+ * global view and of every overridden client and audience. An override scope only reports the
+ * warnings its own overrides cause; inherited ones are reported once, globally.
+ */
+export function lint(raw: ReadonlyMap<string, string>, now: number): LintReport {
+  const settlement = settleParameters(raw, new Map());
+  const seen = new Set<string>();
+  const errors: LintError[] = [];
+  for (const { name, raw: value, reason } of settlement.rejections) {
+    const key = `${name}\u0000${reason}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    errors.push({ name, value: value ?? null, reason });
+  }
+
+  const snapshot: LifetimeSnapshot = snapshotOf(settlement, now);
+  const warnings: LintWarning[] = resolveLifetimes(snapshot).warnings.map((warning) => ({ ...warning, scope: 'global' }));
+  const own = (overrides: Readonly<Partial<LifetimeValues>>, warning: LifetimeWarning) => overrides[warning.parameter] !== undefined;
+  for (const [clientId, overrides] of snapshot.clients) {
+    for (const warning of resolveLifetimes(snapshot, { clientId }).warnings) {
+      if (own(overrides, warning)) warnings.push({ ...warning, scope: `clients/${clientId}` });
+    }
+  }
+  for (const [audience, overrides] of snapshot.audiences) {
+    for (const warning of resolveLifetimes(snapshot, { audience }).warnings) {
+      if (own(overrides, warning)) warnings.push({ ...warning, scope: `audiences/${audience}` });
+    }
+  }
+  return { errors, warnings };
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/** `lint`: errors and warnings of the whole stage; exit 1 when there is any error. */
+export const lintCommand: Command = async ({ args, ssm, output, now }) => {
+  const report = lint(await loadRaw(ssm, args.stage), now());
+  if (args.json) {
+    printJson(output, { stage: args.stage, ...report });
+  } else {
+    for (const error of report.errors) {
+      const shown = error.value === null ? 'removed' : JSON.stringify(error.value);
+      output.out(`error    ${error.name} = ${shown}: ${error.reason}`);
+    }
+    for (const warning of report.warnings) output.out(`warning  ${warning.scope}: ${warning.code}: ${warning.message}`);
+    output.out(`${plural(report.errors.length, 'error')}, ${plural(report.warnings.length, 'warning')} in /lifespan/${args.stage}/`);
+  }
+  return report.errors.length > 0 ? EXIT.failed : EXIT.ok;
+};

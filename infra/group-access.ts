@@ -1,0 +1,152 @@
+/**
+ * What each route group's function may touch, in one table: its IAM permissions and the
+ * environment variables its handler reads (functions/runtime/environment.ts). The stack derives
+ * both from this table, so a function never gets a permission or a setting its group does not
+ * list. A new HandlerGroup fails to compile until it has a row here.
+ */
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { HandlerGroup } from '../functions/routes.ts';
+
+/** DynamoDB item operations a group may call. No Scan and no Batch*: every access is by key. */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'ConditionCheckItem';
+
+/**
+ * - `none`: no KMS at all.
+ * - `verify`: `kms:GetPublicKey` on every published key (JWKS, `id_token_hint`, token checks).
+ * - `sign`: `verify` plus `kms:Sign` on the active key only.
+ */
+export type KeyAccess = 'none' | 'verify' | 'sign';
+
+export interface GroupAccess {
+  /** Item operations on the table (and its indexes); empty: no table access and no `LIFESPAN_TABLE`. */
+  readonly table: readonly TableAction[];
+  readonly keys: KeyAccess;
+  /** `ssm:GetParametersByPath` on `/lifespan/<stage>` (lifetimes, overrides) and `LIFESPAN_PARAMETERS=ssm`. */
+  readonly lifetimes: boolean;
+  /** Admin routes authorized by IAM (SigV4) at API Gateway: `LIFESPAN_ADMIN_AUTH=iam`. */
+  readonly adminAuth: boolean;
+  /** Sends browsers to the deployer's login app: `LIFESPAN_LOGIN_URL`. */
+  readonly loginUrl: boolean;
+  /**
+   * Derives refresh-token successors: `kms:GenerateMac` on the HMAC key (one call per cold
+   * start) and `LIFESPAN_KMS_MAC_KEY_ID`.
+   */
+  readonly refreshSuccessor: boolean;
+}
+
+/** A group whose routes are all `localOnly` (the development login page): no AWS permissions at all. */
+export const LOCAL_ONLY = 'local only';
+
+const READ_WRITE: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
+
+const NOTHING = { table: [], keys: 'none', lifetimes: false, adminAuth: false, loginUrl: false, refreshSuccessor: false } as const;
+
+/** The permission table. */
+export const GROUP_ACCESS: Readonly<Record<HandlerGroup, GroupAccess | typeof LOCAL_ONLY>> = {
+  discovery: { ...NOTHING, keys: 'verify' },
+  authorize: { ...NOTHING, table: READ_WRITE, keys: 'verify', lifetimes: true, loginUrl: true },
+  // ConditionCheckItem: a transactional write may be conditioned on other items (the revoke-all
+  // markers); IAM authorizes TransactWriteItems per item action.
+  token: { ...NOTHING, table: [...READ_WRITE, 'ConditionCheckItem'], keys: 'sign', lifetimes: true, refreshSuccessor: true },
+  userinfo: { ...NOTHING, table: ['GetItem', 'Query'], keys: 'verify', lifetimes: true },
+  admin: { ...NOTHING, table: READ_WRITE, lifetimes: true, adminAuth: true },
+  devlogin: LOCAL_ONLY,
+};
+
+/**
+ * The access of a group that has deployable routes.
+ *
+ * @throws TypeError for a local-only group: its routes must all be `localOnly`.
+ */
+export function deployedAccess(group: HandlerGroup): GroupAccess {
+  const access = GROUP_ACCESS[group];
+  if (access === LOCAL_ONLY) throw new TypeError(`route group ${group} is local only: mark every one of its routes localOnly`);
+  return access;
+}
+
+/** The ARNs a group's statements are scoped to. */
+export interface AccessResources {
+  /** The table's ARN and the ARN of each of its indexes. */
+  readonly tableArns: readonly string[];
+  /** The key that signs. */
+  readonly activeKeyArn: string;
+  /** Every key published in the JWKS, the active one included. */
+  readonly publishedKeyArns: readonly string[];
+  /** `…:parameter/lifespan/<stage>` and `…:parameter/lifespan/<stage>/*`. */
+  readonly parameterArns: readonly string[];
+  /** The HMAC key deriving refresh-token successors; needed only by groups with `refreshSuccessor`. */
+  readonly successorKeyArn: string | undefined;
+}
+
+/**
+ * The IAM statements a group's role needs beyond writing its own logs.
+ *
+ * @example
+ * for (const statement of accessStatements(GROUP_ACCESS.token, resources)) fn.addToRolePolicy(statement);
+ */
+export function accessStatements(access: GroupAccess, resources: AccessResources): PolicyStatement[] {
+  const statements: PolicyStatement[] = [];
+  if (access.table.length > 0) {
+    statements.push(new PolicyStatement({ actions: access.table.map((action) => `dynamodb:${action}`), resources: [...resources.tableArns] }));
+  }
+  if (access.keys !== 'none') {
+    statements.push(new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [...resources.publishedKeyArns] }));
+  }
+  if (access.keys === 'sign') {
+    statements.push(new PolicyStatement({ actions: ['kms:Sign'], resources: [resources.activeKeyArn] }));
+  }
+  if (access.refreshSuccessor) {
+    if (resources.successorKeyArn === undefined) throw new TypeError('refreshSuccessor needs successorKeyArn');
+    statements.push(new PolicyStatement({ actions: ['kms:GenerateMac'], resources: [resources.successorKeyArn] }));
+  }
+  if (access.lifetimes) {
+    statements.push(new PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [...resources.parameterArns] }));
+  }
+  return statements;
+}
+
+/** The values the environment variables are set from. */
+export interface EnvironmentValues {
+  readonly stage: string;
+  readonly issuer: string;
+  readonly tableName: string;
+  readonly activeKeyArn: string;
+  /** Published keys other than the active one (the next key, or the previous one). */
+  readonly otherKeyArns: readonly string[];
+  /** Required when a group with `loginUrl` is deployed. */
+  readonly loginUrl: string | undefined;
+  /** Required when a group with `refreshSuccessor` is deployed. */
+  readonly successorKeyArn: string | undefined;
+}
+
+/**
+ * The environment variables a group's handler reads, and only those.
+ *
+ * @throws TypeError when the group needs a login URL and none is given.
+ */
+export function accessEnvironment(group: HandlerGroup, access: GroupAccess, values: EnvironmentValues): Record<string, string> {
+  const environment: Record<string, string> = { LIFESPAN_STAGE: values.stage, LIFESPAN_ISSUER: values.issuer };
+  if (access.table.length > 0) environment['LIFESPAN_TABLE'] = values.tableName;
+  // LIFESPAN_SIGNER selects KMS for both signing and successor derivation (readSuccessorEnvironment).
+  if (access.keys !== 'none' || access.refreshSuccessor) environment['LIFESPAN_SIGNER'] = 'kms';
+  if (access.keys !== 'none') {
+    environment['LIFESPAN_KMS_KEY_ID'] = values.activeKeyArn;
+    if (values.otherKeyArns.length > 0) environment['LIFESPAN_KMS_PUBLISHED_KEY_IDS'] = values.otherKeyArns.join(',');
+  }
+  if (access.refreshSuccessor) {
+    if (values.successorKeyArn === undefined) throw new TypeError('refreshSuccessor needs successorKeyArn');
+    environment['LIFESPAN_KMS_MAC_KEY_ID'] = values.successorKeyArn;
+  }
+  if (access.lifetimes) environment['LIFESPAN_PARAMETERS'] = 'ssm';
+  if (access.adminAuth) environment['LIFESPAN_ADMIN_AUTH'] = 'iam';
+  if (access.loginUrl) {
+    if (values.loginUrl === undefined) {
+      throw new TypeError(
+        `loginUrl is required: the ${group} routes send browsers to your login app ` +
+          '(deploy with -c loginUrl=https://login.example.com/login, or pass the loginUrl prop)',
+      );
+    }
+    environment['LIFESPAN_LOGIN_URL'] = values.loginUrl;
+  }
+  return environment;
+}

@@ -1,0 +1,83 @@
+/**
+ * The permissions and environment each route group must get, written out independently of
+ * infra/group-access.ts so the tests compare the table against the specification rather than
+ * against itself.
+ */
+export interface ExpectedAccess {
+  readonly dynamodb: readonly string[];
+  /** kms:GetPublicKey on every published key. */
+  readonly getPublicKey: boolean;
+  /** kms:Sign on the active key only. */
+  readonly sign: boolean;
+  /** kms:GenerateMac on the successor key. */
+  readonly generateMac: boolean;
+  /** ssm:GetParametersByPath on /lifespan/<stage> and /lifespan/<stage>/*. */
+  readonly ssm: boolean;
+  readonly environment: readonly string[];
+}
+
+const CORE = ['LIFESPAN_STAGE', 'LIFESPAN_ISSUER'];
+const KMS = ['LIFESPAN_SIGNER', 'LIFESPAN_KMS_KEY_ID'];
+const READ_WRITE = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
+
+export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
+  discovery: { dynamodb: [], getPublicKey: true, sign: false, generateMac: false, ssm: false, environment: [...CORE, ...KMS] },
+  authorize: {
+    dynamodb: READ_WRITE,
+    getPublicKey: true,
+    sign: false,
+    generateMac: false,
+    ssm: true,
+    environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_PARAMETERS', 'LIFESPAN_LOGIN_URL'],
+  },
+  token: {
+    dynamodb: [...READ_WRITE, 'ConditionCheckItem'],
+    getPublicKey: true,
+    sign: true,
+    generateMac: true,
+    ssm: true,
+    environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_KMS_MAC_KEY_ID', 'LIFESPAN_PARAMETERS'],
+  },
+  userinfo: {
+    dynamodb: ['GetItem', 'Query'],
+    getPublicKey: true,
+    sign: false,
+    generateMac: false,
+    ssm: true,
+    environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_PARAMETERS'],
+  },
+  admin: {
+    dynamodb: READ_WRITE,
+    getPublicKey: false,
+    sign: false,
+    generateMac: false,
+    ssm: true,
+    environment: [...CORE, 'LIFESPAN_TABLE', 'LIFESPAN_PARAMETERS', 'LIFESPAN_ADMIN_AUTH'],
+  },
+};
+
+/** Groups that are never deployed (their routes are all localOnly). */
+export const LOCAL_ONLY_GROUPS: readonly string[] = ['devlogin'];
+
+/** The ARNs the expectations refer to, as they appear in the template. */
+export interface ExpectedResources {
+  readonly table: readonly unknown[];
+  readonly activeKey: unknown;
+  readonly publishedKeys: readonly unknown[];
+  readonly successorKey: unknown;
+  readonly parameters: readonly unknown[];
+  /** Extra pairs every role has (its own log group). */
+  readonly always: readonly string[];
+}
+
+/** The `<action> <resource JSON>` pairs a group's role must hold: exactly these. */
+export function expectedPermissions(expected: ExpectedAccess, resources: ExpectedResources): Set<string> {
+  const pairs = new Set<string>(resources.always);
+  const add = (action: string, resource: unknown) => pairs.add(`${action} ${JSON.stringify(resource)}`);
+  for (const action of expected.dynamodb) for (const resource of resources.table) add(`dynamodb:${action}`, resource);
+  if (expected.getPublicKey) for (const key of resources.publishedKeys) add('kms:GetPublicKey', key);
+  if (expected.sign) add('kms:Sign', resources.activeKey);
+  if (expected.generateMac) add('kms:GenerateMac', resources.successorKey);
+  if (expected.ssm) for (const parameter of resources.parameters) add('ssm:GetParametersByPath', parameter);
+  return pairs;
+}

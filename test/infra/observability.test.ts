@@ -1,0 +1,146 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { METRICS, METRIC_NAMESPACE } from '../../functions/observability/metrics.ts';
+import { functionsByGroup, idsOf, only, synth, type CfnResource, type Synthesized } from './synth.ts';
+
+type MetricDataQuery = {
+  Id: string;
+  Expression?: string;
+  MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> }; Stat: string; Period: number };
+  ReturnData?: boolean;
+};
+
+describe('alarms and dashboard', () => {
+  let synthesized: Synthesized;
+  let resources: Synthesized['resources'];
+  let alarms: CfnResource[];
+  let topicId: string;
+  beforeAll(() => {
+    synthesized = synth({ alarmEmail: 'oncall@example.com', serverErrorRatePercent: 2 });
+    resources = synthesized.resources;
+    alarms = idsOf(resources, 'AWS::CloudWatch::Alarm').map((id) => resources[id] as CfnResource);
+    [topicId] = only(resources, 'AWS::SNS::Topic');
+  });
+
+  const alarmNamed = (suffix: string) => {
+    const found = alarms.filter((alarm) => String(alarm.Properties['AlarmName']).endsWith(suffix));
+    expect(found, suffix).toHaveLength(1);
+    return found[0] as CfnResource;
+  };
+
+  it('sends every alarm, and its recovery, to the SNS topic', () => {
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) {
+      expect(alarm.Properties['AlarmActions']).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties['OKActions']).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties['TreatMissingData']).toBe('notBreaching');
+    }
+  });
+
+  it('subscribes the on-call address and accepts only TLS publishers', () => {
+    synthesized.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topicId } });
+    const [, policy] = only(resources, 'AWS::SNS::TopicPolicy');
+    expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it.each([
+    ['refresh-reuse-detected', METRICS.refreshReuseDetected],
+    ['configuration-rejected', METRICS.configurationRejected],
+    ['configuration-load-failed', METRICS.configurationLoadFailed],
+  ])('alarms on %s above 0, from the Stage-only series of the service metric', (suffix, metricName) => {
+    const alarm = alarmNamed(suffix);
+    expect(alarm.Properties).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      MetricName: metricName,
+      Dimensions: [{ Name: 'Stage', Value: 'test' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+    });
+  });
+
+  it('alarms on the API 5xx rate over 5 minutes with metric math, above the configured percentage', () => {
+    const alarm = alarmNamed('api-5xx-rate');
+    expect(alarm.Properties).toMatchObject({ Threshold: 2, ComparisonOperator: 'GreaterThanThreshold' });
+    const queries = alarm.Properties['Metrics'] as MetricDataQuery[];
+    const expression = queries.find((query) => query.Expression !== undefined);
+    expect(expression?.Expression).toMatch(/^IF\(requests >= 10, 100 \* errors \/ requests, 0\)$/);
+    const [apiId] = only(resources, 'AWS::ApiGatewayV2::Api');
+    const stat = (id: string) => queries.find((query) => query.Id === id)?.MetricStat;
+    expect(stat('errors')).toMatchObject({ Metric: { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: { Ref: apiId } }] }, Stat: 'Sum', Period: 300 });
+    expect(stat('requests')).toMatchObject({ Metric: { Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: [{ Name: 'ApiId', Value: { Ref: apiId } }] }, Stat: 'Sum', Period: 300 });
+  });
+
+  it('alarms on Errors and Throttles of every function', () => {
+    for (const [group, { id }] of functionsByGroup(resources)) {
+      for (const metric of ['Errors', 'Throttles']) {
+        const alarm = alarmNamed(`${group}-${metric.toLowerCase()}`);
+        expect(alarm.Properties).toMatchObject({
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: id } }],
+          Threshold: 0,
+        });
+      }
+    }
+  });
+
+  it('alarms on DynamoDB throttling of the table, reads and writes', () => {
+    const alarm = alarmNamed('table-throttles');
+    const [tableId] = only(resources, 'AWS::DynamoDB::GlobalTable');
+    const queries = alarm.Properties['Metrics'] as MetricDataQuery[];
+    expect(queries.find((query) => query.Expression !== undefined)?.Expression).toBe('reads + writes');
+    const names = queries.flatMap((query) => (query.MetricStat ? [query.MetricStat.Metric] : []));
+    expect(names).toEqual([
+      { Namespace: 'AWS/DynamoDB', MetricName: 'ReadThrottleEvents', Dimensions: [{ Name: 'TableName', Value: { Ref: tableId } }] },
+      { Namespace: 'AWS/DynamoDB', MetricName: 'WriteThrottleEvents', Dimensions: [{ Name: 'TableName', Value: { Ref: tableId } }] },
+    ]);
+  });
+
+  it('has no other alarm', () => {
+    expect(alarms).toHaveLength(4 + 2 * functionsByGroup(resources).size + 1);
+  });
+
+  it('draws the dashboard: token activity from the service metrics, then API, Lambda and DynamoDB health', () => {
+    const [, dashboard] = only(resources, 'AWS::CloudWatch::Dashboard');
+    expect(dashboard.Properties['DashboardName']).toBe('Lifespan-test');
+    // The body is JSON joined with references (region, function names…): read it with placeholders.
+    const parts = (dashboard.Properties['DashboardBody'] as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('')) as {
+      widgets: Array<{ properties: { title?: string; metrics?: unknown[][] } }>;
+    };
+    const titles = body.widgets.map((widget) => widget.properties.title ?? '');
+    const metricsOf = (title: string) => JSON.stringify(body.widgets.find((widget) => widget.properties.title?.startsWith(title))?.properties.metrics ?? []);
+    for (const title of [
+      'Tokens issued (total and by grant)',
+      'Refresh tokens rotated / reuse detected',
+      'Families revoked (total and by reason)',
+      'invalid_grant / invalid_client',
+      'Rate limited (429)',
+      'Configuration rejected / load failed',
+      'API latency p50 / p99 (ms)',
+      'Lambda duration p50 / p99 (ms)',
+      'Lambda errors',
+      'Lambda throttles',
+      'DynamoDB consumed capacity',
+      'DynamoDB throttle events',
+    ]) {
+      expect(titles, title).toContain(title);
+    }
+    const search = (name: string) => `SEARCH('Namespace=\\"${METRIC_NAMESPACE}\\" MetricName=\\"${name}\\" Stage=\\"test\\"', 'Sum', 300)`;
+    expect(metricsOf('Tokens issued')).toContain(search(METRICS.tokensIssued));
+    expect(metricsOf('Families revoked')).toContain(search(METRICS.familyRevoked));
+    expect(metricsOf('Configuration rejected')).toContain(search(METRICS.configurationRejected));
+    expect(metricsOf('Configuration rejected')).toContain(METRICS.configurationLoadFailed);
+    expect(metricsOf('Refresh tokens')).toContain(METRICS.refreshRotated);
+    expect(metricsOf('Refresh tokens')).toContain(METRICS.refreshReuseDetected);
+    expect(metricsOf('invalid_grant')).toContain(METRICS.invalidGrant);
+    expect(metricsOf('invalid_grant')).toContain(METRICS.invalidClient);
+    expect(metricsOf('Rate limited')).toContain(METRICS.rateLimited);
+    expect(metricsOf('API latency')).toMatch(/"Latency".*"stat":"p50".*"Latency".*"stat":"p99"/);
+    for (const group of functionsByGroup(resources).keys()) expect(metricsOf('Lambda duration')).toContain(`${group} p99`);
+    expect(metricsOf('DynamoDB consumed')).toMatch(/ConsumedReadCapacityUnits.*ConsumedWriteCapacityUnits/);
+    expect(metricsOf('DynamoDB throttle')).toMatch(/ReadThrottleEvents.*WriteThrottleEvents/);
+  });
+});
