@@ -1,0 +1,226 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type {
+  ConsumeResult,
+  DeviceApproval,
+  DeviceRejection,
+  DeviceRequest,
+  DeviceStatus,
+  DeviceStore,
+  PollResult,
+  SlowDownRequest,
+  SlowDownResult,
+} from '../../oauth/device/device-request.ts';
+import { n, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+
+type Item = Record<string, AttributeValue>;
+
+const deviceKey = (deviceCodeHash: string): Item => ({ pk: s(`DEVICE#${deviceCodeHash}`), sk: s('DEVICE') });
+const userCodeKey = (userCodeHash: string): Item => ({ pk: s(`USERCODE#${userCodeHash}`), sk: s('USERCODE') });
+
+/** `status` and `interval` are DynamoDB reserved words. */
+const NAMES = { '#status': 'status', '#interval': 'interval' };
+
+function fromItem(item: Item): DeviceRequest {
+  const approval = readOptionalString(item, 'approval');
+  const rejection = readOptionalString(item, 'rejection');
+  const lastPolledAt = readOptionalNumber(item, 'last_polled_at');
+  const nextPollAt = readOptionalNumber(item, 'next_poll_at');
+  const consumedAt = readOptionalNumber(item, 'consumed_at');
+  return {
+    clientId: readString(item, 'client_id'),
+    scope: readStrings(item, 'scope'),
+    audience: readString(item, 'audience'),
+    status: readString(item, 'status') as DeviceStatus,
+    createdAt: readNumber(item, 'created_at'),
+    expiresAt: readNumber(item, 'expires_at'),
+    interval: readNumber(item, 'interval'),
+    ...(lastPolledAt !== undefined && { lastPolledAt }),
+    ...(nextPollAt !== undefined && { nextPollAt }),
+    ...(approval !== undefined && { approval: JSON.parse(approval) as DeviceApproval }),
+    ...(rejection !== undefined && { rejection: JSON.parse(rejection) as DeviceRejection }),
+    ...(consumedAt !== undefined && { consumedAt }),
+  };
+}
+
+/**
+ * Device authorization requests (`DEVICE#<sha256 of the device code>`) and their user-code
+ * pointers (`USERCODE#<sha256 of the normalised user code>`), both with the TTL attribute.
+ * Every state change is one conditional write; expired items count as absent.
+ */
+export class DynamoDbDeviceStore implements DeviceStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client;
+    this.#table = tableName;
+  }
+
+  async create(deviceCodeHash: string, userCodeHash: string, device: DeviceRequest): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                // A user code whose request expired may be reused before DynamoDB deletes it.
+                ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now',
+                ExpressionAttributeValues: { ':now': n(device.createdAt) },
+                Item: { ...userCodeKey(userCodeHash), device_code_hash: s(deviceCodeHash), expires_at: n(device.expiresAt) },
+              },
+            },
+            {
+              Put: {
+                TableName: this.#table,
+                ConditionExpression: 'attribute_not_exists(pk)',
+                Item: {
+                  ...deviceKey(deviceCodeHash),
+                  client_id: s(device.clientId),
+                  scope: strings(device.scope),
+                  audience: s(device.audience),
+                  status: s(device.status),
+                  created_at: n(device.createdAt),
+                  expires_at: n(device.expiresAt),
+                  interval: n(device.interval),
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
+  }
+
+  async findByUserCode(userCodeHash: string, now: number): Promise<{ deviceCodeHash: string; device: DeviceRequest } | undefined> {
+    const pointer = await this.#get(userCodeKey(userCodeHash), now);
+    if (!pointer) return undefined;
+    const deviceCodeHash = readString(pointer, 'device_code_hash');
+    const item = await this.#get(deviceKey(deviceCodeHash), now);
+    return item ? { deviceCodeHash, device: fromItem(item) } : undefined;
+  }
+
+  accept(deviceCodeHash: string, approval: DeviceApproval, now: number): Promise<DeviceRequest | undefined> {
+    return this.#decide(deviceCodeHash, 'accepted', 'approval', JSON.stringify(approval), now);
+  }
+
+  reject(deviceCodeHash: string, rejection: DeviceRejection, now: number): Promise<DeviceRequest | undefined> {
+    return this.#decide(deviceCodeHash, 'rejected', 'rejection', JSON.stringify(rejection), now);
+  }
+
+  async poll(deviceCodeHash: string, clientId: string, now: number): Promise<PollResult> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: deviceKey(deviceCodeHash),
+          UpdateExpression: 'SET last_polled_at = :now, next_poll_at = :now + #interval',
+          ConditionExpression:
+            'attribute_exists(pk) AND client_id = :cid AND #status = :pending AND expires_at > :now AND ' +
+            '(attribute_not_exists(next_poll_at) OR next_poll_at <= :now)',
+          ExpressionAttributeNames: NAMES,
+          ExpressionAttributeValues: { ':now': n(now), ':cid': s(clientId), ':pending': s('pending') },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'pending' };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return { outcome: 'refused', device: error.Item ? fromItem(error.Item) : undefined };
+      }
+      throw error;
+    }
+  }
+
+  async slowDown(request: SlowDownRequest): Promise<SlowDownResult> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: deviceKey(request.deviceCodeHash),
+          UpdateExpression: 'SET #interval = :interval, last_polled_at = :now, next_poll_at = :next',
+          ConditionExpression:
+            'client_id = :cid AND #status = :pending AND expires_at > :now AND #interval = :seenInterval AND next_poll_at = :seenNext',
+          ExpressionAttributeNames: NAMES,
+          ExpressionAttributeValues: {
+            ':interval': n(request.interval),
+            ':now': n(request.now),
+            ':next': n(request.now + request.interval),
+            ':cid': s(request.clientId),
+            ':pending': s('pending'),
+            ':seenInterval': n(request.seen.interval),
+            ':seenNext': n(request.seen.nextPollAt ?? 0),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'slowed' };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return { outcome: 'refused', device: error.Item ? fromItem(error.Item) : undefined };
+      }
+      throw error;
+    }
+  }
+
+  async consume(deviceCodeHash: string, clientId: string, now: number): Promise<ConsumeResult> {
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: deviceKey(deviceCodeHash),
+          UpdateExpression: 'SET #status = :consumed, consumed_at = :now',
+          ConditionExpression: 'attribute_exists(pk) AND client_id = :cid AND #status = :accepted AND expires_at > :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':now': n(now), ':cid': s(clientId), ':accepted': s('accepted'), ':consumed': s('consumed') },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'consumed', device: fromItem(Attributes ?? {}) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return { outcome: 'refused', device: error.Item ? fromItem(error.Item) : undefined };
+      }
+      throw error;
+    }
+  }
+
+  async #get(key: Item, now: number): Promise<Item | undefined> {
+    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true }));
+    // DynamoDB deletes expired items late: until then they are still returned.
+    return Item && readNumber(Item, 'expires_at') > now ? Item : undefined;
+  }
+
+  async #decide(deviceCodeHash: string, to: DeviceStatus, attribute: 'approval' | 'rejection', value: string, now: number): Promise<DeviceRequest | undefined> {
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: deviceKey(deviceCodeHash),
+          UpdateExpression: `SET #status = :to, ${attribute} = :value`,
+          ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND expires_at > :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':to': s(to), ':value': s(value), ':pending': s('pending'), ':now': n(now) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? fromItem(Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+}

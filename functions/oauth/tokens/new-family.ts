@@ -1,0 +1,54 @@
+import type { ResolvedLifetimes } from '../../lifetimes/resolver.ts';
+import { GRANT_TYPES, type Client } from '../clients/client.ts';
+import { hashSecret } from '../secrets.ts';
+import type { FamilyStore, Grant } from './family.ts';
+import { encodeRefreshToken, newRefreshSecret } from './refresh-token.ts';
+
+/** A refresh token goes with `offline_access` (OIDC Core §11) to clients allowed the grant. */
+export function issuesRefreshToken(client: Client, scope: readonly string[]): boolean {
+  return client.grantTypes.includes(GRANT_TYPES.refreshToken) && scope.includes('offline_access');
+}
+
+/**
+ * Starts the refresh-token family of a new user grant (a code exchange, an approved device)
+ * when the client and scope call for one, and returns its first refresh token.
+ */
+export async function startFamily(
+  deps: { readonly families: Pick<FamilyStore, 'create'> },
+  input: {
+    readonly client: Client;
+    readonly grant: Grant;
+    readonly familyId: string;
+    readonly lifetimes: ResolvedLifetimes;
+    readonly now: number;
+  },
+): Promise<string | undefined> {
+  const { client, grant, familyId, lifetimes, now } = input;
+  if (!issuesRefreshToken(client, grant.scope)) return undefined;
+  const secret = newRefreshSecret();
+  const absoluteExpiresAt = now + lifetimes.refresh_token_absolute_ttl.value;
+  await deps.families.create(
+    {
+      familyId,
+      subject: grant.subject,
+      clientId: client.clientId,
+      ...(grant.sid !== undefined && { sid: grant.sid }),
+      scope: grant.scope,
+      audience: grant.audience,
+      authTime: grant.authTime,
+      ...(grant.acr !== undefined && { acr: grant.acr }),
+      ...(grant.amr !== undefined && { amr: grant.amr }),
+      ...(grant.claims !== undefined && { claims: grant.claims }),
+      createdAt: now,
+      absoluteExpiresAt,
+      lastUsedAt: now,
+      generation: 0,
+      currentHash: hashSecret(secret),
+      rotation: lifetimes.refresh_token_rotation.value,
+      revoked: false,
+      rotations: {},
+    },
+    Math.min(now + lifetimes.refresh_token_idle_ttl.value, absoluteExpiresAt),
+  );
+  return encodeRefreshToken({ familyId, generation: 0, absoluteExpiresAt, secret });
+}
