@@ -6,7 +6,17 @@ import { authorizeAdmin, type AdminAuth } from '../oauth/admin-auth.ts';
 import { publicView, type ClientRepository } from '../oauth/clients/client.ts';
 import { parseRegistration, registerClient } from '../oauth/clients/registration.ts';
 import type { Clock } from '../oauth/clock.ts';
+import {
+  acceptDeviceRequest,
+  describeDeviceRequest,
+  rejectDeviceRequest,
+  type DeviceVerificationDependencies,
+} from '../oauth/device/verification.ts';
 import { NotFound } from '../oauth/errors.ts';
+import { revokeAll, userEvent, type BulkRevocationDependencies } from '../oauth/bulk-revocation.ts';
+import { explainLifetimes } from '../oauth/explain-lifetimes.ts';
+import { familyTimeline } from '../oauth/family-timeline.ts';
+import type { FamilyStore } from '../oauth/tokens/family.ts';
 import { acceptLogin, describeLogin, rejectLogin, type LoginDependencies } from '../oauth/sessions/login.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -16,6 +26,11 @@ export interface AdminDependencies {
   readonly clock: Clock;
   readonly logger: () => Logger;
   readonly login: () => LoginDependencies;
+  readonly devices: () => DeviceVerificationDependencies;
+  readonly revocations: () => BulkRevocationDependencies & {
+    readonly families: Pick<FamilyStore, 'get'>;
+    readonly clients: Pick<ClientRepository, 'get'>;
+  };
 }
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -53,6 +68,29 @@ export function adminRoutes(deps: AdminDependencies): Record<string, RouteHandle
     'PUT /admin/login-requests/{challenge}/reject': admin(async (request) =>
       json(200, await rejectLogin(deps.login(), request.pathParameters['challenge'] ?? '', jsonBody(request))),
     ),
+    'GET /admin/device-requests/{user_code}': admin(async (request) =>
+      json(200, await describeDeviceRequest(deps.devices(), request.pathParameters['user_code'] ?? '')),
+    ),
+    'PUT /admin/device-requests/{user_code}/accept': admin(async (request) =>
+      json(200, await acceptDeviceRequest(deps.devices(), request.pathParameters['user_code'] ?? '', jsonBody(request))),
+    ),
+    'PUT /admin/device-requests/{user_code}/reject': admin(async (request) =>
+      json(200, await rejectDeviceRequest(deps.devices(), request.pathParameters['user_code'] ?? '', jsonBody(request))),
+    ),
+    'POST /admin/users/{subject}/events': admin(async (request) => {
+      const result = await userEvent(deps.revocations(), request.pathParameters['subject'] ?? '', jsonBody(request));
+      deps.logger().warn('user_event', { ...result });
+      return json(200, result);
+    }),
+    'POST /admin/revocations': admin(async (request) => {
+      const result = await revokeAll(deps.revocations(), jsonBody(request));
+      deps.logger().warn('bulk_revocation', { ...result });
+      return json(200, result);
+    }),
+    'GET /admin/families/{id}': admin(async (request) =>
+      json(200, await familyTimeline(deps.revocations(), request.pathParameters['id'] ?? '')),
+    ),
+    'GET /admin/lifetimes': admin(async (request) => json(200, await explainLifetimes(deps.revocations(), request.query))),
     'DELETE /admin/clients/{id}': admin(async (request) => {
       const clientId = clientIdParameter(request);
       if (!(await deps.clients().delete(clientId))) throw new NotFound('no such client');

@@ -11,8 +11,10 @@ import {
   type AuthorizeDependencies,
   type AuthorizeOutcome,
 } from '../oauth/authorize.ts';
+import { logout, type LogoutDependencies } from '../oauth/logout.ts';
 import {
   clearLoginCookie,
+  clearSessionCookie,
   cookiePolicyFor,
   loginCookie,
   loginCookieName,
@@ -33,8 +35,23 @@ function toResponse(deps: AuthorizeDependencies, outcome: AuthorizeOutcome): Htt
  * `GET /authorize`. Errors about the client or its redirect URI are shown to the user (never
  * redirected: the redirect URI is not trusted yet); the rest go back to the client.
  */
-export function authorizeRoutes(deps: () => AuthorizeDependencies): Record<string, RouteHandler> {
+export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDependencies): Record<string, RouteHandler> {
   return {
+    'GET /logout': async (request: HttpRequest) => {
+      const dependencies = deps();
+      const policy = cookiePolicyFor(dependencies.issuer);
+      try {
+        const outcome = await logout(dependencies, request.query, request.cookies.get(sessionCookieName(policy)));
+        const cookies = [clearSessionCookie(policy)];
+        if (outcome.location) return redirect(outcome.location, cookies);
+        return { ...html(200, page('Signed out', '<h1>You are signed out</h1>')), cookies };
+      } catch (error) {
+        if (error instanceof AuthorizationPageError) {
+          return html(400, page('Sign-out error', `<h1>Sign-out error</h1><p>${escapeHtml(error.message)}</p>`));
+        }
+        throw error;
+      }
+    },
     'GET /authorize': async (request: HttpRequest) => {
       const dependencies = deps();
       const policy = cookiePolicyFor(dependencies.issuer);

@@ -2,7 +2,14 @@ import { lambdaHandler } from '../http/handler.ts';
 import { systemClock } from '../oauth/clock.ts';
 import { jsonLogger } from '../observability/logger.ts';
 import { emfMetrics } from '../observability/metrics.ts';
-import { readCoreEnvironment, readLoginUrl, readParametersEnvironment, readStoreEnvironment } from '../runtime/environment.ts';
+import {
+  readCoreEnvironment,
+  readLoginUrl,
+  readParametersEnvironment,
+  readSignerEnvironment,
+  readStoreEnvironment,
+} from '../runtime/environment.ts';
+import { signerFromEnvironment } from '../runtime/signer.ts';
 import { lazy } from '../runtime/lazy.ts';
 import { lifetimesFromEnvironment } from '../runtime/lifetimes.ts';
 import { storeServices } from '../runtime/store.ts';
@@ -10,6 +17,7 @@ import { authorizeRoutes } from './authorize-routes.ts';
 
 const core = readCoreEnvironment(process.env);
 const loginUrl = readLoginUrl(process.env);
+const signerEnvironment = readSignerEnvironment(process.env);
 const parametersEnvironment = readParametersEnvironment(process.env);
 const store = storeServices(readStoreEnvironment(process.env), systemClock);
 
@@ -21,6 +29,9 @@ const deps = lazy(() => ({
   sessions: store.sessions(),
   loginRequests: store.loginRequests(),
   codes: store.codes(),
+  markers: store.markers(),
+  profiles: store.profiles(),
+  signer: signerFromEnvironment(signerEnvironment),
   lifetimes: lifetimesFromEnvironment(core, parametersEnvironment, {
     clock: systemClock,
     logger: jsonLogger,
@@ -28,5 +39,5 @@ const deps = lazy(() => ({
   }),
 }));
 
-/** Lambda entry of `GET /authorize` (browser-facing: SSO session cookie, login challenges). */
+/** Lambda entry of `GET /authorize` and `GET /logout` (browser-facing: the SSO session cookie). */
 export const handler = lambdaHandler(authorizeRoutes(deps), () => jsonLogger);

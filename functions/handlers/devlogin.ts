@@ -3,6 +3,7 @@ import { escapeHtml, page } from '../http/html.ts';
 import { formBody } from '../http/request.ts';
 import { html, redirect } from '../http/response.ts';
 import { systemClock } from '../oauth/clock.ts';
+import { acceptDeviceRequest, describeDeviceRequest, rejectDeviceRequest } from '../oauth/device/verification.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { acceptLogin, describeLogin, rejectLogin } from '../oauth/sessions/login.ts';
 import { jsonLogger } from '../observability/logger.ts';
@@ -20,6 +21,25 @@ if (!core.issuer.startsWith('http://127.0.0.1') && !core.issuer.startsWith('http
 }
 const store = storeServices(readStoreEnvironment(process.env), systemClock);
 const login = () => ({ issuer: core.issuer, clock: systemClock, clients: store.clients(), loginRequests: store.loginRequests() });
+const devices = () => ({ clock: systemClock, clients: store.clients(), devices: store.devices() });
+
+/** The device page: what the device asks for (once a user code is known), and the form. */
+function devicePage(userCode: string, described?: Record<string, unknown>, problem?: string): string {
+  const client = described?.['client'] as { client_name?: string; client_id: string } | undefined;
+  const asked = client
+    ? `<p>${escapeHtml(client.client_name ?? client.client_id)} asks for ` +
+      `<code>${escapeHtml((described!['requested_scope'] as string[]).join(' '))}</code>.</p>`
+    : '';
+  return page(
+    'Lifespan development device login',
+    `<h1>Connect a device</h1>${problem ? `<p><strong>${escapeHtml(problem)}</strong></p>` : ''}${asked}` +
+      `<form method="post" action="/device">` +
+      `<p><label>Code shown on the device <input name="user_code" required autocomplete="off" value="${escapeHtml(userCode)}"></label></p>` +
+      `<p><label>Subject <input name="subject"${client ? ' autofocus' : ''}></label></p>` +
+      `<p><button name="action" value="accept">Approve</button> <button name="action" value="reject" formnovalidate>Deny</button></p></form>` +
+      `<p><small>Never deployed: in AWS your login app approves devices through the admin API.</small></p>`,
+  );
+}
 
 export const handler = lambdaHandler(
   {
@@ -54,6 +74,30 @@ export const handler = lambdaHandler(
           ? await rejectLogin(login(), challenge, {})
           : await acceptLogin(login(), challenge, { subject: form.get('subject') ?? '', remember: form.get('remember') === 'true', amr: ['pwd'] });
       return redirect(location);
+    },
+    'GET /device': async (request) => {
+      const userCode = request.query.get('user_code') ?? '';
+      if (userCode === '') return html(200, devicePage(''));
+      try {
+        return html(200, devicePage(userCode, await describeDeviceRequest(devices(), userCode)));
+      } catch (error) {
+        if (!(error instanceof OAuthError)) throw error;
+        return html(error.status, devicePage(userCode, undefined, error.message));
+      }
+    },
+    'POST /device': async (request) => {
+      const form = formBody(request);
+      const userCode = form.get('user_code') ?? '';
+      const reject = form.get('action') === 'reject';
+      try {
+        if (reject) await rejectDeviceRequest(devices(), userCode, {});
+        else await acceptDeviceRequest(devices(), userCode, { subject: form.get('subject') ?? '', amr: ['pwd'] });
+      } catch (error) {
+        if (!(error instanceof OAuthError)) throw error;
+        return html(error.status, devicePage(userCode, undefined, error.message));
+      }
+      const outcome = reject ? 'The device was denied access.' : 'The device is connected.';
+      return html(200, page('Lifespan development device login', `<h1>${escapeHtml(outcome)}</h1><p>You can return to your device.</p>`));
     },
   },
   () => jsonLogger,

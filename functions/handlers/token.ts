@@ -4,6 +4,7 @@ import { jsonLogger } from '../observability/logger.ts';
 import { emfMetrics } from '../observability/metrics.ts';
 import {
   readCoreEnvironment,
+  readDeviceVerificationUrl,
   readParametersEnvironment,
   readSignerEnvironment,
   readStoreEnvironment,
@@ -14,6 +15,8 @@ import { lifetimesFromEnvironment } from '../runtime/lifetimes.ts';
 import { signerFromEnvironment } from '../runtime/signer.ts';
 import { storeServices } from '../runtime/store.ts';
 import { successorFromEnvironment } from '../runtime/successor.ts';
+import { IntrospectionCache } from '../oauth/introspection.ts';
+import { deviceRoutes } from './device-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 
 const core = readCoreEnvironment(process.env);
@@ -23,19 +26,52 @@ const successorEnvironment = readSuccessorEnvironment(process.env);
 const store = storeServices(readStoreEnvironment(process.env), systemClock);
 const metrics = lazy(() => emfMetrics(core.stage));
 
+const signer = lazy(() => signerFromEnvironment(signerEnvironment));
+const lifetimes = lazy(() =>
+  lifetimesFromEnvironment(core, parametersEnvironment, { clock: systemClock, logger: jsonLogger, metrics: metrics() }),
+);
+const introspectionCache = new IntrospectionCache();
+
 const grants = lazy(() => ({
   issuer: core.issuer,
-  signer: signerFromEnvironment(signerEnvironment),
+  signer: signer(),
   clock: systemClock,
-  lifetimes: lifetimesFromEnvironment(core, parametersEnvironment, { clock: systemClock, logger: jsonLogger, metrics: metrics() }),
+  lifetimes: lifetimes(),
   accessTokens: store.accessTokens(),
   families: store.families(),
   codes: store.codes(),
+  devices: store.devices(),
   markers: store.markers(),
   successors: successorFromEnvironment(successorEnvironment),
   metrics: metrics(),
   logger: jsonLogger,
 }));
 
-/** Lambda entry of `POST /token` (the only function allowed to sign). */
-export const handler = lambdaHandler(tokenRoutes({ clients: store.cachedClients, grants, metrics }), () => jsonLogger);
+const inspection = () => ({
+  issuer: core.issuer,
+  clock: systemClock,
+  signer: signer(),
+  families: store.families(),
+  accessTokens: store.accessTokens(),
+  markers: store.markers(),
+  lifetimes: lifetimes(),
+  metrics: metrics(),
+});
+
+// Read on first use, not at cold start: /token, /revoke and /introspect do not need it.
+const verificationUri = lazy(() => readDeviceVerificationUrl(process.env));
+
+/** Lambda entry of `POST /token`, `/device_authorization`, `/revoke` and `/introspect` (the only function allowed to sign). */
+export const handler = lambdaHandler(
+  {
+    ...tokenRoutes({
+      clients: store.cachedClients,
+      grants,
+      metrics,
+      revocation: inspection,
+      introspection: () => ({ ...inspection(), cache: introspectionCache }),
+    }),
+    ...deviceRoutes({ clients: store.cachedClients, authorization: () => ({ ...grants(), verificationUri: verificationUri() }), metrics }),
+  },
+  () => jsonLogger,
+);

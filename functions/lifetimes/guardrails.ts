@@ -54,17 +54,18 @@ export function checkValue(parameter: ParameterName, raw: string): ValueCheck {
   const definition = definitionOf(parameter);
   switch (definition.kind) {
     case 'seconds': {
-      if (!DECIMAL.test(raw)) return { ok: false, reason: `${JSON.stringify(raw)} is not a whole number of seconds written in decimal digits` };
+      const unit = definition.unit ?? 'seconds';
+      if (!DECIMAL.test(raw)) return { ok: false, reason: `${JSON.stringify(raw)} is not a whole number of ${unit} written in decimal digits` };
       const seconds = Number(raw);
       if (!Number.isSafeInteger(seconds)) return { ok: false, reason: `${raw} is too large` };
       if (seconds < definition.min) {
         return {
           ok: false,
-          reason: definition.min === 1 ? `${raw} is not a positive number of seconds` : `${raw} is below the hard limit of ${definition.min} seconds`,
+          reason: definition.min === 1 ? `${raw} is not a positive number of ${unit}` : `${raw} is below the hard limit of ${definition.min} ${unit}`,
         };
       }
       if (definition.max !== undefined && seconds > definition.max) {
-        return { ok: false, reason: `${raw} exceeds the hard limit of ${definition.max} seconds` };
+        return { ok: false, reason: `${raw} exceeds the hard limit of ${definition.max} ${unit}` };
       }
       return { ok: true, value: seconds };
     }

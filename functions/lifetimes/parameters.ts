@@ -19,6 +19,8 @@ export interface SecondsDefinition extends BaseDefinition {
   readonly default: number;
   readonly min: number;
   readonly max?: number;
+  /** What the whole number counts, for messages. @default 'seconds' */
+  readonly unit?: 'seconds' | 'requests';
 }
 
 export interface BooleanDefinition extends BaseDefinition {
@@ -107,6 +109,18 @@ export const PARAMETERS = {
   revoke_refresh_on_password_change: {
     kind: 'boolean', default: true, scopes: GLOBAL_ONLY,
     description: "Revoke a user's refresh token families when their password changes.",
+  },
+  rate_limit_window: {
+    kind: 'seconds', default: 60, min: 1, max: 3600, scopes: GLOBAL_ONLY,
+    description: 'Length of the window in which the rate limits below are counted.',
+  },
+  refresh_rate_limit: {
+    kind: 'seconds', unit: 'requests', default: 30, min: 1, max: 10_000, scopes: GLOBAL_AND_CLIENT,
+    description: 'Refresh attempts allowed per refresh-token family per window; more are answered 429.',
+  },
+  client_auth_failure_limit: {
+    kind: 'seconds', unit: 'requests', default: 10, min: 1, max: 10_000, scopes: GLOBAL_AND_CLIENT,
+    description: 'Failed client authentications allowed per client per window; more are answered 429.',
   },
   revoke_all_on_logout: {
     kind: 'boolean', default: false, scopes: GLOBAL_ONLY,

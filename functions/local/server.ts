@@ -18,7 +18,9 @@ export interface LocalEnvironment {
   readonly LIFESPAN_ADMIN_TOKEN: string;
   readonly LIFESPAN_SUCCESSOR_KEY_FILE: string;
   readonly LIFESPAN_LOGIN_URL: string;
+  readonly LIFESPAN_DEVICE_VERIFICATION_URL: string;
   readonly LIFESPAN_PARAMETERS_CACHE_SECONDS: string;
+  readonly LIFESPAN_MARKER_SYNC_SECONDS: string;
 }
 
 export interface LocalServer {

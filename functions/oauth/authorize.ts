@@ -10,6 +10,8 @@ import { hashSecret } from './secrets.ts';
 import type { AuthorizationRequest, LoginRequestStore, LoginResult } from './sessions/login-request.ts';
 import { isSessionActive, sessionExpiresAt, type Session, type SessionStore } from './sessions/session.ts';
 import type { CodeStore } from './tokens/code.ts';
+import type { RevocationMarkers } from './tokens/markers.ts';
+import type { ProfileStore } from './sessions/profile.ts';
 
 /** How long a login challenge waits for the login app. */
 export const LOGIN_REQUEST_TTL = 900;
@@ -25,6 +27,8 @@ export interface AuthorizeDependencies {
   readonly loginRequests: LoginRequestStore;
   readonly codes: Pick<CodeStore, 'create'>;
   readonly lifetimes: Pick<LifetimeConfigStore, 'current'>;
+  readonly markers: Pick<RevocationMarkers, 'sessionsValidAfter'>;
+  readonly profiles: Pick<ProfileStore, 'put'>;
 }
 
 /**
@@ -90,6 +94,7 @@ export async function parseAuthorizationRequest(
   const client = await deps.clients.get(clientId);
   if (!client) throw new AuthorizationPageError('invalid_client', 'unknown client');
   const asked = single('redirect_uri');
+  const redirectUriGiven = asked !== undefined;
   const redirectUri = asked ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined);
   if (!redirectUri) throw new AuthorizationPageError('invalid_request', 'redirect_uri is required');
   // Exact string comparison (OAuth 2.1 §4.1.1.3): no prefix, no normalisation.
@@ -141,6 +146,7 @@ export async function parseAuthorizationRequest(
     request: {
       clientId: client.clientId,
       redirectUri,
+      ...(!redirectUriGiven && { redirectUriOmitted: true }),
       scope,
       audience,
       codeChallenge: codeChallenge!,
@@ -173,6 +179,7 @@ async function issueCode(
   await deps.codes.create(code.hash, {
     clientId: client.clientId,
     redirectUri: request.redirectUri,
+    ...(request.redirectUriOmitted && { redirectUriOmitted: true }),
     codeChallenge: request.codeChallenge,
     subject: session.subject,
     scope: request.scope,
@@ -194,7 +201,10 @@ async function activeSession(deps: AuthorizeDependencies, cookie: string | undef
   if (!cookie || cookie.length > 100) return undefined;
   const hash = hashSecret(cookie);
   const session = await deps.sessions.get(hash);
-  return session && isSessionActive(session, now) ? { hash, session } : undefined;
+  if (!session || !isSessionActive(session, now)) return undefined;
+  // A compromised user's (or everyone's) sessions end with one marker, not one write per session.
+  if (session.createdAt <= (await deps.markers.sessionsValidAfter(session.subject))) return undefined;
+  return { hash, session };
 }
 
 /**
@@ -210,7 +220,9 @@ export async function authorize(
   const { client, request } = await parseAuthorizationRequest(query, deps);
   const now = epochSeconds(deps.clock);
   const current = await activeSession(deps, cookies.session, now);
-  const tooOld = current && request.maxAge !== undefined && now - current.session.authTime > request.maxAge;
+  // max_age=0 is prompt=login (OIDC Core §3.1.2.1); whole seconds would otherwise let it pass.
+  const tooOld =
+    current !== undefined && request.maxAge !== undefined && (request.maxAge === 0 || now - current.session.authTime > request.maxAge);
   if (current && request.prompt !== 'login' && !tooOld) {
     const { session, hash } = current;
     if (now - session.lastSeenAt >= session.idleTtl * TOUCH_FRACTION) await deps.sessions.touch(hash, session, now);
@@ -254,10 +266,14 @@ export async function completeLogin(
     throw new AuthorizationPageError('invalid_request', 'login_verifier is malformed');
   }
   const now = epochSeconds(deps.clock);
-  const login = await deps.loginRequests.consume(hashSecret(challenge), hashSecret(secret), now);
-  if (!login?.result) throw new AuthorizationPageError('invalid_request', 'login request is unknown, expired or already used');
-  if (!cookies.loginBinding || hashSecret(cookies.loginBinding) !== login.csrfHash) {
+  if (!cookies.loginBinding || cookies.loginBinding.length > 100) {
     throw new AuthorizationPageError('invalid_request', 'this login was started in another browser');
+  }
+  // The browser binding is part of the single-use condition: another browser holding the
+  // verifier neither completes the login nor uses it up.
+  const login = await deps.loginRequests.consume(hashSecret(challenge), hashSecret(secret), hashSecret(cookies.loginBinding), now);
+  if (!login?.result) {
+    throw new AuthorizationPageError('invalid_request', 'login request is unknown, expired, already used, or was started in another browser');
   }
   const client = await deps.clients.get(login.request.clientId);
   if (!client) throw new AuthorizationPageError('invalid_client', 'unknown client');
@@ -289,5 +305,6 @@ async function startSession(deps: AuthorizeDependencies, client: Client, result:
     remember: result.remember,
   };
   await deps.sessions.create(cookie.hash, session);
+  await deps.profiles.put(result.subject, result.claims ?? {}, now);
   return { cookie: cookie.value, session };
 }

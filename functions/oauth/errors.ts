@@ -140,3 +140,34 @@ export class InvalidTarget extends OAuthError {
     super('invalid_target', 400, description, options);
   }
 }
+
+/** RFC 8628 §3.5: the user has not yet approved or denied the device request; poll again. */
+export class AuthorizationPending extends OAuthError {
+  constructor(description = 'the user has not yet approved the request', options: Options = {}) {
+    super('authorization_pending', 400, description, options);
+  }
+}
+
+/** RFC 8628 §3.5: still pending, and polled too soon; the interval grows by 5 seconds. */
+export class SlowDown extends OAuthError {
+  constructor(description = 'polling too fast: wait 5 seconds more between requests', options: Options = {}) {
+    super('slow_down', 400, description, options);
+  }
+}
+
+/** RFC 8628 §3.5: the device code expired; the client may start over. */
+export class ExpiredToken extends OAuthError {
+  constructor(description = 'the device code expired', options: Options = {}) {
+    super('expired_token', 400, description, options);
+  }
+}
+
+/**
+ * RFC 8628 §3.5 (and RFC 6749 §5.2): `access_denied` at the token endpoint is a 400, unlike the
+ * 403 of {@link AccessDenied} on protected routes.
+ */
+export class TokenAccessDenied extends OAuthError {
+  constructor(description = 'the user denied the request', options: Options = {}) {
+    super('access_denied', 400, description, options);
+  }
+}

@@ -60,12 +60,19 @@ export interface StoreEnvironment {
   readonly tableName: string;
   /** DynamoDB Local's endpoint in local mode; absent in AWS. */
   readonly endpoint?: string;
+  /** How stale the in-memory revoke-all markers may get (LIFESPAN_MARKER_SYNC_SECONDS, default 5). */
+  readonly markerSyncMs: number;
 }
 
 export function readStoreEnvironment(env: Env): StoreEnvironment {
   const tableName = required(env, 'LIFESPAN_TABLE');
   const endpoint = env['LIFESPAN_DYNAMODB_ENDPOINT'];
-  return endpoint ? { tableName, endpoint } : { tableName };
+  const sync = env['LIFESPAN_MARKER_SYNC_SECONDS'] ?? '5';
+  if (!/^\d{1,2}$/.test(sync) || Number(sync) > 60) {
+    throw new EnvironmentError('LIFESPAN_MARKER_SYNC_SECONDS', 'must be a whole number of seconds from 0 to 60');
+  }
+  const markerSyncMs = Number(sync) * 1000;
+  return endpoint ? { tableName, endpoint, markerSyncMs } : { tableName, markerSyncMs };
 }
 
 export type SignerEnvironment =
@@ -128,17 +135,29 @@ export function readSuccessorEnvironment(env: Env): SuccessorEnvironment {
     : { kind, keyFile: required(env, 'LIFESPAN_SUCCESSOR_KEY_FILE') };
 }
 
-/** Where `/authorize` sends the browser to log in (the deployer's login app). */
-export function readLoginUrl(env: Env): string {
-  const value = required(env, 'LIFESPAN_LOGIN_URL');
+/** An absolute https URL (http only on a loopback address) a browser is sent to. */
+function browserUrl(env: Env, name: string): string {
+  const value = required(env, name);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new EnvironmentError('LIFESPAN_LOGIN_URL', 'must be an absolute URL');
+    throw new EnvironmentError(name, 'must be an absolute URL');
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
-    throw new EnvironmentError('LIFESPAN_LOGIN_URL', 'must use https (http only on a loopback address)');
+    throw new EnvironmentError(name, 'must use https (http only on a loopback address)');
   }
+  return value;
+}
+
+/** Where `/authorize` sends the browser to log in (the deployer's login app). */
+export function readLoginUrl(env: Env): string {
+  return browserUrl(env, 'LIFESPAN_LOGIN_URL');
+}
+
+/** Where a device tells its user to enter the user code (RFC 8628 `verification_uri`: the login app's device page). */
+export function readDeviceVerificationUrl(env: Env): string {
+  const value = browserUrl(env, 'LIFESPAN_DEVICE_VERIFICATION_URL');
+  if (value.includes('#')) throw new EnvironmentError('LIFESPAN_DEVICE_VERIFICATION_URL', 'must have no fragment');
   return value;
 }

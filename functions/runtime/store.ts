@@ -2,10 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbAccessTokenStore } from '../adapters/dynamodb/access-token-store.ts';
 import { DynamoDbClientRepository } from '../adapters/dynamodb/client-repository.ts';
 import { DynamoDbCodeStore } from '../adapters/dynamodb/code-store.ts';
+import { DynamoDbDeviceStore } from '../adapters/dynamodb/device-store.ts';
 import { DynamoDbFamilyStore } from '../adapters/dynamodb/family-store.ts';
 import { DynamoDbLoginRequestStore } from '../adapters/dynamodb/login-request-store.ts';
 import { DynamoDbRevocationMarkers } from '../adapters/dynamodb/revocation-markers.ts';
 import { DynamoDbSessionStore } from '../adapters/dynamodb/session-store.ts';
+import { DynamoDbProfileStore } from '../adapters/dynamodb/profile-store.ts';
 import { CachedClientRepository } from '../oauth/clients/cached-client-repository.ts';
 import type { Clock } from '../oauth/clock.ts';
 import type { StoreEnvironment } from './environment.ts';
@@ -33,9 +35,11 @@ export function storeServices(environment: StoreEnvironment, clock: Clock) {
     cachedClients: lazy(() => new CachedClientRepository(clients(), clock)),
     families: lazy(() => new DynamoDbFamilyStore(dynamo(), table)),
     codes: lazy(() => new DynamoDbCodeStore(dynamo(), table)),
+    devices: lazy(() => new DynamoDbDeviceStore(dynamo(), table)),
     sessions: lazy(() => new DynamoDbSessionStore(dynamo(), table)),
     loginRequests: lazy(() => new DynamoDbLoginRequestStore(dynamo(), table)),
     accessTokens: lazy(() => new DynamoDbAccessTokenStore(dynamo(), table)),
-    markers: lazy(() => new DynamoDbRevocationMarkers({ client: dynamo(), tableName: table, clock })),
+    markers: lazy(() => new DynamoDbRevocationMarkers({ client: dynamo(), tableName: table, clock, syncIntervalMs: environment.markerSyncMs })),
+    profiles: lazy(() => new DynamoDbProfileStore(dynamo(), table)),
   };
 }

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../../functions/adapters/local/local-key-signer.ts';
+import { ROUTES } from '../../functions/routes.ts';
 import { registrationBody } from '../support/clients.ts';
 import { startTestServer, type TestServer } from '../support/local-server.ts';
 
@@ -24,7 +25,10 @@ describe('local server: discovery, JWKS and the client registry over HTTP', () =
     // Only routes that exist are advertised.
     for (const [name, value] of Object.entries(metadata)) {
       if (!name.endsWith('_endpoint') && name !== 'jwks_uri') continue;
-      const probe = await fetch(String(value), { method: name === 'authorization_endpoint' || name === 'jwks_uri' ? 'GET' : 'POST' });
+      const path = new URL(String(value)).pathname;
+      const route = ROUTES.find((candidate) => candidate.path === path);
+      expect(route, `${name} ${String(value)} has a route`).toBeDefined();
+      const probe = await fetch(String(value), { method: route!.method, redirect: 'manual' });
       expect(probe.status, `${name} ${String(value)}`).not.toBe(404);
     }
   });

@@ -30,6 +30,10 @@ const DESIGN_DEFAULTS = {
   access_token_format: 'jwt',
   revoke_refresh_on_password_change: true,
   revoke_all_on_logout: false,
+  // Rate limits (issue 4): parameters like the lifetimes, so they are tuned the same way.
+  rate_limit_window: 60,
+  refresh_rate_limit: 30,
+  client_auth_failure_limit: 10,
 };
 
 const scopesOf = (name: keyof typeof PARAMETERS): readonly ParameterScope[] => PARAMETERS[name].scopes;
@@ -60,7 +64,13 @@ describe('the parameter table', () => {
 
   it('lets clients override every lifetime and the rotation settings, nothing global-only', () => {
     const globalOnly = PARAMETER_NAMES.filter((name) => !scopesOf(name).includes('client'));
-    expect(globalOnly.sort()).toEqual(['clock_skew_tolerance', 'introspection_cache_ttl', 'revoke_all_on_logout', 'revoke_refresh_on_password_change']);
+    expect(globalOnly.sort()).toEqual([
+      'clock_skew_tolerance',
+      'introspection_cache_ttl',
+      'rate_limit_window',
+      'revoke_all_on_logout',
+      'revoke_refresh_on_password_change',
+    ]);
     for (const name of PARAMETER_NAMES) expect(scopesOf(name), name).toContain('global');
   });
 

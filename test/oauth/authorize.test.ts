@@ -5,6 +5,8 @@ import { DynamoDbClientRepository } from '../../functions/adapters/dynamodb/clie
 import { DynamoDbCodeStore } from '../../functions/adapters/dynamodb/code-store.ts';
 import { DynamoDbLoginRequestStore } from '../../functions/adapters/dynamodb/login-request-store.ts';
 import { DynamoDbSessionStore } from '../../functions/adapters/dynamodb/session-store.ts';
+import { DynamoDbRevocationMarkers } from '../../functions/adapters/dynamodb/revocation-markers.ts';
+import { DynamoDbProfileStore } from '../../functions/adapters/dynamodb/profile-store.ts';
 import { LifetimeConfigStore } from '../../functions/lifetimes/config.ts';
 import {
   authorize,
@@ -46,6 +48,8 @@ describe('SSO sessions at /authorize (injected clock)', () => {
       sessions: new DynamoDbSessionStore(dynamo, tableName),
       loginRequests: new DynamoDbLoginRequestStore(dynamo, tableName),
       codes: new DynamoDbCodeStore(dynamo, tableName),
+      markers: new DynamoDbRevocationMarkers({ client: dynamo, tableName, clock }),
+      profiles: new DynamoDbProfileStore(dynamo, tableName),
       lifetimes: new LifetimeConfigStore({
         source: { load: async () => new Map(parameters) },
         clock,
@@ -149,5 +153,18 @@ describe('SSO sessions at /authorize (injected clock)', () => {
     await authorize(deps, query(), { session });
     const item = await sessionItem(session);
     expect(Number(item!['auth_time']!.N)).toBe(loginTime);
+  });
+
+  it('a verifier presented by another browser neither completes the login nor uses it up', async () => {
+    const started = await authorize(deps, query(), {});
+    const challenge = new URL(started.location).searchParams.get('login_challenge')!;
+    const { redirect_to } = await acceptLogin(deps, challenge, { subject: 'alice' });
+    const verifier = new URL(redirect_to).searchParams.get('login_verifier')!;
+    await expect(completeLogin(deps, verifier, { loginBinding: 'another-browser' })).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(completeLogin(deps, verifier, {})).rejects.toMatchObject({ code: 'invalid_request' });
+    expect(isCode(await completeLogin(deps, verifier, { loginBinding: started.setLoginBinding!.value }))).toBe(true);
+    await expect(completeLogin(deps, verifier, { loginBinding: started.setLoginBinding!.value })).rejects.toMatchObject({
+      code: 'invalid_request',
+    });
   });
 });

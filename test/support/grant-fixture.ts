@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DynamoDbAccessTokenStore } from '../../functions/adapters/dynamodb/access-token-store.ts';
 import { DynamoDbClientRepository } from '../../functions/adapters/dynamodb/client-repository.ts';
 import { DynamoDbCodeStore } from '../../functions/adapters/dynamodb/code-store.ts';
+import { DynamoDbDeviceStore } from '../../functions/adapters/dynamodb/device-store.ts';
 import { DynamoDbFamilyStore } from '../../functions/adapters/dynamodb/family-store.ts';
 import { DynamoDbRevocationMarkers } from '../../functions/adapters/dynamodb/revocation-markers.ts';
 import { HmacSuccessorDeriver } from '../../functions/adapters/local/local-successor-deriver.ts';
@@ -63,6 +64,7 @@ export async function grantFixture() {
     logger,
     families: new DynamoDbFamilyStore(dynamo, tableName),
     codes,
+    devices: new DynamoDbDeviceStore(dynamo, tableName),
     accessTokens: new DynamoDbAccessTokenStore(dynamo, tableName),
     markers: new DynamoDbRevocationMarkers({ client: dynamo, tableName, clock }),
     successors: new HmacSuccessorDeriver(randomBytes(32)),

@@ -6,7 +6,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { AuthorizationCode, CodeStore, RedeemRequest, RedeemResult } from '../../oauth/tokens/code.ts';
-import { n, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+import { bool, n, readBoolean, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -18,6 +18,7 @@ function fromItem(item: Item): AuthorizationCode {
   return {
     clientId: readString(item, 'client_id'),
     redirectUri: readString(item, 'redirect_uri'),
+    ...(readBoolean(item, 'redirect_uri_omitted') && { redirectUriOmitted: true }),
     codeChallenge: readString(item, 'code_challenge'),
     subject: readString(item, 'subject'),
     scope: readStrings(item, 'scope'),
@@ -55,6 +56,7 @@ export class DynamoDbCodeStore implements CodeStore {
           ...key(codeHash),
           client_id: s(code.clientId),
           redirect_uri: s(code.redirectUri),
+          ...(code.redirectUriOmitted && { redirect_uri_omitted: bool(true) }),
           code_challenge: s(code.codeChallenge),
           subject: s(code.subject),
           scope: strings(code.scope),
@@ -81,14 +83,17 @@ export class DynamoDbCodeStore implements CodeStore {
           UpdateExpression: 'SET redeemed_at = :now, family_id = :fid, access_jti = :jti',
           ConditionExpression:
             'attribute_exists(pk) AND attribute_not_exists(redeemed_at) AND expires_at > :now AND ' +
-            'client_id = :cid AND redirect_uri = :ru AND code_challenge = :cc',
+            'client_id = :cid AND code_challenge = :cc AND ' +
+            (request.redirectUri !== undefined ? 'redirect_uri = :ru' : 'redirect_uri_omitted = :true') +
+            (request.audience !== undefined ? ' AND audience = :aud' : ''),
           ExpressionAttributeValues: {
             ':now': n(request.now),
             ':fid': s(request.familyId),
             ':jti': s(request.accessTokenId),
             ':cid': s(request.clientId),
-            ':ru': s(request.redirectUri),
             ':cc': s(request.codeChallenge),
+            ...(request.redirectUri !== undefined ? { ':ru': s(request.redirectUri) } : { ':true': bool(true) }),
+            ...(request.audience !== undefined && { ':aud': s(request.audience) }),
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

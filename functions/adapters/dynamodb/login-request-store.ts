@@ -73,10 +73,10 @@ export class DynamoDbLoginRequestStore implements LoginRequestStore {
     return this.#transition(challengeHash, 'pending', 'rejected', now);
   }
 
-  consume(challengeHash: string, verifierHash: string, now: number): Promise<LoginRequest | undefined> {
+  consume(challengeHash: string, verifierHash: string, csrfHash: string, now: number): Promise<LoginRequest | undefined> {
     return this.#transition(challengeHash, 'accepted', 'consumed', now, {
-      condition: ' AND verifier_hash = :vh',
-      values: { ':vh': s(verifierHash) },
+      condition: ' AND verifier_hash = :vh AND csrf_hash = :csrf',
+      values: { ':vh': s(verifierHash), ':csrf': s(csrfHash) },
     });
   }
 

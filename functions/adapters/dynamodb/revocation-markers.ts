@@ -38,11 +38,19 @@ export class DynamoDbRevocationMarkers implements RevocationMarkers {
     this.#interval = options.syncIntervalMs ?? 5_000;
   }
 
-  async validAfter(subject: string, clientId: string): Promise<number> {
+  validAfter(subject: string, clientId: string): Promise<number> {
+    return this.#latest([`user#${subject}`, `client#${clientId}`, 'global#*']);
+  }
+
+  sessionsValidAfter(subject: string): Promise<number> {
+    return this.#latest([`sessions#${subject}`, 'global#*']);
+  }
+
+  async #latest(ids: readonly string[]): Promise<number> {
     await this.#sync();
     const now = Math.floor(this.#clock.now() / 1000);
     let latest = 0;
-    for (const id of [`user#${subject}`, `client#${clientId}`, 'global#*']) {
+    for (const id of ids) {
       const marker = this.#markers.get(id);
       if (marker && marker.expiresAt > now) latest = Math.max(latest, marker.validAfter);
     }

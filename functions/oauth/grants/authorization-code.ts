@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { GRANT_TYPES, type Client } from '../clients/client.ts';
+import { GRANT_TYPES } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
 import { InvalidGrant, InvalidRequest, InvalidTarget } from '../errors.ts';
 import { isCodeVerifier, s256 } from '../pkce.ts';
 import { hashSecret } from '../secrets.ts';
 import type { AuthorizationCode } from '../tokens/code.ts';
 import { lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
-import { encodeRefreshToken, newFamilyId, newRefreshSecret } from '../tokens/refresh-token.ts';
+import { startFamily } from '../tokens/new-family.ts';
+import { newFamilyId } from '../tokens/refresh-token.ts';
 import type { GrantDependencies, GrantHandler } from './grant.ts';
 
 /** Longest an access token can live (the hard limit): a replayed code's token stays denied that long. */
 const MAX_ACCESS_TOKEN_TTL = 86_400;
-
-/** A refresh token goes with `offline_access` (OIDC Core §11) to clients allowed the grant. */
-export function issuesRefreshToken(client: Client, scope: readonly string[]): boolean {
-  return client.grantTypes.includes(GRANT_TYPES.refreshToken) && scope.includes('offline_access');
-}
 
 /**
  * RFC 6749 §4.1.2: a code used twice revokes what its first use issued. The first use's
@@ -38,16 +34,17 @@ export const authorizationCodeGrant: GrantHandler = {
     const redirectUri = params.get('redirect_uri');
     const verifier = params.get('code_verifier');
     if (!code) throw new InvalidRequest('code is required');
-    if (!redirectUri) throw new InvalidRequest('redirect_uri is required');
     if (!verifier) throw new InvalidGrant('code_verifier is required (PKCE)');
     if (!isCodeVerifier(verifier)) throw new InvalidGrant('code_verifier is malformed');
+    const resource = params.get('resource');
     const now = epochSeconds(deps.clock);
     const familyId = newFamilyId();
     const jti = randomUUID();
     const result = await deps.codes.redeem({
       codeHash: hashSecret(code),
       clientId: client.clientId,
-      redirectUri,
+      ...(redirectUri !== undefined && { redirectUri }),
+      ...(resource !== undefined && { audience: resource }),
       codeChallenge: s256(verifier),
       now,
       familyId,
@@ -58,43 +55,14 @@ export const authorizationCodeGrant: GrantHandler = {
       if (stored?.redeemedAt !== undefined) return replayed(stored, deps, now);
       if (!stored || stored.expiresAt <= now) throw new InvalidGrant('authorization code is invalid or expired');
       deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
+      if (resource !== undefined && stored.clientId === client.clientId && resource !== stored.audience) {
+        throw new InvalidTarget('resource differs from the one authorized');
+      }
       throw new InvalidGrant('authorization code was not issued to this client, redirect URI or code verifier');
     }
     const granted = result.code;
-    const resource = params.get('resource');
-    if (resource !== undefined && resource !== granted.audience) {
-      throw new InvalidTarget('resource differs from the one authorized');
-    }
     const lifetimes = await lifetimesFor(deps, client, granted.audience);
-    let refreshToken: string | undefined;
-    if (issuesRefreshToken(client, granted.scope)) {
-      const secret = newRefreshSecret();
-      const absoluteExpiresAt = now + lifetimes.refresh_token_absolute_ttl.value;
-      await deps.families.create(
-        {
-          familyId,
-          subject: granted.subject,
-          clientId: client.clientId,
-          ...(granted.sid !== undefined && { sid: granted.sid }),
-          scope: granted.scope,
-          audience: granted.audience,
-          authTime: granted.authTime,
-          ...(granted.acr !== undefined && { acr: granted.acr }),
-          ...(granted.amr !== undefined && { amr: granted.amr }),
-          ...(granted.claims !== undefined && { claims: granted.claims }),
-          createdAt: now,
-          absoluteExpiresAt,
-          lastUsedAt: now,
-          generation: 0,
-          currentHash: hashSecret(secret),
-          rotation: lifetimes.refresh_token_rotation.value,
-          revoked: false,
-          rotations: {},
-        },
-        Math.min(now + lifetimes.refresh_token_idle_ttl.value, absoluteExpiresAt),
-      );
-      refreshToken = encodeRefreshToken({ familyId, generation: 0, absoluteExpiresAt, secret });
-    }
+    const refreshToken = await startFamily(deps, { client, grant: granted, familyId, lifetimes, now });
     return userTokenResponse(deps, {
       client,
       grant: granted,

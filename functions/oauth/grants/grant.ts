@@ -1,5 +1,6 @@
 import type { Logger } from '../../observability/logger.ts';
 import type { Client, GrantType } from '../clients/client.ts';
+import type { DeviceStore } from '../device/device-request.ts';
 import type { AccessTokenStore } from '../tokens/access-token-store.ts';
 import type { CodeStore } from '../tokens/code.ts';
 import type { FamilyStore } from '../tokens/family.ts';
@@ -11,6 +12,7 @@ import type { SuccessorDeriver } from '../tokens/successor.ts';
 export interface GrantDependencies extends IssueDependencies {
   readonly families: FamilyStore;
   readonly codes: CodeStore;
+  readonly devices: DeviceStore;
   readonly accessTokens: AccessTokenStore;
   readonly markers: RevocationMarkers;
   readonly successors: SuccessorDeriver;

@@ -10,6 +10,8 @@ import type { GrantDependencies, GrantHandler } from './grant.ts';
 
 /** How far back a presented token may be walked to prove it genuine (rotations since it was current). */
 const MAX_CHAIN_WALK = 100_000;
+/** More scopes than a registration may hold (100) is never a narrowing. */
+const MAX_SCOPES = 100;
 
 const refused = (description = 'refresh token is invalid, expired or revoked') => new InvalidGrant(description);
 
@@ -47,6 +49,11 @@ export const refreshTokenGrant: GrantHandler = {
     const presented = decodeRefreshToken(raw);
     if (!presented) throw refused();
     const requestedScope = parseScope(params.get('scope'));
+    // A family's scope is a subset of what the client may hold, so anything else is refused
+    // before the write (and the write's condition stays small).
+    if (requestedScope?.some((scope) => !client.scopes.includes(scope)) || (requestedScope?.length ?? 0) > MAX_SCOPES) {
+      throw new InvalidScope('requested scope exceeds the scope granted');
+    }
     const settings = await lifetimesFor(deps, client);
     const rotate = settings.refresh_token_rotation.value;
     const idleTtl = settings.refresh_token_idle_ttl.value;

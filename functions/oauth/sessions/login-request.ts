@@ -2,6 +2,8 @@
 export interface AuthorizationRequest {
   readonly clientId: string;
   readonly redirectUri: string;
+  /** The request relied on the client's only registered URI; the token request may then omit it too. */
+  readonly redirectUriOmitted?: boolean;
   readonly scope: readonly string[];
   readonly audience: string;
   readonly state?: string;
@@ -46,6 +48,6 @@ export interface LoginRequestStore {
   accept(challengeHash: string, result: LoginResult, verifierHash: string, now: number): Promise<LoginRequest | undefined>;
   /** pending → rejected, if unexpired. */
   reject(challengeHash: string, now: number): Promise<LoginRequest | undefined>;
-  /** accepted → consumed, if unexpired and the verifier matches: the single use. */
-  consume(challengeHash: string, verifierHash: string, now: number): Promise<LoginRequest | undefined>;
+  /** accepted → consumed, if unexpired and the verifier and browser binding match: the single use. */
+  consume(challengeHash: string, verifierHash: string, csrfHash: string, now: number): Promise<LoginRequest | undefined>;
 }

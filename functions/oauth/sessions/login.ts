@@ -51,8 +51,12 @@ export async function describeLogin(deps: LoginDependencies, challenge: string):
   };
 }
 
-function parseAccept(body: Record<string, unknown>, now: number): LoginResult {
-  refuseUnknown(body, ACCEPT_FIELDS);
+/**
+ * Validates an accept body of the admin API (login and device requests alike); `fields` are
+ * the ones allowed (a device approval has no `remember`: there is no browser session).
+ */
+export function parseAccept(body: Record<string, unknown>, now: number, fields: ReadonlySet<string> = ACCEPT_FIELDS): LoginResult {
+  refuseUnknown(body, fields);
   const { subject, acr, amr, remember, claims } = body;
   if (typeof subject !== 'string' || subject === '' || subject.length > 255 || /[\u0000-\u001f]/.test(subject)) {
     throw new InvalidRequest('subject must be a string of 1–255 characters');
@@ -88,24 +92,33 @@ export async function acceptLogin(deps: LoginDependencies, challenge: string, bo
   return { redirect_to: url.toString() };
 }
 
-/** `PUT …/reject`: the client learns the login failed (default `access_denied`). */
-export async function rejectLogin(deps: LoginDependencies, challenge: string, body: Record<string, unknown>): Promise<{ redirect_to: string }> {
-  const hash = challengeHash(challenge);
+/** Validates a reject body of the admin API: `error` (default `access_denied`) among `errors`, and `error_description`. */
+export function parseReject(
+  body: Record<string, unknown>,
+  errors: ReadonlySet<string> = REJECT_ERRORS,
+): { readonly error: string; readonly description?: string } {
   refuseUnknown(body, REJECT_FIELDS);
   const error = body['error'] ?? 'access_denied';
   const description = body['error_description'];
-  if (typeof error !== 'string' || !REJECT_ERRORS.has(error)) {
-    throw new InvalidRequest(`error must be one of ${[...REJECT_ERRORS].join(', ')}`);
+  if (typeof error !== 'string' || !errors.has(error)) {
+    throw new InvalidRequest(`error must be one of ${[...errors].join(', ')}`);
   }
   if (description !== undefined && (typeof description !== 'string' || description.length > 500)) {
     throw new InvalidRequest('error_description must be a string of at most 500 characters');
   }
+  return description === undefined ? { error } : { error, description: description as string };
+}
+
+/** `PUT …/reject`: the client learns the login failed (default `access_denied`). */
+export async function rejectLogin(deps: LoginDependencies, challenge: string, body: Record<string, unknown>): Promise<{ redirect_to: string }> {
+  const hash = challengeHash(challenge);
+  const { error, description } = parseReject(body);
   const rejected = await deps.loginRequests.reject(hash, epochSeconds(deps.clock));
   if (!rejected) throw new NotFound('no such login request, or it expired or was already handled');
   return {
     redirect_to: clientRedirect(deps.issuer, rejected.request.redirectUri, {
       error,
-      error_description: description as string | undefined,
+      error_description: description,
       state: rejected.request.state,
     }),
   };

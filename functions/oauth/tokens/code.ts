@@ -4,6 +4,8 @@ import type { Grant } from './family.ts';
 export interface AuthorizationCode extends Grant {
   readonly clientId: string;
   readonly redirectUri: string;
+  /** No redirect_uri was sent to /authorize, so the token request may omit it (RFC 6749 §4.1.3). */
+  readonly redirectUriOmitted?: boolean;
   readonly codeChallenge: string;
   readonly nonce?: string;
   readonly createdAt: number;
@@ -18,7 +20,10 @@ export interface AuthorizationCode extends Grant {
 export interface RedeemRequest {
   readonly codeHash: string;
   readonly clientId: string;
-  readonly redirectUri: string;
+  /** Absent when the token request omits it: allowed only if /authorize had it omitted too. */
+  readonly redirectUri?: string;
+  /** The `resource` of the token request, when it names one: must be the code's audience. */
+  readonly audience?: string;
   readonly codeChallenge: string;
   readonly now: number;
   readonly familyId: string;
@@ -32,6 +37,6 @@ export type RedeemResult =
 /** Port: authorization codes, single use. */
 export interface CodeStore {
   create(codeHash: string, code: AuthorizationCode): Promise<void>;
-  /** One conditional write: unredeemed, unexpired, same client, redirect URI and PKCE challenge. */
+  /** One conditional write: unredeemed, unexpired, same client, redirect URI, PKCE challenge (and resource). */
   redeem(request: RedeemRequest): Promise<RedeemResult>;
 }

@@ -81,6 +81,8 @@ export async function issueAccessToken(
       ...(grant.authTime !== undefined && { auth_time: grant.authTime }),
       ...(grant.acr !== undefined && { acr: grant.acr }),
       ...(grant.sid !== undefined && { sid: grant.sid }),
+      // The family a refresh issued this under: introspection and userinfo refuse the token once it is revoked.
+      ...(input.familyId !== undefined && { fid: input.familyId }),
     },
     'at+jwt',
   );

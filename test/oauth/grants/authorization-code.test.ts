@@ -92,7 +92,7 @@ describe('authorization_code grant', () => {
   it.each([
     ['no verifier', { code_verifier: '' }, 'invalid_grant'],
     ['a short verifier', { code_verifier: 'short' }, 'invalid_grant'],
-    ['no redirect_uri', { redirect_uri: '' }, 'invalid_request'],
+    ['no redirect_uri when /authorize had one (RFC 6749 §4.1.3)', { redirect_uri: '' }, 'invalid_grant'],
     ['no code', { code: '' }, 'invalid_request'],
   ])('refuses %s', async (_why, overrides, error) => {
     const params = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== ''));

@@ -1,0 +1,69 @@
+import type { LifetimeConfigStore } from '../lifetimes/config.ts';
+import { resolveLifetimes } from '../lifetimes/resolver.ts';
+import { epochSeconds, type Clock } from './clock.ts';
+import { InvalidRequest } from './errors.ts';
+import type { MarkerKind, RevocationMarkers } from './tokens/markers.ts';
+
+export interface BulkRevocationDependencies {
+  readonly clock: Clock;
+  readonly markers: Pick<RevocationMarkers, 'write'>;
+  readonly lifetimes: Pick<LifetimeConfigStore, 'current'>;
+}
+
+const ID = /^[^\u0000-\u001f]{1,255}$/;
+
+/** A marker must outlive every token it can kill: the longest refresh family, and a day of access tokens. */
+async function retainUntil(deps: BulkRevocationDependencies, now: number): Promise<number> {
+  const snapshot = await deps.lifetimes.current();
+  let longest = resolveLifetimes(snapshot).refresh_token_absolute_ttl.value;
+  for (const overrides of snapshot.clients.values()) longest = Math.max(longest, overrides.refresh_token_absolute_ttl ?? 0);
+  return now + longest + 86_400;
+}
+
+async function mark(deps: BulkRevocationDependencies, kinds: ReadonlyArray<readonly [MarkerKind, string]>): Promise<number> {
+  const now = epochSeconds(deps.clock);
+  const until = await retainUntil(deps, now);
+  for (const [kind, id] of kinds) await deps.markers.write(kind, id, now, until);
+  return now;
+}
+
+export type UserEvent = 'password_changed' | 'mfa_changed' | 'compromised';
+
+/**
+ * `POST /admin/users/{subject}/events`. A password or MFA change revokes the user's refresh
+ * (and access) tokens when `revoke_refresh_on_password_change` is on; `compromised` revokes
+ * everything of the user and ends their SSO sessions. One or two marker writes, however many
+ * tokens the user holds.
+ */
+export async function userEvent(deps: BulkRevocationDependencies, subject: string, body: Record<string, unknown>) {
+  const unknown = Object.keys(body).filter((key) => key !== 'type');
+  if (unknown.length > 0) throw new InvalidRequest(`unknown fields: ${unknown.join(', ')}`);
+  const type = body['type'];
+  if (type !== 'password_changed' && type !== 'mfa_changed' && type !== 'compromised') {
+    throw new InvalidRequest('type must be password_changed, mfa_changed or compromised');
+  }
+  if (!ID.test(subject)) throw new InvalidRequest('subject is malformed');
+  if (type === 'compromised') {
+    const at = await mark(deps, [['user', subject], ['sessions', subject]]);
+    return { subject, type, revoked: ['tokens', 'sessions'], valid_after: at };
+  }
+  const policy = resolveLifetimes(await deps.lifetimes.current()).revoke_refresh_on_password_change.value;
+  if (!policy) return { subject, type, revoked: [] };
+  const at = await mark(deps, [['user', subject]]);
+  return { subject, type, revoked: ['tokens'], valid_after: at };
+}
+
+/** `POST /admin/revocations` {scope: user | client | global, id?}: the emergency switches. */
+export async function revokeAll(deps: BulkRevocationDependencies, body: Record<string, unknown>) {
+  const unknown = Object.keys(body).filter((key) => key !== 'scope' && key !== 'id');
+  if (unknown.length > 0) throw new InvalidRequest(`unknown fields: ${unknown.join(', ')}`);
+  const { scope, id } = body;
+  if (scope === 'global') {
+    if (id !== undefined) throw new InvalidRequest('a global revocation takes no id');
+    return { scope, valid_after: await mark(deps, [['global', '*']]) };
+  }
+  if (scope !== 'user' && scope !== 'client') throw new InvalidRequest('scope must be user, client or global');
+  if (typeof id !== 'string' || !ID.test(id)) throw new InvalidRequest(`a ${scope} revocation needs the ${scope === 'user' ? 'subject' : 'client_id'} as id`);
+  const kinds: Array<readonly [MarkerKind, string]> = scope === 'user' ? [['user', id], ['sessions', id]] : [['client', id]];
+  return { scope, id, valid_after: await mark(deps, kinds) };
+}

@@ -1,0 +1,39 @@
+import type { Client } from './clients/client.ts';
+import { epochSeconds, type Clock } from './clock.ts';
+import { InvalidRequest } from './errors.ts';
+import { hashSecret } from './secrets.ts';
+import type { AccessTokenStore } from './tokens/access-token-store.ts';
+import type { FamilyStore } from './tokens/family.ts';
+import { inspectToken, type InspectDependencies } from './tokens/inspect.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+export interface RevocationDependencies extends InspectDependencies {
+  readonly clock: Clock;
+  readonly families: Pick<FamilyStore, 'get' | 'revoke'>;
+  readonly accessTokens: Pick<AccessTokenStore, 'getOpaque' | 'isDenied' | 'deny' | 'deleteOpaque'>;
+  readonly metrics: Metrics;
+}
+
+/**
+ * RFC 7009. A refresh token revokes its whole family; a JWT access token is denylisted by
+ * `jti` until it expires; an opaque one is deleted. A token that is unknown, already invalid,
+ * or issued to another client changes nothing and still answers 200, so the endpoint tells a
+ * caller nothing about tokens that are not its own. `token_type_hint` is only a hint: every
+ * kind is tried.
+ */
+export async function revokeToken(client: Client, params: ReadonlyMap<string, string>, deps: RevocationDependencies): Promise<void> {
+  // RFC 7009 §2.2.1 lets a server refuse unknown token_type_hint values; ignoring the hint is as safe.
+  const token = params.get('token');
+  if (!token) throw new InvalidRequest('token is required');
+  const inspected = await inspectToken(token, deps);
+  if (!inspected) return;
+  const now = epochSeconds(deps.clock);
+  if (inspected.kind === 'refresh_token') {
+    if (inspected.family.clientId !== client.clientId) return;
+    if (await deps.families.revoke(inspected.family.familyId, 'revoked', now)) deps.metrics.count('FamilyRevoked', { Reason: 'revoked' });
+    return;
+  }
+  if (inspected.clientId !== client.clientId || inspected.expiresAt <= now) return;
+  if (inspected.format === 'opaque') await deps.accessTokens.deleteOpaque(hashSecret(token));
+  else await deps.accessTokens.deny(inspected.jti, inspected.expiresAt);
+}

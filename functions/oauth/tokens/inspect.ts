@@ -1,0 +1,134 @@
+import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type { LifetimeConfigStore } from '../../lifetimes/config.ts';
+import { resolveLifetimes } from '../../lifetimes/resolver.ts';
+import { epochSeconds, type Clock } from '../clock.ts';
+import { hashSecret } from '../secrets.ts';
+import type { Signer } from '../signer.ts';
+import type { AccessTokenStore } from './access-token-store.ts';
+import type { Family, FamilyStore } from './family.ts';
+import type { RevocationMarkers } from './markers.ts';
+import { decodeRefreshToken } from './refresh-token.ts';
+
+export interface InspectDependencies {
+  readonly issuer: string;
+  readonly clock: Clock;
+  readonly signer: Pick<Signer, 'jwks'>;
+  readonly families: Pick<FamilyStore, 'get'>;
+  readonly accessTokens: Pick<AccessTokenStore, 'getOpaque' | 'isDenied'>;
+  readonly markers: Pick<RevocationMarkers, 'validAfter'>;
+  readonly lifetimes: Pick<LifetimeConfigStore, 'current'>;
+}
+
+/** What a token is, and whether it is active now. `active` already reflects every check. */
+export type Inspection =
+  | { readonly kind: 'refresh_token'; readonly active: boolean; readonly family: Family; readonly expiresAt: number }
+  | {
+      readonly kind: 'access_token';
+      readonly format: 'jwt' | 'opaque';
+      readonly active: boolean;
+      readonly clientId: string;
+      readonly subject: string;
+      readonly scope: readonly string[];
+      readonly audience: string;
+      readonly issuedAt: number;
+      readonly expiresAt: number;
+      readonly jti: string;
+      readonly authTime?: number;
+      readonly familyId?: string;
+    };
+
+async function familyActive(family: Family, secret: string | undefined, deps: InspectDependencies, now: number): Promise<{ active: boolean; expiresAt: number }> {
+  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), { clientId: family.clientId });
+  const expiresAt = Math.min(family.lastUsedAt + lifetimes.refresh_token_idle_ttl.value, family.absoluteExpiresAt);
+  const current = secret === undefined || hashSecret(secret) === family.currentHash;
+  const active =
+    current && !family.revoked && expiresAt > now && family.createdAt > (await deps.markers.validAfter(family.subject, family.clientId));
+  return { active, expiresAt };
+}
+
+async function inspectJwt(token: string, deps: InspectDependencies, now: number): Promise<Inspection | undefined> {
+  const skew = resolveLifetimes(await deps.lifetimes.current()).clock_skew_tolerance.value;
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, createLocalJWKSet(await deps.signer.jwks()), {
+      issuer: deps.issuer,
+      typ: 'at+jwt',
+      algorithms: ['RS256', 'ES256'],
+      clockTolerance: skew,
+      currentDate: new Date(now * 1000),
+    }));
+  } catch {
+    // Not ours, tampered, an ID token, or expired: for every caller it is simply not active.
+    return undefined;
+  }
+  const { sub, exp, iat, jti } = payload;
+  const clientId = payload['client_id'];
+  if (typeof sub !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof jti !== 'string' || typeof clientId !== 'string') {
+    return undefined;
+  }
+  const familyId = typeof payload['fid'] === 'string' ? payload['fid'] : undefined;
+  const family = familyId !== undefined ? await deps.families.get(familyId) : undefined;
+  const active =
+    !(await deps.accessTokens.isDenied(jti, now)) &&
+    iat > (await deps.markers.validAfter(sub, clientId)) &&
+    (familyId === undefined || (family !== undefined && !family.revoked));
+  const authTime = typeof payload['auth_time'] === 'number' ? payload['auth_time'] : undefined;
+  return {
+    kind: 'access_token',
+    format: 'jwt',
+    active,
+    clientId,
+    subject: sub,
+    scope: typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : [],
+    audience: Array.isArray(payload.aud) ? String(payload.aud[0]) : String(payload.aud),
+    issuedAt: iat,
+    expiresAt: exp,
+    jti,
+    ...(authTime !== undefined && { authTime }),
+    ...(familyId !== undefined && { familyId }),
+  };
+}
+
+/**
+ * Finds out what a presented token is — a refresh token, a JWT or an opaque access token —
+ * and whether it is active: unexpired, unrevoked (family, denylist, revoke-all markers), and
+ * for a refresh token, the current one of its family. `undefined` when it is none of ours.
+ */
+export async function inspectToken(token: string, deps: InspectDependencies): Promise<Inspection | undefined> {
+  const now = epochSeconds(deps.clock);
+  if (token.length > 8192) return undefined;
+  const refresh = decodeRefreshToken(token);
+  if (refresh) {
+    const family = await deps.families.get(refresh.familyId);
+    if (!family || family.absoluteExpiresAt !== refresh.absoluteExpiresAt) return undefined;
+    const superseded = family.generation !== refresh.generation || hashSecret(refresh.secret) !== family.currentHash;
+    if (superseded && family.previousHash !== hashSecret(refresh.secret)) return undefined;
+    const { active, expiresAt } = await familyActive(family, refresh.secret, deps, now);
+    return { kind: 'refresh_token', active, family, expiresAt };
+  }
+  if (token.startsWith('lsa_')) {
+    const stored = await deps.accessTokens.getOpaque(hashSecret(token));
+    if (!stored) return undefined;
+    const family = stored.familyId !== undefined ? await deps.families.get(stored.familyId) : undefined;
+    const active =
+      stored.expiresAt > now &&
+      stored.issuedAt > (await deps.markers.validAfter(stored.subject, stored.clientId)) &&
+      (stored.familyId === undefined || (family !== undefined && !family.revoked));
+    return {
+      kind: 'access_token',
+      format: 'opaque',
+      active,
+      clientId: stored.clientId,
+      subject: stored.subject,
+      scope: stored.scope,
+      audience: stored.audience,
+      issuedAt: stored.issuedAt,
+      expiresAt: stored.expiresAt,
+      jti: stored.jti,
+      ...(stored.authTime !== undefined && { authTime: stored.authTime }),
+      ...(stored.familyId !== undefined && { familyId: stored.familyId }),
+    };
+  }
+  if (token.split('.').length === 3) return inspectJwt(token, deps, now);
+  return undefined;
+}

@@ -1,0 +1,58 @@
+import { InvalidToken, OAuthError } from './errors.ts';
+import type { ProfileStore } from './sessions/profile.ts';
+import { inspectToken, type InspectDependencies } from './tokens/inspect.ts';
+
+export interface UserinfoDependencies extends InspectDependencies {
+  readonly profiles: Pick<ProfileStore, 'get'>;
+}
+
+/** OIDC Core §5.4: which standard claims each scope releases. */
+const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
+  profile: [
+    'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile',
+    'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
+  ],
+  email: ['email', 'email_verified'],
+  address: ['address'],
+  phone: ['phone_number', 'phone_number_verified'],
+};
+
+/** RFC 6750 §3.1 `insufficient_scope`: 403 with a Bearer challenge. */
+export class InsufficientScope extends OAuthError {
+  constructor(description: string) {
+    super('insufficient_scope', 403, description, {
+      headers: { 'WWW-Authenticate': `Bearer realm="lifespan", error="insufficient_scope", scope="openid"` },
+    });
+  }
+}
+
+/** The bearer token of a request (RFC 6750 §2.1); form and query tokens are not accepted. */
+export function bearerToken(authorization: string | undefined): string {
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization?.trim() ?? '');
+  if (!match) {
+    throw new OAuthError('invalid_request', 401, 'a bearer access token is required', {
+      headers: { 'WWW-Authenticate': 'Bearer realm="lifespan"' },
+    });
+  }
+  return match[1]!;
+}
+
+/**
+ * `/userinfo`: an active access token (JWT or opaque; never an ID token) that holds `openid`,
+ * answered with `sub` and the claims its scopes release from the user's latest login.
+ */
+export async function userinfo(token: string, deps: UserinfoDependencies): Promise<Record<string, unknown>> {
+  const inspected = await inspectToken(token, deps);
+  if (!inspected || inspected.kind !== 'access_token' || !inspected.active) {
+    throw new InvalidToken('the access token is invalid, expired or revoked');
+  }
+  if (!inspected.scope.includes('openid')) throw new InsufficientScope('the access token does not hold the openid scope');
+  const profile = await deps.profiles.get(inspected.subject);
+  const released: Record<string, unknown> = {};
+  for (const scope of inspected.scope) {
+    for (const claim of SCOPE_CLAIMS[scope] ?? []) {
+      if (profile?.claims[claim] !== undefined) released[claim] = profile.claims[claim];
+    }
+  }
+  return { ...released, sub: inspected.subject };
+}
