@@ -15,6 +15,7 @@ export const CONTEXT_NAMES = [
   'domainName',
   'certificateArn',
   'loginUrl',
+  'deviceVerificationUrl',
   'keySpec',
   'nextKeySpec',
   'activeKeySlot',
@@ -64,7 +65,9 @@ export function stackFromContext(read: ContextReader): { readonly id: string; re
   const set = (name: keyof LifespanStackProps, value: unknown) => {
     if (value !== undefined) props[name] = value;
   };
-  for (const name of ['issuer', 'domainName', 'certificateArn', 'loginUrl', 'alarmEmail'] as const) set(name, text(read, name));
+  for (const name of ['issuer', 'domainName', 'certificateArn', 'loginUrl', 'deviceVerificationUrl', 'alarmEmail'] as const) {
+    set(name, text(read, name));
+  }
   set('keySpec', oneOf<SigningKeySpec | 'none'>(read, 'keySpec', [...KEY_SPECS, 'none']));
   set('nextKeySpec', oneOf<SigningKeySpec>(read, 'nextKeySpec', KEY_SPECS));
   set('activeKeySlot', oneOf<KeySlot>(read, 'activeKeySlot', ['current', 'next']));

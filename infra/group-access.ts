@@ -32,6 +32,8 @@ export interface GroupAccess {
    * start) and `LIFESPAN_KMS_MAC_KEY_ID`.
    */
   readonly refreshSuccessor: boolean;
+  /** Serves `/device_authorization`, which tells devices where users enter their code: `LIFESPAN_DEVICE_VERIFICATION_URL`. */
+  readonly deviceVerification: boolean;
 }
 
 /** A group whose routes are all `localOnly` (the development login page): no AWS permissions at all. */
@@ -39,7 +41,15 @@ export const LOCAL_ONLY = 'local only';
 
 const READ_WRITE: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
-const NOTHING = { table: [], keys: 'none', lifetimes: false, adminAuth: false, loginUrl: false, refreshSuccessor: false } as const;
+const NOTHING = {
+  table: [],
+  keys: 'none',
+  lifetimes: false,
+  adminAuth: false,
+  loginUrl: false,
+  refreshSuccessor: false,
+  deviceVerification: false,
+} as const;
 
 /** The permission table. */
 export const GROUP_ACCESS: Readonly<Record<HandlerGroup, GroupAccess | typeof LOCAL_ONLY>> = {
@@ -47,7 +57,14 @@ export const GROUP_ACCESS: Readonly<Record<HandlerGroup, GroupAccess | typeof LO
   authorize: { ...NOTHING, table: READ_WRITE, keys: 'verify', lifetimes: true, loginUrl: true },
   // ConditionCheckItem: a transactional write may be conditioned on other items (the revoke-all
   // markers); IAM authorizes TransactWriteItems per item action.
-  token: { ...NOTHING, table: [...READ_WRITE, 'ConditionCheckItem'], keys: 'sign', lifetimes: true, refreshSuccessor: true },
+  token: {
+    ...NOTHING,
+    table: [...READ_WRITE, 'ConditionCheckItem'],
+    keys: 'sign',
+    lifetimes: true,
+    refreshSuccessor: true,
+    deviceVerification: true,
+  },
   userinfo: { ...NOTHING, table: ['GetItem', 'Query'], keys: 'verify', lifetimes: true },
   admin: { ...NOTHING, table: READ_WRITE, lifetimes: true, adminAuth: true },
   devlogin: LOCAL_ONLY,
@@ -117,6 +134,8 @@ export interface EnvironmentValues {
   readonly loginUrl: string | undefined;
   /** Required when a group with `refreshSuccessor` is deployed. */
   readonly successorKeyArn: string | undefined;
+  /** Where users enter device codes; defaults to `/device` beside the login URL. */
+  readonly deviceVerificationUrl?: string | undefined;
 }
 
 /**
@@ -147,6 +166,13 @@ export function accessEnvironment(group: HandlerGroup, access: GroupAccess, valu
       );
     }
     environment['LIFESPAN_LOGIN_URL'] = values.loginUrl;
+  }
+  if (access.deviceVerification) {
+    const url = values.deviceVerificationUrl ?? (values.loginUrl !== undefined ? new URL('device', values.loginUrl).toString() : undefined);
+    if (url === undefined) {
+      throw new TypeError(`deviceVerificationUrl (or loginUrl) is required: the ${group} routes tell devices where users enter their code`);
+    }
+    environment['LIFESPAN_DEVICE_VERIFICATION_URL'] = url;
   }
   return environment;
 }

@@ -37,6 +37,12 @@ export interface LifespanStackProps extends StackProps {
    * @default none
    */
   readonly loginUrl?: string;
+  /**
+   * The page of your login app where users enter a device's user code (RFC 8628
+   * `verification_uri`). https.
+   * @default `device` beside `loginUrl` (https://login.example.com/login → https://login.example.com/device)
+   */
+  readonly deviceVerificationUrl?: string;
   /** The key in the `current` slot; `'none'` retires it after a rotation. @default 'RSA_2048' */
   readonly keySpec?: SigningKeySpec | 'none';
   /** A key in the `next` slot, for rotation (docs/operations.md). @default none */
@@ -85,6 +91,7 @@ export class LifespanStack extends Stack {
       throw new TypeError('domainName and certificateArn go together: give both or neither');
     }
     if (props.loginUrl !== undefined) assertLoginUrl(props.loginUrl);
+    if (props.deviceVerificationUrl !== undefined) assertLoginUrl(props.deviceVerificationUrl);
 
     this.table = new LifespanTable(this, 'Store', { deletionProtection: props.tableDeletionProtection ?? true });
     const table = this.table.table;
@@ -133,6 +140,7 @@ export class LifespanStack extends Stack {
           activeKeyArn: this.keys.active.key.keyArn,
           otherKeyArns: this.keys.published.slice(1).map(({ key }) => key.keyArn),
           loginUrl: props.loginUrl,
+          deviceVerificationUrl: props.deviceVerificationUrl,
           successorKeyArn,
         }),
       });

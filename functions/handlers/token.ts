@@ -59,7 +59,7 @@ const inspection = () => ({
 });
 
 // Read on first use, not at cold start: /token, /revoke and /introspect do not need it.
-const verificationUri = lazy(() => readDeviceVerificationUrl(process.env));
+const deviceVerificationUrl = readDeviceVerificationUrl(process.env);
 
 /** Lambda entry of `POST /token`, `/device_authorization`, `/revoke` and `/introspect` (the only function allowed to sign). */
 export const handler = lambdaHandler(
@@ -71,7 +71,7 @@ export const handler = lambdaHandler(
       revocation: inspection,
       introspection: () => ({ ...inspection(), cache: introspectionCache }),
     }),
-    ...deviceRoutes({ clients: store.cachedClients, authorization: () => ({ ...grants(), verificationUri: verificationUri() }), metrics }),
+    ...deviceRoutes({ clients: store.cachedClients, authorization: () => ({ ...grants(), verificationUri: deviceVerificationUrl }), metrics }),
   },
   () => jsonLogger,
 );

@@ -36,7 +36,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
     sign: true,
     generateMac: true,
     ssm: true,
-    environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_KMS_MAC_KEY_ID', 'LIFESPAN_PARAMETERS'],
+    environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_KMS_MAC_KEY_ID', 'LIFESPAN_PARAMETERS', 'LIFESPAN_DEVICE_VERIFICATION_URL'],
   },
   userinfo: {
     dynamodb: ['GetItem', 'Query'],

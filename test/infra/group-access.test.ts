@@ -88,6 +88,7 @@ describe('the permission table (infra/group-access.ts)', () => {
     if (expected.getPublicKey) expect(environment).toMatchObject({ LIFESPAN_SIGNER: 'kms', LIFESPAN_KMS_KEY_ID: ACTIVE, LIFESPAN_KMS_PUBLISHED_KEY_IDS: NEXT });
     if (expected.ssm) expect(environment['LIFESPAN_PARAMETERS']).toBe('ssm');
     if (expected.generateMac) expect(environment['LIFESPAN_KMS_MAC_KEY_ID']).toBe(MAC);
+    if (group === 'token') expect(environment['LIFESPAN_DEVICE_VERIFICATION_URL']).toBe('https://login.example.com/device');
   });
 
   it('leaves LIFESPAN_KMS_PUBLISHED_KEY_IDS out when only the active key is published', () => {
