@@ -3,7 +3,16 @@ import { formBody, type HttpRequest } from '../http/request.ts';
 import { empty, json, type HttpResponse } from '../http/response.ts';
 import { authenticateClient } from '../oauth/clients/authenticate.ts';
 import type { Client, ClientRepository } from '../oauth/clients/client.ts';
-import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../oauth/errors.ts';
+import {
+  InvalidClient,
+  InvalidRequest,
+  OAuthError,
+  TooManyRequests,
+  UnauthorizedClient,
+  UnsupportedGrantType,
+} from '../oauth/errors.ts';
+import { resolveLifetimes } from '../lifetimes/resolver.ts';
+import { epochSeconds } from '../oauth/clock.ts';
 import type { GrantDependencies } from '../oauth/grants/grant.ts';
 import { GRANTS } from '../oauth/grants/registry.ts';
 import { introspect, type IntrospectionDependencies } from '../oauth/introspection.ts';
@@ -34,6 +43,21 @@ function withCors(handler: RouteHandler): RouteHandler {
   };
 }
 
+/**
+ * Failed client authentications are counted per claimed client id (off the happy path);
+ * past `client_auth_failure_limit` in a window, they are answered 429. Correct credentials
+ * are never refused by this limit, so an attacker cannot lock the real client out.
+ */
+async function limitFailures(clientId: string, deps: GrantDependencies): Promise<void> {
+  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), { clientId });
+  const now = epochSeconds(deps.clock);
+  const { count, resetAt } = await deps.rates.hit(`client#${clientId}`, lifetimes.rate_limit_window.value, now);
+  if (count > lifetimes.client_auth_failure_limit.value) {
+    deps.metrics.count('RateLimited', { Limit: 'client_auth_failures' });
+    throw new TooManyRequests(resetAt - now, 'too many failed client authentications');
+  }
+}
+
 type ClientHandler = (client: Client, params: Map<string, string>, request: HttpRequest) => Promise<HttpResponse>;
 
 /**
@@ -44,10 +68,15 @@ export function tokenRoutes(deps: TokenRouteDependencies): Record<string, RouteH
   const authenticated = (handle: ClientHandler): RouteHandler =>
     withCors(async (request) => {
       const params = formBody(request);
-      const { client } = await authenticateClient({ headers: request.headers, form: params }, deps.clients()).catch((error: unknown) => {
-        if (error instanceof InvalidClient) deps.metrics().count('InvalidClient', {});
-        throw error;
-      });
+      const { client } = await authenticateClient({ headers: request.headers, form: params }, deps.clients()).catch(
+        async (error: unknown) => {
+          if (error instanceof InvalidClient) {
+            deps.metrics().count('InvalidClient', {});
+            if (error.presentedClientId !== undefined) await limitFailures(error.presentedClientId, deps.grants());
+          }
+          throw error;
+        },
+      );
       return handle(client, params, request);
     });
 

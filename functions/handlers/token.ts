@@ -43,6 +43,7 @@ const grants = lazy(() => ({
   devices: store.devices(),
   markers: store.markers(),
   successors: successorFromEnvironment(successorEnvironment),
+  rates: store.rates(),
   metrics: metrics(),
   logger: jsonLogger,
 }));

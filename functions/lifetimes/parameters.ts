@@ -115,8 +115,10 @@ export const PARAMETERS = {
     description: 'Length of the window in which the rate limits below are counted.',
   },
   refresh_rate_limit: {
-    kind: 'seconds', unit: 'requests', default: 30, min: 1, max: 10_000, scopes: GLOBAL_AND_CLIENT,
-    description: 'Refresh attempts allowed per refresh-token family per window; more are answered 429.',
+    // Checked inside the refresh's one conditional write, against the family's record of its
+    // latest 20 rotations: hence the ceiling.
+    kind: 'seconds', unit: 'requests', default: 10, min: 1, max: 20, scopes: GLOBAL_AND_CLIENT,
+    description: 'Refreshes allowed per refresh-token family per window (and as many failed attempts); more are answered 429.',
   },
   client_auth_failure_limit: {
     kind: 'seconds', unit: 'requests', default: 10, min: 1, max: 10_000, scopes: GLOBAL_AND_CLIENT,

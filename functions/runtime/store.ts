@@ -8,6 +8,7 @@ import { DynamoDbLoginRequestStore } from '../adapters/dynamodb/login-request-st
 import { DynamoDbRevocationMarkers } from '../adapters/dynamodb/revocation-markers.ts';
 import { DynamoDbSessionStore } from '../adapters/dynamodb/session-store.ts';
 import { DynamoDbProfileStore } from '../adapters/dynamodb/profile-store.ts';
+import { DynamoDbRateCounter } from '../adapters/dynamodb/rate-counter.ts';
 import { CachedClientRepository } from '../oauth/clients/cached-client-repository.ts';
 import type { Clock } from '../oauth/clock.ts';
 import type { StoreEnvironment } from './environment.ts';
@@ -41,5 +42,6 @@ export function storeServices(environment: StoreEnvironment, clock: Clock) {
     accessTokens: lazy(() => new DynamoDbAccessTokenStore(dynamo(), table)),
     markers: lazy(() => new DynamoDbRevocationMarkers({ client: dynamo(), tableName: table, clock, syncIntervalMs: environment.markerSyncMs })),
     profiles: lazy(() => new DynamoDbProfileStore(dynamo(), table)),
+    rates: lazy(() => new DynamoDbRateCounter(dynamo(), table)),
   };
 }

@@ -32,7 +32,7 @@ const DESIGN_DEFAULTS = {
   revoke_all_on_logout: false,
   // Rate limits (issue 4): parameters like the lifetimes, so they are tuned the same way.
   rate_limit_window: 60,
-  refresh_rate_limit: 30,
+  refresh_rate_limit: 10,
   client_auth_failure_limit: 10,
 };
 

@@ -9,6 +9,7 @@ import { DynamoDbCodeStore } from '../../functions/adapters/dynamodb/code-store.
 import { DynamoDbDeviceStore } from '../../functions/adapters/dynamodb/device-store.ts';
 import { DynamoDbFamilyStore } from '../../functions/adapters/dynamodb/family-store.ts';
 import { DynamoDbRevocationMarkers } from '../../functions/adapters/dynamodb/revocation-markers.ts';
+import { DynamoDbRateCounter } from '../../functions/adapters/dynamodb/rate-counter.ts';
 import { HmacSuccessorDeriver } from '../../functions/adapters/local/local-successor-deriver.ts';
 import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../../functions/adapters/local/local-key-signer.ts';
 import { LifetimeConfigStore } from '../../functions/lifetimes/config.ts';
@@ -68,6 +69,7 @@ export async function grantFixture() {
     accessTokens: new DynamoDbAccessTokenStore(dynamo, tableName),
     markers: new DynamoDbRevocationMarkers({ client: dynamo, tableName, clock }),
     successors: new HmacSuccessorDeriver(randomBytes(32)),
+    rates: new DynamoDbRateCounter(dynamo, tableName),
   };
 
   /** A family from a real code exchange: returns the token response. */

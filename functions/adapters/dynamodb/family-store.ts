@@ -122,6 +122,12 @@ export class DynamoDbFamilyStore implements FamilyStore {
       return ` AND contains(#scope, :scope${index})`;
     });
     if (scopeConditions.length > 0) names['#scope'] = 'scope';
+    let rateCondition = '';
+    if (request.rateLimit) {
+      names['#rl'] = String(request.rateLimit.generation);
+      values[':ws'] = n(request.rateLimit.windowStart);
+      rateCondition = ' AND (attribute_not_exists(rotations.#rl) OR rotations.#rl < :ws)';
+    }
     let update = 'SET last_used_at = :now, expires_at = :ttl';
     if (request.rotate) {
       values[':next'] = s(request.nextHash);
@@ -142,7 +148,8 @@ export class DynamoDbFamilyStore implements FamilyStore {
           ConditionExpression:
             'current_hash = :h AND generation = :gen AND client_id = :cid AND revoked = :false AND ' +
             'absolute_expires_at = :abs AND absolute_expires_at > :now AND last_used_at > :idle' +
-            scopeConditions.join(''),
+            scopeConditions.join('') +
+            rateCondition,
           ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',

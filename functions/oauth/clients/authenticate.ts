@@ -65,6 +65,15 @@ export async function authenticateClient(
   clients: Pick<ClientRepository, 'get'>,
 ): Promise<AuthenticatedClient> {
   const claim = presented(request.headers['authorization'], request.form);
+  try {
+    return await check(claim, clients);
+  } catch (error) {
+    if (error instanceof InvalidClient && claim.clientId.length <= 128) error.presentedClientId = claim.clientId;
+    throw error;
+  }
+}
+
+async function check(claim: Presented, clients: Pick<ClientRepository, 'get'>): Promise<AuthenticatedClient> {
   if (claim.clientId.length > 128) throw new InvalidClient();
   const client = await clients.get(claim.clientId);
   const secretMatches = constantTimeEqual(

@@ -1,4 +1,5 @@
 import type { Logger } from '../../observability/logger.ts';
+import type { RateCounter } from '../rate-limit.ts';
 import type { Client, GrantType } from '../clients/client.ts';
 import type { DeviceStore } from '../device/device-request.ts';
 import type { AccessTokenStore } from '../tokens/access-token-store.ts';
@@ -17,6 +18,7 @@ export interface GrantDependencies extends IssueDependencies {
   readonly markers: RevocationMarkers;
   readonly successors: SuccessorDeriver;
   readonly logger: Logger;
+  readonly rates: RateCounter;
 }
 
 /** An authenticated client's token request. */

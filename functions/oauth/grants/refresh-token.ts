@@ -1,6 +1,6 @@
 import { GRANT_TYPES, type Client } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
-import { InvalidGrant, InvalidRequest, InvalidScope } from '../errors.ts';
+import { InvalidGrant, InvalidRequest, InvalidScope, TooManyRequests } from '../errors.ts';
 import { parseScope } from '../scopes.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Family } from '../tokens/family.ts';
@@ -14,6 +14,20 @@ const MAX_CHAIN_WALK = 100_000;
 const MAX_SCOPES = 100;
 
 const refused = (description = 'refresh token is invalid, expired or revoked') => new InvalidGrant(description);
+
+/**
+ * Guesses at a live family's secret are counted on their own, off the happy path: past the
+ * limit they are answered 429 instead of invalid_grant. (Dead, unknown or foreign families
+ * are refused outright: there is nothing there to guess.)
+ */
+async function failedAttempt(familyId: string, limit: number, window: number, deps: GrantDependencies, now: number, error: Error): Promise<never> {
+  const { count, resetAt } = await deps.rates.hit(`refresh#${familyId}`, window, now);
+  if (count > limit) {
+    deps.metrics.count('RateLimited', { Limit: 'refresh_failures' });
+    throw new TooManyRequests(resetAt - now, 'too many failed refresh attempts');
+  }
+  throw error;
+}
 
 /**
  * Whether `presented` is a token this family really issued earlier: walk the successor chain
@@ -58,6 +72,9 @@ export const refreshTokenGrant: GrantHandler = {
     const rotate = settings.refresh_token_rotation.value;
     const idleTtl = settings.refresh_token_idle_ttl.value;
     const now = epochSeconds(deps.clock);
+    const limit = settings.refresh_rate_limit.value;
+    const window = settings.rate_limit_window.value;
+    const limitedGeneration = presented.generation + 1 - limit;
     const presentedHash = hashSecret(presented.secret);
     const successor = rotate
       ? await deps.successors.successor(presented.familyId, presented.generation, presented.secret)
@@ -75,6 +92,7 @@ export const refreshTokenGrant: GrantHandler = {
       expiresAt: Math.min(now + idleTtl, presented.absoluteExpiresAt),
       rotate,
       ...(requestedScope !== undefined && { requiredScope: requestedScope }),
+      ...(rotate && limitedGeneration >= 1 && { rateLimit: { generation: limitedGeneration, windowStart: now - window } }),
     });
 
     let family: Family;
@@ -91,7 +109,12 @@ export const refreshTokenGrant: GrantHandler = {
         throw refused('refresh token expired');
       }
       if (stored.currentHash === presentedHash && stored.generation === presented.generation) {
-        // Only the scope condition can have failed.
+        // The token is current: the rate limit or the scope condition failed.
+        const limitedAt = stored.rotations[limitedGeneration];
+        if (rotate && limitedAt !== undefined && limitedAt >= now - window) {
+          deps.metrics.count('RateLimited', { Limit: 'refresh' });
+          throw new TooManyRequests(limitedAt + window - now + 1, 'too many refreshes of this token family');
+        }
         throw new InvalidScope('requested scope exceeds the scope granted');
       }
       const previous =
@@ -104,7 +127,7 @@ export const refreshTokenGrant: GrantHandler = {
         return reuseDetected(stored, client, deps, now);
       } else {
         deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
-        throw refused();
+        return failedAttempt(presented.familyId, limit, window, deps, now, refused());
       }
     }
 

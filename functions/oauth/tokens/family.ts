@@ -51,6 +51,11 @@ export interface RotateRequest {
   readonly rotate: boolean;
   /** Scopes the family must hold (a request may only narrow). */
   readonly requiredScope?: readonly string[];
+  /**
+   * Rate limit, checked in the same write: the rotation `generation` back must be older than
+   * `windowStart` (so fewer than N rotations happened in the window).
+   */
+  readonly rateLimit?: { readonly generation: number; readonly windowStart: number };
 }
 
 /** The outcome of the one conditional write of a refresh. */

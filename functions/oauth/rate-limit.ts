@@ -1,0 +1,5 @@
+/** Port: fixed-window counters (DynamoDB items that expire with their window). */
+export interface RateCounter {
+  /** Counts one more event under `key` in the window containing `now`; returns the count so far and when the window ends. */
+  hit(key: string, windowSeconds: number, now: number): Promise<{ count: number; resetAt: number }>;
+}
