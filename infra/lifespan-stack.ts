@@ -45,7 +45,7 @@ export interface LifespanStackProps extends StackProps {
   readonly deviceVerificationUrl?: string;
   /** The key in the `current` slot; `'none'` retires it after a rotation. @default 'RSA_2048' */
   readonly keySpec?: SigningKeySpec | 'none';
-  /** A key in the `next` slot, for rotation (docs/operations.md). @default none */
+  /** A key in the `next` slot, for rotation (README: Rotating the signing key). @default none */
   readonly nextKeySpec?: SigningKeySpec;
   /** @default 'current' */
   readonly activeKeySlot?: KeySlot;

@@ -8,12 +8,12 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The `for kv in name=value …` loops of the presets section, as parameter maps. */
 function presets(): Array<Record<string, string>> {
-  const text = readFileSync(`${ROOT}docs/operations.md`, 'utf8');
+  const text = readFileSync(`${ROOT}README.md`, 'utf8');
   const loops = [...text.matchAll(/for kv in ([\s\S]*?); do/g)].map((match) => match[1] ?? '');
   return loops.map((loop) => Object.fromEntries([...loop.matchAll(/([a-z_]+)=([^\s\\]+)/g)].map((pair) => [pair[1] ?? '', pair[2] ?? ''])));
 }
 
-describe('the presets in docs/operations.md', () => {
+describe('the presets in README.md', () => {
   it('are three', () => {
     expect(presets()).toHaveLength(3);
   });
