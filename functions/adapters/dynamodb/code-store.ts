@@ -6,6 +6,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { AuthorizationCode, CodeStore, RedeemRequest, RedeemResult } from '../../oauth/tokens/code.ts';
+import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
 import { bool, n, readBoolean, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -13,24 +14,18 @@ type Item = Record<string, AttributeValue>;
 const key = (codeHash: string): Item => ({ pk: s(`CODE#${codeHash}`), sk: s('CODE') });
 
 function fromItem(item: Item): AuthorizationCode {
-  const claims = readOptionalString(item, 'claims');
   const optional = <T>(name: string, value: T | undefined) => (value === undefined ? {} : { [name]: value });
   return {
     clientId: readString(item, 'client_id'),
     redirectUri: readString(item, 'redirect_uri'),
     ...(readBoolean(item, 'redirect_uri_omitted') && { redirectUriOmitted: true }),
     codeChallenge: readString(item, 'code_challenge'),
-    subject: readString(item, 'subject'),
+    ...readLoginAttributes(item),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
-    authTime: readNumber(item, 'auth_time'),
     createdAt: readNumber(item, 'created_at'),
     expiresAt: readNumber(item, 'expires_at'),
     ...optional('nonce', readOptionalString(item, 'nonce')),
-    ...optional('sid', readOptionalString(item, 'sid')),
-    ...optional('acr', readOptionalString(item, 'acr')),
-    ...(item['amr'] && { amr: readStrings(item, 'amr') }),
-    ...(claims !== undefined && { claims: JSON.parse(claims) as Record<string, unknown> }),
     ...optional('redeemedAt', readOptionalNumber(item, 'redeemed_at')),
     ...optional('familyId', readOptionalString(item, 'family_id')),
     ...optional('accessTokenId', readOptionalString(item, 'access_jti')),
@@ -58,17 +53,12 @@ export class DynamoDbCodeStore implements CodeStore {
           redirect_uri: s(code.redirectUri),
           ...(code.redirectUriOmitted && { redirect_uri_omitted: bool(true) }),
           code_challenge: s(code.codeChallenge),
-          subject: s(code.subject),
+          ...loginAttributes(code),
           scope: strings(code.scope),
           audience: s(code.audience),
-          auth_time: n(code.authTime),
           created_at: n(code.createdAt),
           expires_at: n(code.expiresAt),
           ...(code.nonce !== undefined && { nonce: s(code.nonce) }),
-          ...(code.sid !== undefined && { sid: s(code.sid) }),
-          ...(code.acr !== undefined && { acr: s(code.acr) }),
-          ...(code.amr !== undefined && { amr: strings(code.amr) }),
-          ...(code.claims !== undefined && { claims: s(JSON.stringify(code.claims)) }),
         },
       }),
     );

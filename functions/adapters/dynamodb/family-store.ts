@@ -26,6 +26,7 @@ import {
   s,
   strings,
 } from './attributes.ts';
+import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -35,15 +36,10 @@ function toItem(family: Family, expiresAt: number): Item {
   return {
     ...key(family.familyId),
     family_id: s(family.familyId),
-    subject: s(family.subject),
+    ...loginAttributes(family),
     client_id: s(family.clientId),
-    ...(family.sid !== undefined && { sid: s(family.sid) }),
     scope: strings(family.scope),
     audience: s(family.audience),
-    auth_time: n(family.authTime),
-    ...(family.acr !== undefined && { acr: s(family.acr) }),
-    ...(family.amr !== undefined && { amr: strings(family.amr) }),
-    ...(family.claims !== undefined && { claims: s(JSON.stringify(family.claims)) }),
     created_at: n(family.createdAt),
     absolute_expires_at: n(family.absoluteExpiresAt),
     last_used_at: n(family.lastUsedAt),
@@ -60,18 +56,12 @@ function fromItem(item: Item): Family {
   const rotations: Record<number, number> = {};
   for (const [generation, time] of Object.entries(item['rotations']?.M ?? {})) rotations[Number(generation)] = Number(time.N);
   const optional = <T>(value: T | undefined, name: string) => (value === undefined ? {} : { [name]: value });
-  const claims = readOptionalString(item, 'claims');
   return {
     familyId: readString(item, 'family_id'),
-    subject: readString(item, 'subject'),
+    ...readLoginAttributes(item),
     clientId: readString(item, 'client_id'),
-    ...optional(readOptionalString(item, 'sid'), 'sid'),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
-    authTime: readNumber(item, 'auth_time'),
-    ...optional(readOptionalString(item, 'acr'), 'acr'),
-    ...(item['amr'] && { amr: readStrings(item, 'amr') }),
-    ...(claims !== undefined && { claims: JSON.parse(claims) as Record<string, unknown> }),
     createdAt: readNumber(item, 'created_at'),
     absoluteExpiresAt: readNumber(item, 'absolute_expires_at'),
     lastUsedAt: readNumber(item, 'last_used_at'),

@@ -8,7 +8,8 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { sessionExpiresAt, type Session, type SessionStore } from '../../oauth/sessions/session.ts';
-import { bool, n, readBoolean, readNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+import { bool, n, readBoolean, readNumber, readString, s } from './attributes.ts';
+import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -31,12 +32,7 @@ export class DynamoDbSessionStore implements SessionStore {
         ConditionExpression: 'attribute_not_exists(pk)',
         Item: {
           ...key(cookieHash),
-          sid: s(session.sid),
-          subject: s(session.subject),
-          auth_time: n(session.authTime),
-          ...(session.acr !== undefined && { acr: s(session.acr) }),
-          ...(session.amr !== undefined && { amr: strings(session.amr) }),
-          ...(session.claims !== undefined && { claims: s(JSON.stringify(session.claims)) }),
+          ...loginAttributes(session),
           client_id: s(session.clientId),
           created_at: n(session.createdAt),
           last_seen_at: n(session.lastSeenAt),
@@ -52,15 +48,9 @@ export class DynamoDbSessionStore implements SessionStore {
   async get(cookieHash: string): Promise<Session | undefined> {
     const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key(cookieHash), ConsistentRead: true }));
     if (!Item) return undefined;
-    const acr = readOptionalString(Item, 'acr');
-    const claims = readOptionalString(Item, 'claims');
     return {
+      ...readLoginAttributes(Item),
       sid: readString(Item, 'sid'),
-      subject: readString(Item, 'subject'),
-      authTime: readNumber(Item, 'auth_time'),
-      ...(acr !== undefined && { acr }),
-      ...(Item['amr'] && { amr: readStrings(Item, 'amr') }),
-      ...(claims !== undefined && { claims: JSON.parse(claims) as Record<string, unknown> }),
       clientId: readString(Item, 'client_id'),
       createdAt: readNumber(Item, 'created_at'),
       lastSeenAt: readNumber(Item, 'last_seen_at'),

@@ -1,0 +1,37 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { n, readNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+
+/** Who logged in, and how: stored alike on codes, sessions and refresh families. */
+export interface LoginAttributes {
+  readonly subject: string;
+  readonly authTime: number;
+  readonly sid?: string;
+  readonly acr?: string;
+  readonly amr?: readonly string[];
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+export function loginAttributes(login: LoginAttributes): Record<string, AttributeValue> {
+  return {
+    subject: s(login.subject),
+    auth_time: n(login.authTime),
+    ...(login.sid !== undefined && { sid: s(login.sid) }),
+    ...(login.acr !== undefined && { acr: s(login.acr) }),
+    ...(login.amr !== undefined && { amr: strings(login.amr) }),
+    ...(login.claims !== undefined && { claims: s(JSON.stringify(login.claims)) }),
+  };
+}
+
+export function readLoginAttributes(item: Record<string, AttributeValue>): LoginAttributes {
+  const sid = readOptionalString(item, 'sid');
+  const acr = readOptionalString(item, 'acr');
+  const claims = readOptionalString(item, 'claims');
+  return {
+    subject: readString(item, 'subject'),
+    authTime: readNumber(item, 'auth_time'),
+    ...(sid !== undefined && { sid }),
+    ...(acr !== undefined && { acr }),
+    ...(item['amr'] && { amr: readStrings(item, 'amr') }),
+    ...(claims !== undefined && { claims: JSON.parse(claims) as Record<string, unknown> }),
+  };
+}
