@@ -36,10 +36,26 @@ export function serverMetadata(input: DiscoveryInput): Record<string, unknown> {
     metadata['response_modes_supported'] = ['query'];
     metadata['code_challenge_methods_supported'] = ['S256'];
     metadata['prompt_values_supported'] = ['none', 'login'];
+    // RFC 9207: every authorization response carries `iss`.
+    metadata['authorization_response_iss_parameter_supported'] = true;
+    metadata['request_parameter_supported'] = false;
+    metadata['request_uri_parameter_supported'] = false;
+  }
+  const clientAuthentication = ['client_secret_basic', 'client_secret_post', 'none'];
+  if (metadata['revocation_endpoint']) metadata['revocation_endpoint_auth_methods_supported'] = clientAuthentication;
+  if (metadata['introspection_endpoint']) {
+    metadata['introspection_endpoint_auth_methods_supported'] = ['client_secret_basic', 'client_secret_post'];
+  }
+  if (metadata['userinfo_endpoint']) {
+    metadata['claims_supported'] = [
+      'sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture',
+      'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at', 'email', 'email_verified', 'address',
+      'phone_number', 'phone_number_verified', 'auth_time', 'acr', 'amr', 'sid',
+    ];
   }
   if (token) {
     metadata['grant_types_supported'] = input.grantTypes;
-    metadata['token_endpoint_auth_methods_supported'] = ['client_secret_basic', 'client_secret_post', 'none'];
+    metadata['token_endpoint_auth_methods_supported'] = clientAuthentication;
     metadata['id_token_signing_alg_values_supported'] = input.signingAlgorithms;
   }
   for (const [name, value] of Object.entries(metadata)) if (value === undefined) delete metadata[name];
