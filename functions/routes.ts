@@ -7,7 +7,7 @@
 export type HandlerGroup = 'discovery' | 'authorize' | 'token' | 'userinfo' | 'admin' | 'devlogin';
 
 export interface Route {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'OPTIONS';
   readonly path: string;
   readonly group: HandlerGroup;
   /** `admin` routes are IAM-authorized in AWS and bearer-token-authorized locally. */
@@ -26,6 +26,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/revoke', group: 'token', access: 'public' },
   { method: 'POST', path: '/introspect', group: 'token', access: 'public' },
   { method: 'GET', path: '/userinfo', group: 'userinfo', access: 'public' },
+  { method: 'OPTIONS', path: '/userinfo', group: 'userinfo', access: 'public' },
+  { method: 'OPTIONS', path: '/token', group: 'token', access: 'public' },
   { method: 'GET', path: '/logout', group: 'authorize', access: 'public' },
   { method: 'POST', path: '/admin/clients', group: 'admin', access: 'admin' },
   { method: 'GET', path: '/admin/clients/{id}', group: 'admin', access: 'admin' },

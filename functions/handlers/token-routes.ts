@@ -1,4 +1,5 @@
 import type { RouteHandler } from '../http/handler.ts';
+import { preflight } from '../http/cors.ts';
 import { formBody, type HttpRequest } from '../http/request.ts';
 import { empty, json, type HttpResponse } from '../http/response.ts';
 import { authenticateClient } from '../oauth/clients/authenticate.ts';
@@ -81,6 +82,7 @@ export function tokenRoutes(deps: TokenRouteDependencies): Record<string, RouteH
     });
 
   const routes: Record<string, RouteHandler> = {
+    'OPTIONS /token': preflight(['POST']),
     'POST /token': authenticated(async (client, params) => {
       const grantType = params.get('grant_type');
       if (!grantType) throw new InvalidRequest('grant_type is required');

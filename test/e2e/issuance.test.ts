@@ -181,3 +181,31 @@ describe('issuance end to end, with oauth4webapi as the relying party', () => {
     expect(tokens.expires_in).toBe(300);
   });
 });
+
+describe('CORS for browser apps', () => {
+  let service: TestServer;
+  beforeAll(async () => {
+    service = await startTestServer();
+  });
+  afterAll(async () => {
+    await service.server.close();
+  });
+
+  it.each([
+    ['/userinfo', 'GET'],
+    ['/token', 'POST'],
+  ])('answers the preflight for %s', async (path, method) => {
+    const response = await fetch(`${service.url}${path}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://spa.example.com', 'access-control-request-method': method, 'access-control-request-headers': 'authorization' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-methods')).toContain(method);
+    expect(response.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+
+  it('does not open the admin API to browsers', async () => {
+    expect((await fetch(`${service.url}/admin/clients`, { method: 'OPTIONS' })).status).toBe(404);
+  });
+});
