@@ -17,6 +17,7 @@ import { revokeAll, userEvent, type BulkRevocationDependencies } from '../oauth/
 import { explainLifetimes } from '../oauth/explain-lifetimes.ts';
 import { familyTimeline } from '../oauth/family-timeline.ts';
 import type { FamilyStore } from '../oauth/tokens/family.ts';
+import type { RevocationMarkers } from '../oauth/tokens/markers.ts';
 import { acceptLogin, describeLogin, rejectLogin, type LoginDependencies } from '../oauth/sessions/login.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -28,6 +29,7 @@ export interface AdminDependencies {
   readonly login: () => LoginDependencies;
   readonly devices: () => DeviceVerificationDependencies;
   readonly revocations: () => BulkRevocationDependencies & {
+    readonly markers: Pick<RevocationMarkers, 'write' | 'validAfter'>;
     readonly families: Pick<FamilyStore, 'get'>;
     readonly clients: Pick<ClientRepository, 'get'>;
   };

@@ -42,7 +42,8 @@ export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDepend
       const policy = cookiePolicyFor(dependencies.issuer);
       try {
         const outcome = await logout(dependencies, request.query, request.cookies.get(sessionCookieName(policy)));
-        const cookies = [clearSessionCookie(policy)];
+        // A hint for another user leaves this browser's session (and its cookie) alone.
+        const cookies = outcome.endedSession ? [clearSessionCookie(policy)] : [];
         if (outcome.location) return redirect(outcome.location, cookies);
         return { ...html(200, page('Signed out', '<h1>You are signed out</h1>')), cookies };
       } catch (error) {

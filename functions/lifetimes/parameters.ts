@@ -126,7 +126,7 @@ export const PARAMETERS = {
   },
   revoke_all_on_logout: {
     kind: 'boolean', default: false, scopes: GLOBAL_ONLY,
-    description: 'On logout, revoke every refresh token family of the session, not only end the session.',
+    description: "On logout, also revoke every refresh token family of the user (one marker write), not only end the SSO session.",
   },
 } as const satisfies Record<string, ParameterDefinition>;
 

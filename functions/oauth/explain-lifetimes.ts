@@ -14,10 +14,12 @@ export async function explainLifetimes(
   query: URLSearchParams,
 ): Promise<Record<string, unknown>> {
   const clientId = query.get('client_id') || undefined;
-  const audience = query.get('audience') || undefined;
-  if (audience !== undefined && !NAME_SEGMENT.test(audience)) throw new InvalidRequest('audience must be an audience name');
+  const asked = query.get('audience') || undefined;
+  if (asked !== undefined && !NAME_SEGMENT.test(asked)) throw new InvalidRequest('audience must be an audience name');
   const client = clientId !== undefined ? await deps.clients.get(clientId) : undefined;
   if (clientId !== undefined && !client) throw new NotFound('no such client');
+  // Without one, the token endpoint uses the client's only audience: so does the explanation.
+  const audience = asked ?? (client?.audiences.length === 1 ? client.audiences[0] : undefined);
   const resolved = resolveLifetimes(await deps.lifetimes.current(), {
     ...(client && { clientId: client.clientId, clientType: client.type }),
     ...(audience !== undefined && { audience }),

@@ -346,3 +346,112 @@ async function peek(response: Response): Promise<string> {
     return String(response.status);
   }
 }
+
+// ---- token lifecycle: revocation, introspection, userinfo, logout, bulk revocation ----------
+
+/** A subject no other test uses: revoke-all markers and stored profiles of one test touch no other. */
+export const uniqueSubject = (prefix = 'user'): string => `${prefix}-${crypto.randomUUID()}`;
+
+/**
+ * A fresh interactive login for `client` (`params` vary the authorization request, `accept`
+ * is the login app's accept body) and its code exchange: the tokens, the browser that now holds
+ * the SSO session, and the request.
+ */
+export async function loginTokens(
+  service: TestServer,
+  client: TestClient,
+  options: { params?: Record<string, string | undefined>; accept?: Record<string, unknown> } = {},
+): Promise<{ tokens: Tokens; browser: Browser; request: AuthorizationRequest }> {
+  const { code, request, browser } = await codeFor(service, client, options.params ?? {}, options.accept ?? { subject: 'alice' });
+  const tokens = await expectTokens(await exchangeCode(service, client, code, request.verifier));
+  return { tokens, browser, request };
+}
+
+/**
+ * `POST` of a form to `path`, authenticated as {@link tokenRequest} does: Basic with a secret,
+ * otherwise `client_id` in the body; no client: no authentication at all.
+ */
+export function clientForm(
+  service: TestServer,
+  path: string,
+  form: Record<string, string | undefined>,
+  client?: Pick<TestClient, 'client_id' | 'client_secret'>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const body = new URLSearchParams();
+  for (const [name, value] of Object.entries(form)) if (value !== undefined) body.append(name, value);
+  const auth: Record<string, string> = {};
+  if (client?.client_secret !== undefined) auth['authorization'] = basic(client.client_id, client.client_secret);
+  else if (client !== undefined && !body.has('client_id')) body.set('client_id', client.client_id);
+  return fetch(`${service.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth, ...headers },
+    body: body.toString(),
+  });
+}
+
+/** `POST /revoke` (RFC 7009), raw; `extra` adds e.g. `token_type_hint`. */
+export const revokeRequest = (
+  service: TestServer,
+  client: Pick<TestClient, 'client_id' | 'client_secret'> | undefined,
+  token: string | undefined,
+  extra: Record<string, string | undefined> = {},
+): Promise<Response> => clientForm(service, '/revoke', { token, ...extra }, client);
+
+/** `POST /revoke` must answer 200, `Cache-Control: no-store`, with an empty body. */
+export async function expectRevoked(response: Response): Promise<void> {
+  const text = await response.text();
+  expect({ status: response.status, text }).toEqual({ status: 200, text: '' });
+  expect(response.headers.get('cache-control')).toBe('no-store');
+}
+
+/** `POST /introspect` (RFC 7662) as `client`: must answer 200 JSON with `Cache-Control: no-store`; returns the body. */
+export async function introspectAs(
+  service: TestServer,
+  client: Pick<TestClient, 'client_id' | 'client_secret'>,
+  token: string,
+  extra: Record<string, string | undefined> = {},
+): Promise<Record<string, unknown>> {
+  const response = await clientForm(service, '/introspect', { token, ...extra }, client);
+  const text = await response.text();
+  expect({ status: response.status, text }).toMatchObject({ status: 200 });
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** The introspection answer must be exactly `{"active": false}`: nothing else about the token leaks. */
+export async function expectInactive(service: TestServer, client: Pick<TestClient, 'client_id' | 'client_secret'>, token: string): Promise<void> {
+  expect(await introspectAs(service, client, token)).toEqual({ active: false });
+}
+
+/** The introspection answer must be active. */
+export async function expectActive(
+  service: TestServer,
+  client: Pick<TestClient, 'client_id' | 'client_secret'>,
+  token: string,
+): Promise<Record<string, unknown>> {
+  const body = await introspectAs(service, client, token);
+  expect(body['active']).toBe(true);
+  return body;
+}
+
+/** `GET /userinfo` with a bearer token; without one, no Authorization header at all. */
+export const userinfoRequest = (service: TestServer, token?: string, headers: Record<string, string> = {}): Promise<Response> =>
+  fetch(`${service.url}/userinfo`, { headers: { ...(token !== undefined && { authorization: `Bearer ${token}` }), ...headers } });
+
+/** The oauth4webapi view of a registered client: its metadata and how it authenticates. */
+export function rpClient(client: TestClient): { client: oauth.Client; auth: oauth.ClientAuth } {
+  return {
+    client: { client_id: client.client_id },
+    auth: client.client_secret !== undefined ? oauth.ClientSecretBasic(client.client_secret) : oauth.None(),
+  };
+}
+
+/** A JSON request to an admin route (POST unless told otherwise); a string body is sent as is. */
+export const adminJson = (service: TestServer, path: string, body: unknown, method = 'POST'): Promise<Response> =>
+  service.admin(path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });

@@ -61,6 +61,10 @@ export const authorizationCodeGrant: GrantHandler = {
       throw new InvalidGrant('authorization code was not issued to this client, redirect URI or code verifier');
     }
     const granted = result.code;
+    // A code from before a bulk revocation (a compromised user, a revoked client) yields nothing.
+    if (granted.createdAt <= (await deps.markers.validAfter(granted.subject, client.clientId))) {
+      throw new InvalidGrant('authorization code was revoked');
+    }
     const lifetimes = await lifetimesFor(deps, client, granted.audience);
     const refreshToken = await startFamily(deps, { client, grant: granted, familyId, lifetimes, now });
     return userTokenResponse(deps, {
