@@ -51,20 +51,12 @@ async function main(): Promise<void> {
   const parametersFile = resolve(dataDir, 'parameters.json');
   if (!existsSync(parametersFile)) writeFileSync(parametersFile, '{}\n');
 
-  const pidFile = resolve(dataDir, 'dynamodb.pid');
-  stopStaleEmulator(pidFile, resolve(dataDir, 'dynamodb'));
-  const dynamo = await startDynamoDbLocal({ dataDir: resolve(dataDir, 'dynamodb') });
-  if (dynamo.process.pid !== undefined) writeFileSync(pidFile, `${dynamo.process.pid}\n`);
-  let server: Awaited<ReturnType<typeof startLocalServer>> | undefined;
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    await server?.close();
-    await dynamo.stop();
-    rmSync(pidFile, { force: true });
-    process.exit(code);
+  // Signals are caught from the start: one that arrives while DynamoDB Local is still starting
+  // is acted on as soon as it is up, instead of killing this process and orphaning the java one.
+  let stop = async (code: number): Promise<void> => {
+    stopRequested ??= code;
   };
+  let stopRequested: number | undefined;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
   // `npm start` runs this under `sh -c`; a SIGTERM to npm ends the shell but not this process,
   // so notice being orphaned and stop, rather than leave a server and a java process behind.
@@ -72,6 +64,22 @@ async function main(): Promise<void> {
   setInterval(() => {
     if (process.ppid !== parent) void stop(0);
   }, 500).unref();
+
+  const pidFile = resolve(dataDir, 'dynamodb.pid');
+  stopStaleEmulator(pidFile, resolve(dataDir, 'dynamodb'));
+  const dynamo = await startDynamoDbLocal({ dataDir: resolve(dataDir, 'dynamodb') });
+  if (dynamo.process.pid !== undefined) writeFileSync(pidFile, `${dynamo.process.pid}\n`);
+  let server: Awaited<ReturnType<typeof startLocalServer>> | undefined;
+  let stopping = false;
+  stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await server?.close();
+    await dynamo.stop();
+    rmSync(pidFile, { force: true });
+    process.exit(code);
+  };
+  if (stopRequested !== undefined) await stop(stopRequested);
   // Whatever ends this process, the emulator must not outlive it.
   process.on('exit', () => dynamo.process.kill('SIGKILL'));
   dynamo.process.once('exit', (code) => {

@@ -137,4 +137,18 @@ describe('npm start', () => {
     expect(await stop(second.child, 'SIGTERM')).toBe(0);
     expect(javaProcessesFor(dataDir)).toEqual([]);
   }, 120_000);
+
+  it('a SIGTERM while DynamoDB Local is still starting leaves nothing behind', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lifespan-kill-'));
+    const child = spawn(process.execPath, ['functions/local/main.ts'], {
+      env: { ...process.env, PORT: String(await freePort()), LIFESPAN_DATA_DIR: dataDir },
+      stdio: 'ignore',
+    });
+    children.push(child);
+    await eventually(() => javaProcessesFor(dataDir).length === 1);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    await eventually(() => javaProcessesFor(dataDir).length === 0);
+  }, 60_000);
 });

@@ -1,0 +1,455 @@
+/**
+ * `npm run demo`: Lifespan end to end, one step at a time, for someone seeing it for the first
+ * time. Uses the server of `npm start` when one answers on http://127.0.0.1:${PORT:-4000}
+ * (admin token from LIFESPAN_ADMIN_TOKEN or .lifespan/admin-token); otherwise starts a
+ * throw-away one (temporary data directory, free port) and stops it at the end.
+ *
+ * register a client → log in → tokens → call an API (middy + lifespanAuth) → refresh (rotation)
+ * → replay the old refresh token (reuse detected, family revoked) → the newest one is refused
+ * too → an API in online mode refuses the family's access token → the family's timeline.
+ *
+ * Exits 0 when every step went as described, 1 otherwise.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createVerifier, lifespanAuth, type LifespanAuthorizedEvent, type Verifier } from 'lifespan/verifier';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const REDIRECT_URI = 'http://localhost:3000/callback';
+const AUDIENCE = 'orders-api';
+const plain = process.env['CI'] !== undefined || !process.stdout.isTTY;
+const bold = (text: string) => (plain ? text : `\x1b[1m${text}\x1b[22m`);
+
+/** An unexpected answer: the demo stops here and exits non-zero. */
+class DemoFailure extends Error {}
+
+let stepNumber = 0;
+const step = (title: string) => console.log(`\n${bold(`${++stepNumber}. ${title}`)}`);
+const say = (line = '') => console.log(line === '' ? '' : `   ${line}`);
+const ok = (line: string) => say(`${plain ? 'OK' : '✔'} ${line}`);
+/** Enough of a token or secret to tell it apart from another, never the whole of it. */
+const short = (secret: string) => `${secret.slice(0, 8)}…${secret.slice(-6)}`;
+
+function expectThat(condition: boolean, what: string): asserts condition {
+  if (!condition) throw new DemoFailure(what);
+}
+
+async function expectStatus(response: Response, status: number, what: string): Promise<string> {
+  const text = await response.text();
+  if (response.status !== status) throw new DemoFailure(`${what}: expected HTTP ${status}, got ${response.status} ${text}`);
+  return text;
+}
+
+function decodeJwt(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
+  const [header, claims] = token.split('.');
+  const decode = (part: string | undefined) => JSON.parse(Buffer.from(part ?? '', 'base64url').toString()) as Record<string, unknown>;
+  return { header: decode(header), claims: decode(claims) };
+}
+
+// ── the server ───────────────────────────────────────────────────────────────
+
+interface Service {
+  readonly url: string;
+  readonly adminToken: string;
+  /** Only for a server the demo started itself. */
+  readonly dataDir?: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no free port'))));
+    });
+  });
+}
+
+/** `'lifespan'` when Lifespan answers on `url`, `'nothing'` when the port is closed, `'other'` otherwise. */
+async function probe(url: string): Promise<'lifespan' | 'nothing' | 'other'> {
+  try {
+    const response = await fetch(`${url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(3000) });
+    const metadata = (await response.json().catch(() => ({}))) as { issuer?: unknown };
+    return response.ok && metadata.issuer === url ? 'lifespan' : 'other';
+  } catch {
+    return 'nothing';
+  }
+}
+
+function runningAdminToken(): string {
+  const fromEnv = process.env['LIFESPAN_ADMIN_TOKEN'];
+  if (fromEnv) return fromEnv;
+  const file = resolve(ROOT, process.env['LIFESPAN_DATA_DIR'] ?? '.lifespan', 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  throw new DemoFailure(`a server is running but its admin token is unknown: set LIFESPAN_ADMIN_TOKEN or keep ${file}`);
+}
+
+/** `node functions/local/main.ts` on a free port with a temporary data directory; resolves once it is ready. */
+async function startOwnServer(): Promise<Service> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'lifespan-demo-'));
+  const port = await freePort();
+  const adminToken = randomBytes(32).toString('base64url');
+  // Its own process group, so that nothing it started can outlive a forced stop.
+  const child = spawn(process.execPath, [join(ROOT, 'functions/local/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), LIFESPAN_DATA_DIR: dataDir, LIFESPAN_ADMIN_TOKEN: adminToken },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await stopChild(child);
+      await rm(dataDir, { recursive: true, force: true });
+    })());
+  stopOnExit = stop;
+  try {
+    await waitForReady(child);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `http://127.0.0.1:${port}`, adminToken, dataDir, stop };
+}
+
+function waitForReady(child: ChildProcess): Promise<void> {
+  let output = '';
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new DemoFailure(`the local server did not start within 90 s:\n${output}`)), 90_000);
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+      if (output.includes('Press Ctrl-C to stop.')) {
+        clearTimeout(timer);
+        child.stdout?.resume();
+        done();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new DemoFailure(`the local server exited (code ${code}) before it was ready:\n${output}`));
+    });
+  });
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Nothing left in the group.
+  }
+}
+
+/**
+ * SIGTERM: the server then stops DynamoDB Local itself. Its process group is killed if that
+ * takes too long, and afterwards in any case: a server interrupted while still starting has
+ * not yet installed its handlers, and would leave DynamoDB Local running.
+ */
+async function stopChild(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => killGroup(pid), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  killGroup(pid);
+}
+
+let stopOnExit: (() => Promise<void>) | undefined;
+
+async function connect(): Promise<Service> {
+  const url = `http://127.0.0.1:${process.env['PORT'] ?? '4000'}`;
+  const found = await probe(url);
+  if (found === 'lifespan') {
+    say(`Using the server already running at ${url} (npm start).`);
+    return { url, adminToken: runningAdminToken(), stop: async () => {} };
+  }
+  if (found === 'other') throw new DemoFailure(`something other than Lifespan answers on ${url}; set PORT to the port of npm start`);
+  say(`Nothing answers on ${url}: starting a throw-away local server (DynamoDB Local, temporary data)…`);
+  const service = await startOwnServer();
+  say(`Started at ${service.url}; it is stopped and its data (${service.dataDir}) deleted at the end.`);
+  return service;
+}
+
+// ── HTTP helpers ─────────────────────────────────────────────────────────────
+
+function admin(service: Service, path: string, init: { method: string; body?: unknown }): Promise<Response> {
+  return fetch(`${service.url}${path}`, {
+    method: init.method,
+    headers: { authorization: `Bearer ${service.adminToken}`, 'content-type': 'application/json' },
+    ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+  });
+}
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+function postForm(url: string, form: Record<string, string>, client: { client_id: string; client_secret: string }): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
+    body: new URLSearchParams(form).toString(),
+  });
+}
+
+/** What a browser does with redirects and cookies, reduced to what /authorize needs. */
+class Browser {
+  readonly #cookies = new Map<string, string>();
+
+  async get(url: string): Promise<Response> {
+    const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const index = pair.indexOf('=');
+      if (/Max-Age=0/i.test(line)) this.#cookies.delete(pair.slice(0, index));
+      else this.#cookies.set(pair.slice(0, index), pair.slice(index + 1));
+    }
+    return response;
+  }
+}
+
+interface TokenSet {
+  readonly access_token: string;
+  readonly refresh_token: string;
+  readonly id_token?: string;
+  readonly expires_in: number;
+  readonly scope: string;
+}
+
+// ── the API ──────────────────────────────────────────────────────────────────
+
+/** The API an engineer would write: a middy handler behind lifespanAuth. */
+function ordersApi(verifier: Verifier) {
+  const handler = middy<LifespanAuthorizedEvent, APIGatewayProxyStructuredResultV2>()
+    .use(lifespanAuth({ verifier, requiredScopes: ['orders:read'] }))
+    .handler(async (event) => {
+      const { sub, client_id: clientId } = event.requestContext.authorizer.lifespan;
+      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ orders: [{ id: 1, item: 'teapot' }], user: sub, via: clientId }) };
+    });
+  return async (authorization?: string): Promise<APIGatewayProxyStructuredResultV2> => {
+    const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey: 'GET /orders',
+      rawPath: '/orders',
+      rawQueryString: '',
+      headers,
+      requestContext: {
+        accountId: 'demo',
+        apiId: 'demo',
+        domainName: 'api.example.com',
+        domainPrefix: 'api',
+        http: { method: 'GET', path: '/orders', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'demo' },
+        requestId: randomBytes(8).toString('hex'),
+        routeKey: 'GET /orders',
+        stage: '$default',
+        time: new Date().toISOString(),
+        timeEpoch: Date.now(),
+      },
+      isBase64Encoded: false,
+    };
+    return (await handler(event as LifespanAuthorizedEvent, { functionName: 'orders-api' } as Context)) as APIGatewayProxyStructuredResultV2;
+  };
+}
+
+function showApiAnswer(label: string, response: APIGatewayProxyStructuredResultV2): void {
+  say(`${label} → HTTP ${response.statusCode}`);
+  const challenge = response.headers?.['www-authenticate'];
+  if (challenge !== undefined) say(`     WWW-Authenticate: ${challenge}`);
+  say(`     ${response.body}`);
+}
+
+// ── the walk-through ─────────────────────────────────────────────────────────
+
+async function demo(): Promise<void> {
+  step('A Lifespan server');
+  const service = await connect();
+  try {
+    await walkThrough(service);
+  } finally {
+    await service.stop();
+    stopOnExit = undefined;
+  }
+}
+
+async function walkThrough(service: Service): Promise<void> {
+  const issuer = service.url;
+
+  step('Register an OAuth client (POST /admin/clients)');
+  const registered = JSON.parse(
+    await expectStatus(
+      await admin(service, '/admin/clients', {
+        method: 'POST',
+        body: { client_name: 'Demo web app', type: 'confidential', redirect_uris: [REDIRECT_URI], scopes: ['openid', 'offline_access', 'orders:read'], audiences: [AUDIENCE] },
+      }),
+      201,
+      'registering the web app',
+    ),
+  ) as { client_id: string; client_secret: string };
+  ok(`client_id ${registered.client_id}, client_secret ${short(registered.client_secret)} (shown once, stored only as a hash)`);
+  const resourceServer = JSON.parse(
+    await expectStatus(
+      await admin(service, '/admin/clients', {
+        method: 'POST',
+        body: { client_name: 'Orders API', type: 'confidential', grant_types: ['client_credentials'], scopes: ['openid'], audiences: [AUDIENCE] },
+      }),
+      201,
+      'registering the orders API',
+    ),
+  ) as { client_id: string; client_secret: string };
+  ok(`and the orders API itself, as a confidential client that may introspect tokens for audience ${AUDIENCE}`);
+
+  step('Log in: /authorize → the login app → back with a code');
+  const browser = new Browser();
+  const codeVerifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const authorize = new URL(`${issuer}/authorize`);
+  authorize.search = new URLSearchParams({
+    client_id: registered.client_id,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: 'openid offline_access orders:read',
+    code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state,
+    nonce: randomBytes(16).toString('base64url'),
+  }).toString();
+  const toLogin = await browser.get(authorize.toString());
+  expectThat(toLogin.status === 302, `/authorize answered ${toLogin.status}`);
+  const challenge = new URL(toLogin.headers.get('location') ?? '').searchParams.get('login_challenge');
+  expectThat(challenge !== null, '/authorize did not send the browser to the login app');
+  say(`GET /authorize (PKCE S256) → 302 to the login app with login_challenge ${short(challenge)}`);
+  const accepted = JSON.parse(
+    await expectStatus(await admin(service, `/admin/login-requests/${challenge}/accept`, { method: 'PUT', body: { subject: 'alice' } }), 200, 'accepting the login'),
+  ) as { redirect_to: string };
+  say('The login app checks alice’s password, then: PUT /admin/login-requests/{challenge}/accept {"subject":"alice"}');
+  const back = await browser.get(accepted.redirect_to);
+  expectThat(back.status === 302, `/authorize (after login) answered ${back.status}`);
+  const callback = new URL(back.headers.get('location') ?? '');
+  const code = callback.searchParams.get('code');
+  expectThat(code !== null && callback.searchParams.get('state') === state, 'no code (or the wrong state) at the redirect URI');
+  ok(`back at ${REDIRECT_URI} with code ${short(code)}; the SSO session cookie is set`);
+
+  step('Exchange the code for tokens (POST /token, grant_type=authorization_code)');
+  const tokens = JSON.parse(
+    await expectStatus(
+      await postForm(`${issuer}/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: codeVerifier }, registered),
+      200,
+      'the code exchange',
+    ),
+  ) as TokenSet;
+  const access = decodeJwt(tokens.access_token);
+  say(`access_token  ${short(tokens.access_token)}  a JWT: ${JSON.stringify(access.header)}`);
+  say(`              sub=${access.claims['sub']} aud=${access.claims['aud']} scope="${access.claims['scope']}" lives ${tokens.expires_in} s`);
+  say(`refresh_token ${short(tokens.refresh_token)}  opaque, stored hashed, one family per login`);
+  say(`id_token      ${short(tokens.id_token ?? '')}  for the app only, never for APIs`);
+  const familyId = access.claims['fid'];
+  expectThat(typeof familyId === 'string', 'the access token names no refresh-token family (fid)');
+
+  step('Call an API: a middy handler behind lifespanAuth (synthetic API Gateway event)');
+  const verifier = createVerifier({ issuer, audience: AUDIENCE });
+  const callApi = ordersApi(verifier);
+  const anonymous = await callApi();
+  showApiAnswer('GET /orders without a token', anonymous);
+  expectThat(anonymous.statusCode === 401, 'the API let a request without a token through');
+  const withIdToken = await callApi(`Bearer ${tokens.id_token}`);
+  showApiAnswer('GET /orders with the ID token', withIdToken);
+  expectThat(withIdToken.statusCode === 401, 'the API accepted an ID token');
+  const allowed = await callApi(`Bearer ${tokens.access_token}`);
+  showApiAnswer('GET /orders with the access token', allowed);
+  expectThat(allowed.statusCode === 200, 'the API refused a valid access token');
+  ok('verified locally against /jwks.json: signature, typ at+jwt, issuer, audience, expiry, scope');
+
+  step('Refresh (POST /token, grant_type=refresh_token): the refresh token rotates');
+  const refreshed = JSON.parse(
+    await expectStatus(await postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, registered), 200, 'the refresh'),
+  ) as TokenSet;
+  expectThat(refreshed.refresh_token !== tokens.refresh_token, 'the refresh token did not rotate');
+  say(`new refresh_token ${short(refreshed.refresh_token)} replaces ${short(tokens.refresh_token)}, which is now superseded`);
+  const again = await callApi(`Bearer ${refreshed.access_token}`);
+  expectThat(again.statusCode === 200, 'the API refused the refreshed access token');
+  ok(`new access token accepted by the API (HTTP ${again.statusCode})`);
+
+  step('An attacker replays the OLD refresh token');
+  const replay = await postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, registered);
+  const replayBody = JSON.parse(await expectStatus(replay, 400, 'the replayed refresh token')) as { error: string; error_description: string };
+  expectThat(replayBody.error === 'invalid_grant', `the replay got ${replayBody.error}, not invalid_grant`);
+  say(`HTTP 400 ${JSON.stringify(replayBody)}`);
+  ok('a superseded token came back: Lifespan revokes the whole family (it cannot tell thief from user)');
+
+  step('The legitimate app tries its NEWEST refresh token');
+  const newest = await postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token }, registered);
+  const newestBody = JSON.parse(await expectStatus(newest, 400, 'the newest refresh token')) as { error: string };
+  expectThat(newestBody.error === 'invalid_grant', `the newest refresh token got ${newestBody.error}, not invalid_grant`);
+  say(`HTTP 400 ${JSON.stringify(newestBody)}`);
+  ok('refused too: the family is revoked, so the user signs in again');
+
+  step('Access tokens already issued: local verification vs online mode');
+  const offline = await callApi(`Bearer ${refreshed.access_token}`);
+  say(`local verification only → HTTP ${offline.statusCode}: a JWT stays valid until it expires (≤ ${refreshed.expires_in} s here)`);
+  const online = ordersApi(
+    createVerifier({
+      issuer,
+      audience: AUDIENCE,
+      online: { introspectionEndpoint: `${issuer}/introspect`, clientId: resourceServer.client_id, clientSecret: resourceServer.client_secret, cacheTtlSeconds: 30 },
+    }),
+  );
+  const checked = await online(`Bearer ${refreshed.access_token}`);
+  showApiAnswer('online mode (local checks + POST /introspect)', checked);
+  expectThat(checked.statusCode === 401, 'online mode accepted an access token of a revoked family');
+  ok('online mode refuses it at once, for one introspection per token per 30 s');
+
+  step(`The family's timeline (GET /admin/families/${familyId})`);
+  const timeline = JSON.parse(await expectStatus(await admin(service, `/admin/families/${familyId}`, { method: 'GET' }), 200, 'the family timeline')) as {
+    state: string;
+    revoked_reason?: string;
+    events: Array<{ type: string; at: number; generation?: number; reason?: string }>;
+  };
+  say(`state: ${timeline.state}${timeline.revoked_reason ? ` (${timeline.revoked_reason})` : ''}`);
+  for (const event of timeline.events) {
+    const detail = event.generation !== undefined ? ` generation ${event.generation}` : event.reason ? ` (${event.reason})` : '';
+    say(`  ${new Date(event.at * 1000).toISOString()}  ${event.type}${detail}`);
+  }
+  const reuse = timeline.events.find((event) => event.type === 'reuse_detected');
+  expectThat(reuse !== undefined && timeline.state === 'revoked', 'the timeline does not show reuse_detected and a revoked family');
+  console.log(`\n${bold(`${plain ? 'OK' : '✔'} reuse detected: family ${familyId} revoked at ${new Date(reuse.at * 1000).toISOString()}`)}`);
+}
+
+async function main(): Promise<number> {
+  let interrupted = false;
+  const interrupt = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    console.error(`\n${signal}: stopping…`);
+    void (stopOnExit?.() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    await demo();
+    return 0;
+  } catch (error) {
+    if (interrupted) return 130;
+    const message = error instanceof DemoFailure ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    console.error(`\n${plain ? 'FAILED' : '✘'} ${message}`);
+    await stopOnExit?.();
+    return 1;
+  }
+}
+
+process.exitCode = await main();

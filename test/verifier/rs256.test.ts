@@ -1,0 +1,3 @@
+import { verifierSuite } from './local-server-suite.ts';
+
+verifierSuite('RS256');
