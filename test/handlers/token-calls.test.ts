@@ -35,10 +35,10 @@ describe('POST /token call budget', () => {
       expect(result.statusCode, result.body).toBe(200);
       return JSON.parse(result.body) as { refresh_token: string };
     };
-    const issued = await f.issue();
     calls.length = 0;
+    const issued = await f.issue();
     const warm = await send(issued.refresh_token!);
-    // The first refresh reads the client and loads the markers; those reads are what the caches save.
+    // The exchange loads the markers and the first refresh reads the client; those reads are what the caches save.
     expect(calls).toEqual(expect.arrayContaining(['GetItemCommand', 'QueryCommand', 'UpdateItemCommand']));
     calls.length = 0;
     const next = await send(warm.refresh_token);
