@@ -75,4 +75,5 @@ export const handler = lambdaHandler(
     ...deviceRoutes({ clients: store.cachedClients, authorization: () => ({ ...grants(), verificationUri: deviceVerificationUrl }), metrics }),
   },
   () => jsonLogger,
+  metrics,
 );

@@ -25,8 +25,15 @@ export function oauthErrors(logger: () => Logger): middy.MiddlewareObj<APIGatewa
  * A Lambda handler serving several routes of one group: API Gateway's `routeKey` selects
  * the route handler; the request is parsed once, before it.
  */
-export function lambdaHandler(routes: Readonly<Record<string, RouteHandler>>, logger: () => Logger) {
+export function lambdaHandler(
+  routes: Readonly<Record<string, RouteHandler>>,
+  logger: () => Logger,
+  metrics?: () => { flush(): void },
+) {
+  // Lambda may freeze the process as soon as the handler returns: metrics leave before that.
+  const flush = () => metrics?.().flush();
   return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+    .use({ name: 'flushMetrics', after: flush, onError: flush })
     .use(oauthErrors(logger))
     .handler(async (event) => {
       const route = routes[event.routeKey];

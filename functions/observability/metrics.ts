@@ -27,29 +27,63 @@ export const METRICS = {
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];
 
-/** Lines go straight to stdout: EMF must be a bare JSON line, without Lambda's console prefix. */
-export function emfMetrics(stage: string, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Metrics {
+interface Point {
+  readonly name: MetricName;
+  readonly dimensions: Record<string, string>;
+  value: number;
+}
+
+/**
+ * EMF metrics, buffered: the points counted while a request runs leave as one line (one
+ * directive per metric in `CloudWatchMetrics`), written straight to stdout (EMF must be a bare
+ * JSON line, without Lambda's console prefix). The Lambda handler flushes before it returns,
+ * since Lambda may freeze the process right after; otherwise the next macrotask flushes.
+ */
+export function emfMetrics(
+  stage: string,
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Metrics & { flush(): void } {
+  let points: Point[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (points.length === 0) return;
+    const pending = points;
+    points = [];
+    // Points whose dimension values agree share a line; a conflict starts another.
+    const lines: Array<{ root: Record<string, string | number>; directives: unknown[] }> = [];
+    for (const point of pending) {
+      const fits = (root: Record<string, string | number>) =>
+        !(point.name in root) && Object.entries(point.dimensions).every(([key, value]) => root[key] === undefined || root[key] === value);
+      let line = lines.find((candidate) => fits(candidate.root));
+      if (!line) {
+        line = { root: { Stage: stage }, directives: [] };
+        lines.push(line);
+      }
+      Object.assign(line.root, point.dimensions, { Stage: stage, [point.name]: point.value });
+      const extra = Object.keys(point.dimensions).filter((key) => key !== 'Stage');
+      line.directives.push({
+        Namespace: METRIC_NAMESPACE,
+        Dimensions: extra.length > 0 ? [['Stage'], ['Stage', ...extra]] : [['Stage']],
+        Metrics: [{ Name: point.name, Unit: 'Count' }],
+      });
+    }
+    const timestamp = Date.now();
+    for (const line of lines) write(JSON.stringify({ _aws: { Timestamp: timestamp, CloudWatchMetrics: line.directives }, ...line.root }));
+  };
   return {
     count(name, dimensions = {}, value = 1) {
-      const extra = Object.keys(dimensions);
-      write(
-        JSON.stringify({
-          _aws: {
-            Timestamp: Date.now(),
-            CloudWatchMetrics: [
-              {
-                Namespace: METRIC_NAMESPACE,
-                Dimensions: extra.length > 0 ? [['Stage'], ['Stage', ...extra]] : [['Stage']],
-                Metrics: [{ Name: name, Unit: 'Count' }],
-              },
-            ],
-          },
-          ...dimensions,
-          Stage: stage,
-          [name]: value,
-        }),
+      const same = points.find(
+        (point) => point.name === name && JSON.stringify(point.dimensions) === JSON.stringify(dimensions),
       );
+      if (same) same.value += value;
+      else points.push({ name, dimensions, value });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
     },
+    flush,
   };
 }
 

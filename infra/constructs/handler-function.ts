@@ -88,6 +88,9 @@ export class HandlerFunction extends Construct {
         // Some bundled CommonJS dependencies call require(); ESM output needs it defined.
         banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
         metafile: false,
+        // Lambda passes credentials in the environment: bundle the env provider alone instead of
+        // the SDK's whole default chain (functions/runtime/lambda-credentials.ts says why).
+        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': `${ROOT}functions/runtime/lambda-credentials.ts` },
       },
     });
     Validations.of(this.fn).acknowledge({

@@ -150,6 +150,9 @@ export const refreshTokenGrant: GrantHandler = {
       refreshToken,
       familyId: family.familyId,
       grantType: GRANT_TYPES.refreshToken,
+      // OIDC Core §12.2 lets a refresh answer without an ID token. The login it would describe
+      // has not changed, and each token is one more KMS Sign (cost, quota, a round trip).
+      idToken: false,
     });
   },
 };

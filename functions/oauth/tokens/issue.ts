@@ -143,6 +143,8 @@ export async function userTokenResponse(
     readonly jti?: string;
     readonly familyId?: string;
     readonly grantType: string;
+    /** Issue an ID token when the scope holds `openid`. @default true */
+    readonly idToken?: boolean;
   },
 ): Promise<TokenResponse> {
   const access = await issueAccessToken(deps, {
@@ -153,7 +155,7 @@ export async function userTokenResponse(
     ...(input.jti !== undefined && { jti: input.jti }),
     ...(input.familyId !== undefined && { familyId: input.familyId }),
   });
-  const idToken = input.grant.scope.includes('openid')
+  const idToken = input.idToken !== false && input.grant.scope.includes('openid')
     ? await issueIdToken(deps, {
         client: input.client,
         grant: input.grant,

@@ -1,0 +1,133 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureTable } from '../functions/adapters/dynamodb/ensure-table.ts';
+import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../functions/local/dynamodb-local.ts';
+import type { LambdaEntry } from '../functions/local/http-adapter.ts';
+import { startLocalServer, type LocalServer } from '../functions/local/server.ts';
+import { CONFIG } from './config.ts';
+import type { CallRecorder } from './recorder.ts';
+
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdefghijklmnop';
+const TABLE = 'lifespan-bench';
+
+/**
+ * Lifetimes the bench sets. The refresh rate limit is kept (the write still carries its
+ * condition, as in production) but at its loosest, so a family may rotate 20 times per 2 s.
+ */
+export const BENCH_PARAMETERS = { rate_limit_window: 1, refresh_rate_limit: 20 } as const;
+
+/** Everything a run shares: DynamoDB Local, the table, the local server and the bench's own DynamoDB client. */
+export interface BenchEnvironment {
+  readonly dir: string;
+  readonly dynamo: DynamoDbLocal;
+  readonly tableName: string;
+  /** The bench's client (setup and floor): the same configuration as the service's, never recorded. */
+  readonly db: DynamoDBClient;
+  readonly server: LocalServer;
+  readonly url: string;
+  /** The token function's Lambda entry, the very module instance the server calls. */
+  tokenHandler(): Promise<LambdaEntry>;
+  /** Log lines the handlers wrote to stdout (EMF metrics, warnings) since the start. */
+  readonly logLines: () => number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The handlers write EMF metrics and logs to stdout, one line per data point; in a bench they
+ * would bury the table. They go to a file in the run's folder instead (still written, so their
+ * cost stays in the numbers); `print` writes to the real stdout.
+ */
+function divertStdout(file: string): { restore(): void; lines(): number; print(text: string): void } {
+  const stream = createWriteStream(file);
+  const original = process.stdout.write.bind(process.stdout);
+  let lines = 0;
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines += 1;
+    const callback = rest.find((value) => typeof value === 'function') as (() => void) | undefined;
+    return stream.write(chunk, callback);
+  }) as typeof process.stdout.write;
+  return {
+    restore: () => {
+      process.stdout.write = original;
+      stream.end();
+    },
+    lines: () => lines,
+    print: (text) => void original(text),
+  };
+}
+
+let printer: (text: string) => void = (text) => void process.stdout.write(text);
+
+/** Writes to the real stdout, even while the handlers' output is diverted. */
+export const print = (text: string): void => printer(text);
+
+export async function startEnvironment(recorder: CallRecorder): Promise<BenchEnvironment> {
+  const dir = await mkdtemp(join(tmpdir(), 'lifespan-bench-'));
+  const dynamo = await startDynamoDbLocal();
+  const stopEmulator = () => dynamo.process.kill('SIGKILL');
+  process.once('exit', stopEmulator);
+  let diverted: ReturnType<typeof divertStdout> | undefined;
+  try {
+    const db = recorder.benchClient(dynamo.endpoint);
+    await ensureTable(db, TABLE);
+    const parametersFile = join(dir, 'parameters.json');
+    await writeFile(parametersFile, `${JSON.stringify(BENCH_PARAMETERS)}\n`);
+    const output = divertStdout(join(dir, 'handlers.log'));
+    diverted = output;
+    printer = output.print;
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const server = await startLocalServer({
+      port,
+      environment: {
+        LIFESPAN_STAGE: 'bench',
+        LIFESPAN_ISSUER: issuer,
+        LIFESPAN_TABLE: TABLE,
+        LIFESPAN_DYNAMODB_ENDPOINT: dynamo.endpoint,
+        LIFESPAN_SIGNER: 'local',
+        LIFESPAN_LOCAL_KEY_FILE: join(dir, 'signing-key.json'),
+        LIFESPAN_LOCAL_KEY_ALG: CONFIG.localKeyAlgorithm,
+        LIFESPAN_PARAMETERS: 'file',
+        LIFESPAN_PARAMETERS_FILE: parametersFile,
+        LIFESPAN_ADMIN_AUTH: 'token',
+        LIFESPAN_ADMIN_TOKEN: ADMIN_TOKEN,
+        LIFESPAN_SUCCESSOR_KEY_FILE: join(dir, 'successor-key'),
+        // The AWS defaults (functions/runtime/environment.ts), not `npm start`'s quicker ones.
+        LIFESPAN_PARAMETERS_CACHE_SECONDS: '30',
+        LIFESPAN_MARKER_SYNC_SECONDS: '5',
+        LIFESPAN_LOGIN_URL: `${issuer}/login`,
+        LIFESPAN_DEVICE_VERIFICATION_URL: `${issuer}/device`,
+      },
+    });
+    return {
+      dir,
+      dynamo,
+      tableName: TABLE,
+      db,
+      server,
+      url: server.url,
+      // Same specifier as functions/local/server.ts resolves: the same module instance.
+      tokenHandler: async () => ((await import('../functions/handlers/token.ts')) as { handler: LambdaEntry }).handler,
+      logLines: output.lines,
+      async stop() {
+        await server.close();
+        db.destroy();
+        output.restore();
+        printer = (text) => void process.stdout.write(text);
+        await dynamo.stop();
+        process.removeListener('exit', stopEmulator);
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    diverted?.restore();
+    printer = (text) => void process.stdout.write(text);
+    stopEmulator();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
