@@ -1,4 +1,4 @@
-import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnParameter, CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -91,6 +91,28 @@ export class LifespanStack extends Stack {
       throw new TypeError('domainName and certificateArn go together: give both or neither');
     }
     if (props.loginUrl !== undefined) assertLoginUrl(props.loginUrl);
+    // Without -c loginUrl the template still synthesizes (offline, from a clean clone), and the
+    // login URL becomes a CloudFormation parameter that a deploy must be given: CloudFormation
+    // refuses a stack whose required parameter has no value, so /authorize is never deployed
+    // without a login app.
+    const loginUrl =
+      props.loginUrl ??
+      new CfnParameter(this, 'LoginUrl', {
+        type: 'String',
+        description: 'Your login app: /authorize sends browsers here with ?login_challenge=… (https).',
+        allowedPattern: '^https://[^#\\s]+$',
+        constraintDescription: 'an https URL without a fragment',
+      }).valueAsString;
+    const deviceVerificationUrl =
+      props.deviceVerificationUrl ??
+      (props.loginUrl === undefined
+        ? new CfnParameter(this, 'DeviceVerificationUrl', {
+            type: 'String',
+            description: 'The page of your login app where users enter a device user code (https).',
+            allowedPattern: '^https://[^#\\s]+$',
+            constraintDescription: 'an https URL without a fragment',
+          }).valueAsString
+        : undefined);
     if (props.deviceVerificationUrl !== undefined) assertLoginUrl(props.deviceVerificationUrl);
 
     this.table = new LifespanTable(this, 'Store', { deletionProtection: props.tableDeletionProtection ?? true });
@@ -139,8 +161,8 @@ export class LifespanStack extends Stack {
           tableName: table.tableName,
           activeKeyArn: this.keys.active.key.keyArn,
           otherKeyArns: this.keys.published.slice(1).map(({ key }) => key.keyArn),
-          loginUrl: props.loginUrl,
-          deviceVerificationUrl: props.deviceVerificationUrl,
+          loginUrl,
+          deviceVerificationUrl,
           successorKeyArn,
         }),
       });

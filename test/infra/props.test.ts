@@ -1,4 +1,5 @@
 import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { LifespanStack, type LifespanStackProps } from '../../infra/lifespan-stack.ts';
 import { arnOf, functionsByGroup, idsOf, only, permissionsOf, synth, type CfnResource } from './synth.ts';
@@ -54,8 +55,19 @@ describe('custom domain and issuer', () => {
 });
 
 describe('login URL', () => {
-  it('is required once /authorize is deployed, with a message that says how to give it', () => {
-    expect(construct({ loginUrl: undefined })).toThrow(/loginUrl is required.*-c loginUrl=https:\/\//);
+  it('without -c loginUrl, synthesizes offline with required CloudFormation parameters that a deploy must fill', () => {
+    const stack = construct({ loginUrl: undefined })();
+    const template = Template.fromStack(stack);
+    const parameters = template.toJSON()['Parameters'] as Record<string, { Type: string; Default?: string; AllowedPattern?: string }>;
+    for (const name of ['LoginUrl', 'DeviceVerificationUrl']) {
+      expect(parameters[name], name).toMatchObject({ Type: 'String', AllowedPattern: expect.stringContaining('https') });
+      // No default: CloudFormation refuses to create or update the stack without a value.
+      expect(parameters[name]?.Default, name).toBeUndefined();
+    }
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Environment?: { Variables?: Record<string, unknown> } } }>;
+    const variables = functions.map((fn) => fn.Properties.Environment?.Variables ?? {});
+    expect(variables.some((vars) => JSON.stringify(vars['LIFESPAN_LOGIN_URL']) === JSON.stringify({ Ref: 'LoginUrl' }))).toBe(true);
+    expect(variables.some((vars) => JSON.stringify(vars['LIFESPAN_DEVICE_VERIFICATION_URL']) === JSON.stringify({ Ref: 'DeviceVerificationUrl' }))).toBe(true);
   });
 
   it.each([['http://login.example.com'], ['https://login.example.com/#x'], ['login']])('refuses %s', (loginUrl) => {
