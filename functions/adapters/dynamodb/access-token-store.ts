@@ -1,9 +1,9 @@
+import { TableStore } from './table-store.ts';
 import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { AccessTokenStore, OpaqueAccessToken } from '../../oauth/tokens/access-token-store.ts';
 import { n, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
@@ -14,19 +14,11 @@ const opaqueKey = (hash: string): Item => ({ pk: s(`ACCESS#${hash}`), sk: s('ACC
 const denyKey = (jti: string): Item => ({ pk: s(`DENY#${jti}`), sk: s('DENY') });
 
 /** Opaque access tokens (`ACCESS#<sha256>`) and denylisted JWT ids (`DENY#<jti>`), both with TTL. */
-export class DynamoDbAccessTokenStore implements AccessTokenStore {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client;
-    this.#table = tableName;
-  }
-
+export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenStore {
   async putOpaque(tokenHash: string, token: OpaqueAccessToken): Promise<void> {
-    await this.#client.send(
+    await this.client.send(
       new PutItemCommand({
-        TableName: this.#table,
+        TableName: this.table,
         Item: {
           ...opaqueKey(tokenHash),
           client_id: s(token.clientId),
@@ -44,7 +36,7 @@ export class DynamoDbAccessTokenStore implements AccessTokenStore {
   }
 
   async getOpaque(tokenHash: string): Promise<OpaqueAccessToken | undefined> {
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: opaqueKey(tokenHash), ConsistentRead: true }));
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: opaqueKey(tokenHash), ConsistentRead: true }));
     if (!Item) return undefined;
     const authTime = readOptionalNumber(Item, 'auth_time');
     const familyId = readOptionalString(Item, 'family_id');
@@ -62,15 +54,15 @@ export class DynamoDbAccessTokenStore implements AccessTokenStore {
   }
 
   async deleteOpaque(tokenHash: string): Promise<void> {
-    await this.#client.send(new DeleteItemCommand({ TableName: this.#table, Key: opaqueKey(tokenHash) }));
+    await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: opaqueKey(tokenHash) }));
   }
 
   async deny(jti: string, expiresAt: number): Promise<void> {
-    await this.#client.send(new PutItemCommand({ TableName: this.#table, Item: { ...denyKey(jti), expires_at: n(expiresAt) } }));
+    await this.client.send(new PutItemCommand({ TableName: this.table, Item: { ...denyKey(jti), expires_at: n(expiresAt) } }));
   }
 
   async isDenied(jti: string, now: number): Promise<boolean> {
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: denyKey(jti), ConsistentRead: true }));
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: denyKey(jti), ConsistentRead: true }));
     return Item !== undefined && readNumber(Item, 'expires_at') > now;
   }
 }

@@ -1,10 +1,9 @@
+import { TableStore } from './table-store.ts';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
-  PutItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { Client, ClientRepository, ClientType, GrantType, TokenEndpointAuthMethod } from '../../oauth/clients/client.ts';
 import { n, readNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
@@ -46,36 +45,22 @@ function fromItem(item: Record<string, AttributeValue>): Client {
 }
 
 /** Clients in the Lifespan table, one item each (`CLIENT#<id>`). */
-export class DynamoDbClientRepository implements ClientRepository {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client;
-    this.#table = tableName;
-  }
-
+export class DynamoDbClientRepository extends TableStore implements ClientRepository {
   async create(client: Client): Promise<void> {
-    await this.#client.send(
-      new PutItemCommand({
-        TableName: this.#table,
-        Item: toItem(client),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    await this.putNew(toItem(client));
   }
 
   async get(clientId: string): Promise<Client | undefined> {
-    const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.#table, Key: key(clientId), ConsistentRead: true }),
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: key(clientId), ConsistentRead: true }),
     );
     return Item ? fromItem(Item) : undefined;
   }
 
   async delete(clientId: string): Promise<boolean> {
     try {
-      await this.#client.send(
-        new DeleteItemCommand({ TableName: this.#table, Key: key(clientId), ConditionExpression: 'attribute_exists(pk)' }),
+      await this.client.send(
+        new DeleteItemCommand({ TableName: this.table, Key: key(clientId), ConditionExpression: 'attribute_exists(pk)' }),
       );
       return true;
     } catch (error) {

@@ -1,9 +1,8 @@
+import { TableStore } from './table-store.ts';
 import {
   ConditionalCheckFailedException,
-  PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { AuthorizationCode, CodeStore, RedeemRequest, RedeemResult } from '../../oauth/tokens/code.ts';
 import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
@@ -33,21 +32,9 @@ function fromItem(item: Item): AuthorizationCode {
 }
 
 /** Authorization codes by hash (`CODE#<sha256>`), with the TTL attribute. */
-export class DynamoDbCodeStore implements CodeStore {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client;
-    this.#table = tableName;
-  }
-
+export class DynamoDbCodeStore extends TableStore implements CodeStore {
   async create(codeHash: string, code: AuthorizationCode): Promise<void> {
-    await this.#client.send(
-      new PutItemCommand({
-        TableName: this.#table,
-        ConditionExpression: 'attribute_not_exists(pk)',
-        Item: {
+    await this.putNew({
           ...key(codeHash),
           client_id: s(code.clientId),
           redirect_uri: s(code.redirectUri),
@@ -59,16 +46,14 @@ export class DynamoDbCodeStore implements CodeStore {
           created_at: n(code.createdAt),
           expires_at: n(code.expiresAt),
           ...(code.nonce !== undefined && { nonce: s(code.nonce) }),
-        },
-      }),
-    );
+        });
   }
 
   async redeem(request: RedeemRequest): Promise<RedeemResult> {
     try {
-      const { Attributes } = await this.#client.send(
+      const { Attributes } = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: key(request.codeHash),
           UpdateExpression: 'SET redeemed_at = :now, family_id = :fid, access_jti = :jti',
           ConditionExpression:

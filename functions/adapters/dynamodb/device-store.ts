@@ -1,3 +1,4 @@
+import { TableStore } from './table-store.ts';
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -5,7 +6,6 @@ import {
   TransactionCanceledException,
   UpdateItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type {
   ConsumeResult,
@@ -55,23 +55,15 @@ function fromItem(item: Item): DeviceRequest {
  * pointers (`USERCODE#<sha256 of the normalised user code>`), both with the TTL attribute.
  * Every state change is one conditional write; expired items count as absent.
  */
-export class DynamoDbDeviceStore implements DeviceStore {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client;
-    this.#table = tableName;
-  }
-
+export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
   async create(deviceCodeHash: string, userCodeHash: string, device: DeviceRequest): Promise<boolean> {
     try {
-      await this.#client.send(
+      await this.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             {
               Put: {
-                TableName: this.#table,
+                TableName: this.table,
                 // A user code whose request expired may be reused before DynamoDB deletes it.
                 ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now',
                 ExpressionAttributeValues: { ':now': n(device.createdAt) },
@@ -80,7 +72,7 @@ export class DynamoDbDeviceStore implements DeviceStore {
             },
             {
               Put: {
-                TableName: this.#table,
+                TableName: this.table,
                 ConditionExpression: 'attribute_not_exists(pk)',
                 Item: {
                   ...deviceKey(deviceCodeHash),
@@ -122,9 +114,9 @@ export class DynamoDbDeviceStore implements DeviceStore {
 
   async poll(deviceCodeHash: string, clientId: string, now: number): Promise<PollResult> {
     try {
-      await this.#client.send(
+      await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: deviceKey(deviceCodeHash),
           UpdateExpression: 'SET last_polled_at = :now, next_poll_at = :now + #interval',
           ConditionExpression:
@@ -146,9 +138,9 @@ export class DynamoDbDeviceStore implements DeviceStore {
 
   async slowDown(request: SlowDownRequest): Promise<SlowDownResult> {
     try {
-      await this.#client.send(
+      await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: deviceKey(request.deviceCodeHash),
           UpdateExpression: 'SET #interval = :interval, last_polled_at = :now, next_poll_at = :next',
           ConditionExpression:
@@ -177,9 +169,9 @@ export class DynamoDbDeviceStore implements DeviceStore {
 
   async consume(deviceCodeHash: string, clientId: string, now: number): Promise<ConsumeResult> {
     try {
-      const { Attributes } = await this.#client.send(
+      const { Attributes } = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: deviceKey(deviceCodeHash),
           UpdateExpression: 'SET #status = :consumed, consumed_at = :now',
           ConditionExpression: 'attribute_exists(pk) AND client_id = :cid AND #status = :accepted AND expires_at > :now',
@@ -199,16 +191,16 @@ export class DynamoDbDeviceStore implements DeviceStore {
   }
 
   async #get(key: Item, now: number): Promise<Item | undefined> {
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true }));
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
     // DynamoDB deletes expired items late: until then they are still returned.
     return Item && readNumber(Item, 'expires_at') > now ? Item : undefined;
   }
 
   async #decide(deviceCodeHash: string, to: DeviceStatus, attribute: 'approval' | 'rejection', value: string, now: number): Promise<DeviceRequest | undefined> {
     try {
-      const { Attributes } = await this.#client.send(
+      const { Attributes } = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: deviceKey(deviceCodeHash),
           UpdateExpression: `SET #status = :to, ${attribute} = :value`,
           ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND expires_at > :now',

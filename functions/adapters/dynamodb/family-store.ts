@@ -1,10 +1,9 @@
+import { TableStore } from './table-store.ts';
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
-  PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
   KEPT_ROTATIONS,
@@ -79,19 +78,9 @@ function fromItem(item: Item): Family {
 }
 
 /** Refresh-token families, one item each (`FAMILY#<id>`), TTL = min(last use + idle, absolute). */
-export class DynamoDbFamilyStore implements FamilyStore {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client;
-    this.#table = tableName;
-  }
-
+export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
   async create(family: Family, expiresAt: number): Promise<void> {
-    await this.#client.send(
-      new PutItemCommand({ TableName: this.#table, Item: toItem(family, expiresAt), ConditionExpression: 'attribute_not_exists(pk)' }),
-    );
+    await this.putNew(toItem(family, expiresAt));
   }
 
   async rotate(request: RotateRequest): Promise<RotateResult> {
@@ -130,9 +119,9 @@ export class DynamoDbFamilyStore implements FamilyStore {
       }
     }
     try {
-      const { Attributes } = await this.#client.send(
+      const { Attributes } = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: key(request.familyId),
           UpdateExpression: update,
           ConditionExpression:
@@ -165,9 +154,9 @@ export class DynamoDbFamilyStore implements FamilyStore {
 
   async #revoke(familyId: string, reason: RevocationReason, now: number, reuse: boolean): Promise<boolean> {
     try {
-      await this.#client.send(
+      await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: key(familyId),
           UpdateExpression: `SET revoked = :true, revoked_reason = :reason, revoked_at = :now${reuse ? ', reuse_detected_at = :now' : ''}`,
           ConditionExpression: 'attribute_exists(pk) AND revoked = :false',
@@ -182,7 +171,7 @@ export class DynamoDbFamilyStore implements FamilyStore {
   }
 
   async get(familyId: string): Promise<Family | undefined> {
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key(familyId), ConsistentRead: true }));
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: key(familyId), ConsistentRead: true }));
     return Item ? fromItem(Item) : undefined;
   }
 }

@@ -1,10 +1,9 @@
+import { TableStore } from './table-store.ts';
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
-  PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { LoginRequest, LoginRequestStore, LoginResult, LoginStatus } from '../../oauth/sessions/login-request.ts';
 import { n, readNumber, readOptionalString, readString, s } from './attributes.ts';
@@ -30,21 +29,9 @@ function fromItem(item: Item): LoginRequest {
 }
 
 /** Login challenges (`LOGIN#<sha256>`), moved through their states by conditional writes. */
-export class DynamoDbLoginRequestStore implements LoginRequestStore {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client;
-    this.#table = tableName;
-  }
-
+export class DynamoDbLoginRequestStore extends TableStore implements LoginRequestStore {
   async create(challengeHash: string, login: LoginRequest): Promise<void> {
-    await this.#client.send(
-      new PutItemCommand({
-        TableName: this.#table,
-        ConditionExpression: 'attribute_not_exists(pk)',
-        Item: {
+    await this.putNew({
           ...key(challengeHash),
           request: s(JSON.stringify(login.request)),
           status: s(login.status),
@@ -52,13 +39,11 @@ export class DynamoDbLoginRequestStore implements LoginRequestStore {
           created_at: n(login.createdAt),
           expires_at: n(login.expiresAt),
           ...(login.sessionSubject !== undefined && { session_subject: s(login.sessionSubject) }),
-        },
-      }),
-    );
+        });
   }
 
   async get(challengeHash: string): Promise<LoginRequest | undefined> {
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key(challengeHash), ConsistentRead: true }));
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: key(challengeHash), ConsistentRead: true }));
     return Item ? fromItem(Item) : undefined;
   }
 
@@ -88,9 +73,9 @@ export class DynamoDbLoginRequestStore implements LoginRequestStore {
     extra: { update?: string; condition?: string; values?: Item } = {},
   ): Promise<LoginRequest | undefined> {
     try {
-      const { Attributes } = await this.#client.send(
+      const { Attributes } = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: key(challengeHash),
           UpdateExpression: `SET #status = :to${extra.update ?? ''}`,
           ConditionExpression: `#status = :from AND expires_at > :now${extra.condition ?? ''}`,

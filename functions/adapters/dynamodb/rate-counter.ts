@@ -1,23 +1,16 @@
-import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TableStore } from './table-store.ts';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { RateCounter } from '../../oauth/rate-limit.ts';
 import { n, s } from './attributes.ts';
 
 /** One item per key and window (`RATE#<key>#<window>`), deleted by TTL when the window is over. */
-export class DynamoDbRateCounter implements RateCounter {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client;
-    this.#table = tableName;
-  }
-
+export class DynamoDbRateCounter extends TableStore implements RateCounter {
   async hit(key: string, windowSeconds: number, now: number): Promise<{ count: number; resetAt: number }> {
     const window = Math.floor(now / windowSeconds);
     const resetAt = (window + 1) * windowSeconds;
-    const { Attributes } = await this.#client.send(
+    const { Attributes } = await this.client.send(
       new UpdateItemCommand({
-        TableName: this.#table,
+        TableName: this.table,
         Key: { pk: s(`RATE#${key}#${window}`), sk: s('RATE') },
         UpdateExpression: 'ADD #count :one SET expires_at = :reset',
         ExpressionAttributeNames: { '#count': 'count' },

@@ -1,11 +1,10 @@
+import { TableStore } from './table-store.ts';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
-  PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { sessionExpiresAt, type Session, type SessionStore } from '../../oauth/sessions/session.ts';
 import { bool, n, readBoolean, readNumber, readString, s } from './attributes.ts';
@@ -16,21 +15,9 @@ type Item = Record<string, AttributeValue>;
 const key = (cookieHash: string): Item => ({ pk: s(`SESSION#${cookieHash}`), sk: s('SESSION') });
 
 /** SSO sessions (`SESSION#<sha256 of the cookie>`), TTL = min(last seen + idle, created + absolute). */
-export class DynamoDbSessionStore implements SessionStore {
-  readonly #client: DynamoDBClient;
-  readonly #table: string;
-
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client;
-    this.#table = tableName;
-  }
-
+export class DynamoDbSessionStore extends TableStore implements SessionStore {
   async create(cookieHash: string, session: Session): Promise<void> {
-    await this.#client.send(
-      new PutItemCommand({
-        TableName: this.#table,
-        ConditionExpression: 'attribute_not_exists(pk)',
-        Item: {
+    await this.putNew({
           ...key(cookieHash),
           ...loginAttributes(session),
           client_id: s(session.clientId),
@@ -40,13 +27,11 @@ export class DynamoDbSessionStore implements SessionStore {
           absolute_expires_at: n(session.absoluteExpiresAt),
           remember: bool(session.remember),
           expires_at: n(sessionExpiresAt(session)),
-        },
-      }),
-    );
+        });
   }
 
   async get(cookieHash: string): Promise<Session | undefined> {
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key(cookieHash), ConsistentRead: true }));
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: key(cookieHash), ConsistentRead: true }));
     if (!Item) return undefined;
     return {
       ...readLoginAttributes(Item),
@@ -65,9 +50,9 @@ export class DynamoDbSessionStore implements SessionStore {
     try {
       // min(now + idle, absolute) cannot be computed in an update expression; the caller's
       // read gave both, and neither changes after creation.
-      await this.#client.send(
+      await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: key(cookieHash),
           UpdateExpression: 'SET last_seen_at = :now, expires_at = :ttl',
           ConditionExpression: 'expires_at > :now AND last_seen_at <= :now',
@@ -85,6 +70,6 @@ export class DynamoDbSessionStore implements SessionStore {
   }
 
   async delete(cookieHash: string): Promise<void> {
-    await this.#client.send(new DeleteItemCommand({ TableName: this.#table, Key: key(cookieHash) }));
+    await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: key(cookieHash) }));
   }
 }
