@@ -1,3 +1,4 @@
+import { newFamily } from '../functions/oauth/tokens/new-family.ts';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDbClientRepository } from '../functions/adapters/dynamodb/client-repository.ts';
@@ -130,29 +131,17 @@ export function codeFloorOp(env: BenchEnvironment, app: BenchClient, grant: Fami
       }),
     );
     await send(env, redeem, 'UpdateItem (code)');
-    const absoluteExpiresAt = now + DEFAULTS.refresh_token_absolute_ttl;
-    const family: Family = {
-      familyId,
-      subject: grant.subject,
+    const { family, expiresAt } = newFamily({
       clientId: app.clientId,
-      ...(grant.sid !== undefined && { sid: grant.sid }),
-      scope: grant.scope,
-      audience: grant.audience,
-      authTime: grant.authTime,
-      ...(grant.acr !== undefined && { acr: grant.acr }),
-      ...(grant.amr !== undefined && { amr: grant.amr }),
-      ...(grant.claims !== undefined && { claims: grant.claims }),
-      createdAt: now,
-      absoluteExpiresAt,
-      lastUsedAt: now,
-      generation: 0,
-      currentHash: hashSecret(newRefreshSecret()),
+      grant,
+      familyId,
+      now,
+      idleTtl: DEFAULTS.refresh_token_idle_ttl,
+      absoluteTtl: DEFAULTS.refresh_token_absolute_ttl,
       rotation: true,
-      revoked: false,
-      rotations: {},
-    };
+    });
     const create = await commandOf((client) =>
-      new DynamoDbFamilyStore(client, env.tableName).create(family, Math.min(now + DEFAULTS.refresh_token_idle_ttl, absoluteExpiresAt)),
+      new DynamoDbFamilyStore(client, env.tableName).create(family, expiresAt),
     );
     await send(env, create, 'PutItem (family)');
   };

@@ -1,12 +1,51 @@
 import type { ResolvedLifetimes } from '../../lifetimes/resolver.ts';
 import { GRANT_TYPES, type Client } from '../clients/client.ts';
 import { hashSecret } from '../secrets.ts';
-import type { FamilyStore, Grant } from './family.ts';
+import type { Family, FamilyStore, Grant } from './family.ts';
 import { encodeRefreshToken, newRefreshSecret } from './refresh-token.ts';
 
 /** A refresh token goes with `offline_access` (OIDC Core §11) to clients allowed the grant. */
 export function issuesRefreshToken(client: Client, scope: readonly string[]): boolean {
   return client.grantTypes.includes(GRANT_TYPES.refreshToken) && scope.includes('offline_access');
+}
+
+/**
+ * The first state of a refresh-token family for a grant: the item to store, its TTL
+ * (min(idle, absolute)), and the first secret, which exists only in the token handed out.
+ */
+export function newFamily(input: {
+  readonly clientId: string;
+  readonly grant: Grant;
+  readonly familyId: string;
+  readonly now: number;
+  readonly idleTtl: number;
+  readonly absoluteTtl: number;
+  readonly rotation: boolean;
+}): { family: Family; expiresAt: number; secret: string } {
+  const { grant, now } = input;
+  const secret = newRefreshSecret();
+  const absoluteExpiresAt = now + input.absoluteTtl;
+  const family: Family = {
+    familyId: input.familyId,
+    subject: grant.subject,
+    clientId: input.clientId,
+    ...(grant.sid !== undefined && { sid: grant.sid }),
+    scope: grant.scope,
+    audience: grant.audience,
+    authTime: grant.authTime,
+    ...(grant.acr !== undefined && { acr: grant.acr }),
+    ...(grant.amr !== undefined && { amr: grant.amr }),
+    ...(grant.claims !== undefined && { claims: grant.claims }),
+    createdAt: now,
+    absoluteExpiresAt,
+    lastUsedAt: now,
+    generation: 0,
+    currentHash: hashSecret(secret),
+    rotation: input.rotation,
+    revoked: false,
+    rotations: {},
+  };
+  return { family, expiresAt: Math.min(now + input.idleTtl, absoluteExpiresAt), secret };
 }
 
 /**
@@ -25,30 +64,15 @@ export async function startFamily(
 ): Promise<string | undefined> {
   const { client, grant, familyId, lifetimes, now } = input;
   if (!issuesRefreshToken(client, grant.scope)) return undefined;
-  const secret = newRefreshSecret();
-  const absoluteExpiresAt = now + lifetimes.refresh_token_absolute_ttl.value;
-  await deps.families.create(
-    {
-      familyId,
-      subject: grant.subject,
-      clientId: client.clientId,
-      ...(grant.sid !== undefined && { sid: grant.sid }),
-      scope: grant.scope,
-      audience: grant.audience,
-      authTime: grant.authTime,
-      ...(grant.acr !== undefined && { acr: grant.acr }),
-      ...(grant.amr !== undefined && { amr: grant.amr }),
-      ...(grant.claims !== undefined && { claims: grant.claims }),
-      createdAt: now,
-      absoluteExpiresAt,
-      lastUsedAt: now,
-      generation: 0,
-      currentHash: hashSecret(secret),
-      rotation: lifetimes.refresh_token_rotation.value,
-      revoked: false,
-      rotations: {},
-    },
-    Math.min(now + lifetimes.refresh_token_idle_ttl.value, absoluteExpiresAt),
-  );
-  return encodeRefreshToken({ familyId, generation: 0, absoluteExpiresAt, secret });
+  const { family, expiresAt, secret } = newFamily({
+    clientId: client.clientId,
+    grant,
+    familyId,
+    now,
+    idleTtl: lifetimes.refresh_token_idle_ttl.value,
+    absoluteTtl: lifetimes.refresh_token_absolute_ttl.value,
+    rotation: lifetimes.refresh_token_rotation.value,
+  });
+  await deps.families.create(family, expiresAt);
+  return encodeRefreshToken({ familyId, generation: 0, absoluteExpiresAt: family.absoluteExpiresAt, secret });
 }
