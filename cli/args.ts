@@ -51,10 +51,15 @@ export interface LifetimesArgs {
 export type ParsedArgs = { readonly kind: 'help' } | LifetimesArgs;
 
 // parseArgs takes "-5" for an option. A negative value is still a value (which the guardrails
-// refuse with exit 1, like any bad value), so it is shielded from the option parser.
+// refuse with exit 1, like any bad value), so it is shielded from the option parser. So is
+// whatever follows an option that takes a value: client ids are base64url and may start
+// with "-", and `--client -Xy…` must mean that client, not a parse error.
 const NEGATIVE_NUMBER = /^-\d/;
+const VALUE_OPTIONS = new Set(['--stage', '--client', '--audience', '--client-type', '--region']);
 const SHIELD = '\u0000';
 const unshield = (arg: string) => (arg.startsWith(SHIELD) ? arg.slice(SHIELD.length) : arg);
+const shield = (arg: string, index: number, argv: readonly string[]) =>
+  NEGATIVE_NUMBER.test(arg) || (arg.startsWith('-') && VALUE_OPTIONS.has(argv[index - 1] ?? '')) ? SHIELD + arg : arg;
 
 /**
  * Parses `lifespan …` arguments (without `node` and the script).
@@ -65,7 +70,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv.map((arg) => (NEGATIVE_NUMBER.test(arg) ? SHIELD + arg : arg)),
+      args: argv.map(shield),
       allowPositionals: true,
       strict: true,
       options: {

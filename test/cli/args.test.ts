@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../../cli/args.ts';
 import { FakeSsm } from './fake-ssm.ts';
 import { run } from './run.ts';
 
@@ -37,6 +38,16 @@ describe('lifespan command line', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^lifespan: .+\nRun 'npx lifespan --help' for usage\.$/);
     expect(ssm.reads).toEqual([]);
+  });
+
+  it('takes a value that starts with "-" after an option that needs one (client ids are base64url)', () => {
+    for (const argv of [
+      ['lifetimes', 'explain', '--stage', 'test', '--client', '-Vw6zaodtYTE2V62QZOmYj', '--audience', '-api'],
+      ['lifetimes', 'explain', '--stage', 'test', '--client=-Vw6zaodtYTE2V62QZOmYj', '--audience=-api'],
+    ]) {
+      expect(parseCommandLine(argv)).toMatchObject({ command: 'explain', clientId: '-Vw6zaodtYTE2V62QZOmYj', audience: '-api' });
+    }
+    expect(() => parseCommandLine(['lifetimes', 'explain', '--stage', 'test', '-Vw6z'])).toThrow();
   });
 
   it('is the package bin, runnable by Node 22 as is', () => {
