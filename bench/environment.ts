@@ -83,6 +83,9 @@ export async function startEnvironment(recorder: CallRecorder): Promise<BenchEnv
     const issuer = `http://127.0.0.1:${port}`;
     const server = await startLocalServer({
       port,
+      // In AWS the rotation history is another function reading the stream later; here it would
+      // share the one DynamoDB Local (and these two cores) with the requests being timed.
+      rotationHistory: false,
       environment: {
         LIFESPAN_STAGE: 'bench',
         LIFESPAN_ISSUER: issuer,

@@ -24,6 +24,7 @@ export const CONTEXT_NAMES = [
   'throttlingBurstLimit',
   'serverErrorRatePercent',
   'tableDeletionProtection',
+  'rotationHistory',
 ] as const;
 
 type ContextName = (typeof CONTEXT_NAMES)[number];
@@ -76,6 +77,8 @@ export function stackFromContext(read: ContextReader): { readonly id: string; re
   set('serverErrorRatePercent', number(read, 'serverErrorRatePercent'));
   const protection = oneOf(read, 'tableDeletionProtection', ['true', 'false']);
   if (protection !== undefined) props['tableDeletionProtection'] = protection === 'true';
+  const history = oneOf(read, 'rotationHistory', ['true', 'false']);
+  if (history !== undefined) props['rotationHistory'] = history === 'true';
   // Every key set above is a LifespanStackProps field with a value checked for it.
   return { id: `Lifespan-${stage}`, props: props as LifespanStackProps };
 }

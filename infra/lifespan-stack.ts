@@ -11,6 +11,7 @@ import { HandlerFunction } from './constructs/handler-function.ts';
 import { LifespanHttpApi } from './constructs/http-api.ts';
 import { SigningKeys, type KeySlot, type SigningKeySpec } from './constructs/signing-keys.ts';
 import { SuccessorKey } from './constructs/successor-key.ts';
+import { RotationHistory } from './constructs/rotation-history.ts';
 import { LifespanTable } from './constructs/table.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 import { accessEnvironment, accessStatements, deployedAccess, type AccessResources } from './group-access.ts';
@@ -61,6 +62,13 @@ export interface LifespanStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** 5xx percentage over 5 minutes that raises the API alarm. @default 1 */
   readonly serverErrorRatePercent?: number;
+  /**
+   * Keep every rotation of every refresh family for the timeline (`GET /admin/families/{id}`):
+   * the table's stream and a function writing one item per rotation, off the refresh path.
+   * Without it the timeline shows the newest 20 rotations and counts the others.
+   * @default true
+   */
+  readonly rotationHistory?: boolean;
 }
 
 /**
@@ -79,6 +87,8 @@ export class LifespanStack extends Stack {
   /** Present when a deployed group derives refresh-token successors (the token group). */
   readonly successorKey: SuccessorKey | undefined;
   readonly table: LifespanTable;
+  /** Present unless the rotationHistory prop is false. */
+  readonly rotationHistory: RotationHistory | undefined;
   readonly alarms: LifespanAlarms;
   readonly dashboard: LifespanDashboard;
 
@@ -115,8 +125,16 @@ export class LifespanStack extends Stack {
         : undefined);
     if (props.deviceVerificationUrl !== undefined) assertLoginUrl(props.deviceVerificationUrl);
 
-    this.table = new LifespanTable(this, 'Store', { deletionProtection: props.tableDeletionProtection ?? true });
+    const keepHistory = props.rotationHistory ?? true;
+    this.table = new LifespanTable(this, 'Store', { deletionProtection: props.tableDeletionProtection ?? true, stream: keepHistory });
     const table = this.table.table;
+    this.rotationHistory = keepHistory
+      ? new RotationHistory(this, 'RotationHistory', {
+          stage,
+          table,
+          ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+        })
+      : undefined;
     this.keys = new SigningKeys(this, 'SigningKeys', {
       stage,
       ...(props.keySpec && { keySpec: props.keySpec }),
@@ -206,6 +224,7 @@ export class LifespanStack extends Stack {
       api: this.http.api,
       functions: fns,
       table,
+      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn }),
       ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
       ...(props.serverErrorRatePercent !== undefined && { serverErrorRatePercent: props.serverErrorRatePercent }),
     });

@@ -16,7 +16,7 @@ import { NotFound } from '../oauth/errors.ts';
 import { revokeAll, userEvent, type BulkRevocationDependencies } from '../oauth/bulk-revocation.ts';
 import { explainLifetimes } from '../oauth/explain-lifetimes.ts';
 import { familyTimeline } from '../oauth/family-timeline.ts';
-import type { FamilyStore } from '../oauth/tokens/family.ts';
+import type { FamilyStore, RotationHistory } from '../oauth/tokens/family.ts';
 import type { RevocationMarkers } from '../oauth/tokens/markers.ts';
 import { acceptLogin, describeLogin, rejectLogin, type LoginDependencies } from '../oauth/sessions/login.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -31,6 +31,7 @@ export interface AdminDependencies {
   readonly revocations: () => BulkRevocationDependencies & {
     readonly markers: Pick<RevocationMarkers, 'write' | 'validAfter'>;
     readonly families: Pick<FamilyStore, 'get'>;
+    readonly history: Pick<RotationHistory, 'rotations'>;
     readonly clients: Pick<ClientRepository, 'get'>;
   };
 }

@@ -24,6 +24,7 @@ export const handler = lambdaHandler(
       clock: systemClock,
       markers: store.markers(),
       families: store.families(),
+      history: store.rotationHistory(),
       clients: store.clients(),
       lifetimes: lifetimesFromEnvironment(core, readParametersEnvironment(process.env), {
         clock: systemClock,

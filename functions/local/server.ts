@@ -1,7 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { BatchResponse, StreamRecord } from '../adapters/dynamodb/family-stream.ts';
+import { jsonLogger } from '../observability/logger.ts';
 import type { Route } from '../routes.ts';
 import { serve, type LambdaEntry } from './http-adapter.ts';
+import { startStreamPoller, type StreamPoller } from './stream-poller.ts';
 
 /** The variables the handlers read at cold start, as the CDK stack sets them in AWS. */
 export interface LocalEnvironment {
@@ -32,12 +35,19 @@ export interface LocalServer {
 /**
  * Serves the real Lambda handlers over HTTP. The handlers read their configuration from
  * `process.env` at import, exactly as in Lambda, so the environment is set before the first
- * import of each handler module.
+ * import of each handler module. The table's stream goes to the rotation-history handler, as
+ * the stack's event source mapping does in AWS.
  */
 export async function startLocalServer(options: {
   readonly environment: LocalEnvironment;
   readonly port: number;
   readonly host?: string;
+  /**
+   * Poll the table's stream for the rotation history. Off only where a measurement must not
+   * share DynamoDB Local with it (the benchmark): in AWS it is another function.
+   * @default true
+   */
+  readonly rotationHistory?: boolean;
 }): Promise<LocalServer> {
   Object.assign(process.env, options.environment);
   const handlers = new Map<Route['group'], Promise<LambdaEntry>>();
@@ -59,13 +69,26 @@ export async function startLocalServer(options: {
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  let poller: StreamPoller | undefined;
+  if (options.rotationHistory ?? true) {
+    type StreamEntry = (event: { readonly Records: readonly StreamRecord[] }) => Promise<BatchResponse>;
+    const history = import('../handlers/rotation-history.ts').then((module: { handler: StreamEntry }) => module.handler);
+    poller = startStreamPoller({
+      endpoint: options.environment.LIFESPAN_DYNAMODB_ENDPOINT,
+      tableName: options.environment.LIFESPAN_TABLE,
+      handler: async (event) => (await history)(event),
+      logger: jsonLogger,
+    });
+  }
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await poller?.stop();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }

@@ -2,7 +2,7 @@ import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import { NotFound } from './errors.ts';
-import type { FamilyStore } from './tokens/family.ts';
+import type { FamilyStore, RotationHistory } from './tokens/family.ts';
 import type { RevocationMarkers } from './tokens/markers.ts';
 
 /** `GET /admin/families/{id}`: what happened to a refresh-token family, for support and forensics. */
@@ -10,20 +10,25 @@ export async function familyTimeline(
   deps: {
     readonly clock: Clock;
     readonly families: Pick<FamilyStore, 'get'>;
+    readonly history: Pick<RotationHistory, 'rotations'>;
     readonly lifetimes: Pick<LifetimeConfigStore, 'current'>;
     readonly markers: Pick<RevocationMarkers, 'validAfter'>;
   },
   familyId: string,
 ): Promise<Record<string, unknown>> {
   if (!/^[A-Za-z0-9_-]{22}$/.test(familyId)) throw new NotFound('no such family');
-  const family = await deps.families.get(familyId);
+  const [family, recorded] = await Promise.all([deps.families.get(familyId), deps.history.rotations(familyId)]);
   if (!family) throw new NotFound('no such family (it may have expired and been deleted)');
   const now = epochSeconds(deps.clock);
   const idle = resolveLifetimes(await deps.lifetimes.current(), { clientId: family.clientId }).refresh_token_idle_ttl.value;
   const expiresAt = Math.min(family.lastUsedAt + idle, family.absoluteExpiresAt);
   const events: Array<Record<string, unknown>> = [{ type: 'created', at: family.createdAt, generation: 0 }];
-  for (const [generation, at] of Object.entries(family.rotations).sort(([a], [b]) => Number(a) - Number(b))) {
-    events.push({ type: 'rotated', at, generation: Number(generation) });
+  // The history has every rotation once the stream has delivered it (within seconds); the
+  // family item itself has the newest 20, so the latest ones show even before that.
+  const rotations = new Map<number, number>(recorded.map(({ generation, at }) => [generation, at]));
+  for (const [generation, at] of Object.entries(family.rotations)) rotations.set(Number(generation), at);
+  for (const [generation, at] of [...rotations].sort(([a], [b]) => a - b)) {
+    if (generation <= family.generation) events.push({ type: 'rotated', at, generation });
   }
   if (family.reuseDetectedAt !== undefined) events.push({ type: 'reuse_detected', at: family.reuseDetectedAt });
   if (family.revokedAt !== undefined) events.push({ type: 'revoked', at: family.revokedAt, reason: family.revokedReason });
@@ -32,7 +37,7 @@ export async function familyTimeline(
   const killedByMarker = !family.revoked && family.createdAt <= markedAt;
   if (killedByMarker) events.push({ type: 'revoked', at: markedAt, reason: 'marker' });
   events.sort((a, b) => Number(a['at']) - Number(b['at']));
-  const kept = Object.keys(family.rotations).length;
+  const known = [...rotations.keys()].filter((generation) => generation <= family.generation).length;
   return {
     family_id: family.familyId,
     client_id: family.clientId,
@@ -47,6 +52,8 @@ export async function familyTimeline(
     generation: family.generation,
     ...((family.revokedReason !== undefined || killedByMarker) && { revoked_reason: family.revokedReason ?? 'marker' }),
     events,
-    ...(family.generation > kept && { earlier_rotations_not_kept: family.generation - kept }),
+    // Rotations the history does not (yet) have: the stream has not delivered them, or the
+    // history function is not deployed (the stack's familyHistory prop).
+    ...(family.generation > known && { rotations_not_recorded: family.generation - known }),
   };
 }

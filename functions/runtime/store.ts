@@ -9,6 +9,7 @@ import { DynamoDbRevocationMarkers } from '../adapters/dynamodb/revocation-marke
 import { DynamoDbSessionStore } from '../adapters/dynamodb/session-store.ts';
 import { DynamoDbProfileStore } from '../adapters/dynamodb/profile-store.ts';
 import { DynamoDbRateCounter } from '../adapters/dynamodb/rate-counter.ts';
+import { DynamoDbRotationHistory } from '../adapters/dynamodb/rotation-history.ts';
 import { CachedClientRepository } from '../oauth/clients/cached-client-repository.ts';
 import type { Clock } from '../oauth/clock.ts';
 import type { StoreEnvironment } from './environment.ts';
@@ -43,5 +44,6 @@ export function storeServices(environment: StoreEnvironment, clock: Clock) {
     markers: lazy(() => new DynamoDbRevocationMarkers({ client: dynamo(), tableName: table, clock, syncIntervalMs: environment.markerSyncMs })),
     profiles: lazy(() => new DynamoDbProfileStore(dynamo(), table)),
     rates: lazy(() => new DynamoDbRateCounter(dynamo(), table)),
+    rotationHistory: lazy(() => new DynamoDbRotationHistory(dynamo(), table)),
   };
 }

@@ -25,6 +25,8 @@ export interface LifespanAlarmsProps {
   readonly api: IHttpApi;
   readonly functions: Readonly<Partial<Record<HandlerGroup, IFunction>>>;
   readonly table: ITableV2;
+  /** The function recording rotations from the table's stream, if deployed. @default none */
+  readonly rotationHistory?: IFunction;
   /** Subscribed to the alarm topic (SNS mails a confirmation link first). @default no subscription */
   readonly alarmEmail?: string;
   /** Percentage of 5xx answers over 5 minutes above which the API alarm fires. @default 1 */
@@ -111,6 +113,17 @@ export class LifespanAlarms extends Construct {
     for (const [group, fn] of Object.entries(props.functions)) {
       alarm(`${group}-errors`, fn.metricErrors({ statistic: 'Sum', period: PERIOD }), `The ${group} function failed (crash, timeout or bad configuration at start).`);
       alarm(`${group}-throttles`, fn.metricThrottles({ statistic: 'Sum', period: PERIOD }), `The ${group} function was throttled (account or function concurrency limit).`);
+    }
+
+    if (props.rotationHistory) {
+      const history = props.rotationHistory;
+      alarm('rotation-history-errors', history.metricErrors({ statistic: 'Sum', period: PERIOD }), 'The rotation-history function failed: family timelines may miss rotations until it recovers (the stream keeps records for 24 hours).');
+      alarm(
+        'rotation-history-lag',
+        history.metric('IteratorAge', { statistic: 'Maximum', period: PERIOD }),
+        'The rotation history is more than 10 minutes behind the table stream (write failures being retried, or throttling); records older than 24 hours are lost.',
+        600_000,
+      );
     }
 
     alarm(

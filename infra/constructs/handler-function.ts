@@ -12,8 +12,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAX_TIMEOUT_SECONDS = 29;
 
 export interface HandlerFunctionProps {
-  /** The route group; the entry is `functions/handlers/<group>.ts`. */
-  readonly group: HandlerGroup;
+  /** The route group, or another entry (the stream handler); the entry is `functions/handlers/<group>.ts`. */
+  readonly group: HandlerGroup | 'rotation-history';
+  /** @default `Lifespan <stage> <group> routes` */
+  readonly description?: string;
   readonly stage: string;
   /** Exactly the variables the group's handler reads (see infra/group-access.ts). */
   readonly environment: Readonly<Record<string, string>>;
@@ -74,7 +76,7 @@ export class HandlerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      description: `Lifespan ${props.stage} ${props.group} routes`,
+      description: props.description ?? `Lifespan ${props.stage} ${props.group} routes`,
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',

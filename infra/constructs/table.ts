@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLE_DEFINITION } from '../../functions/adapters/dynamodb/table-definition.ts';
 
@@ -15,22 +15,26 @@ export interface LifespanTableProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /** The change stream of the shared definition, for the rotation history. @default true */
+  readonly stream?: boolean;
 }
 
 /**
  * The one DynamoDB table (families, sessions, codes, clients, markers), built from the same
- * definition as DynamoDB Local's table: on demand, TTL on, point-in-time recovery, encrypted.
+ * definition as DynamoDB Local's table: on demand, TTL on, its stream, point-in-time recovery,
+ * encrypted.
  */
 export class LifespanTable extends Construct {
   readonly table: TableV2;
 
   constructor(scope: Construct, id: string, props: LifespanTableProps = {}) {
     super(scope, id);
-    const { partitionKey, sortKey, ttlAttribute, globalSecondaryIndexes } = TABLE_DEFINITION;
+    const { partitionKey, sortKey, ttlAttribute, globalSecondaryIndexes, stream } = TABLE_DEFINITION;
     this.table = new TableV2(this, 'Table', {
       partitionKey: { name: partitionKey.name, type: AttributeType.STRING },
       sortKey: { name: sortKey.name, type: AttributeType.STRING },
       timeToLiveAttribute: ttlAttribute,
+      ...((props.stream ?? true) && { dynamoStream: StreamViewType[stream] }),
       billing: Billing.onDemand(),
       encryption: TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

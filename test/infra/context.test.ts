@@ -25,6 +25,7 @@ describe('stack props from CDK context', () => {
         throttlingBurstLimit: 1000,
         serverErrorRatePercent: '0.5',
         tableDeletionProtection: 'false',
+        rotationHistory: false,
       }).props,
     ).toEqual({
       stage: 'prod',
@@ -40,6 +41,7 @@ describe('stack props from CDK context', () => {
       throttlingBurstLimit: 1000,
       serverErrorRatePercent: 0.5,
       tableDeletionProtection: false,
+      rotationHistory: false,
     });
   });
 
@@ -49,6 +51,7 @@ describe('stack props from CDK context', () => {
     [{ activeKeySlot: 'old' }, /activeKeySlot must be one of current, next/],
     [{ throttlingRateLimit: 'fast' }, /throttlingRateLimit must be a number/],
     [{ tableDeletionProtection: 'no' }, /tableDeletionProtection must be one of true, false/],
+    [{ rotationHistory: 'off' }, /rotationHistory must be one of true, false/],
     [{ loginUrl: { url: 'x' } }, /loginUrl must be a string/],
   ])('refuses %o', (context, message) => {
     expect(() => from(context)).toThrow(message);

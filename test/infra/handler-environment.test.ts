@@ -32,6 +32,15 @@ describe('deployed handler environments', () => {
     expect(output.trim()).toBe('function');
   });
 
+  it('rotation-history (the stream handler) starts with the table name alone, as the stack sets it', () => {
+    const output = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import('./functions/handlers/rotation-history.ts'); console.log(typeof m.handler);`],
+      { env: { PATH: process.env['PATH'], AWS_REGION: 'eu-west-1', LIFESPAN_TABLE: 'lifespan-prod' }, encoding: 'utf8' },
+    );
+    expect(output.trim()).toBe('function');
+  });
+
   it('the check fails when a required variable is missing', () => {
     expect(() =>
       execFileSync(process.execPath, ['--input-type=module', '-e', `await import('./functions/handlers/token.ts');`], {

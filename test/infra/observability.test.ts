@@ -98,8 +98,25 @@ describe('alarms and dashboard', () => {
     ]);
   });
 
+  it('alarms when the rotation history fails or falls more than 10 minutes behind the table stream', () => {
+    const [historyId] = only(resources, 'AWS::Lambda::Function', (fn) => String(fn.Properties['Description']).includes('rotation history'));
+    expect(alarmNamed('rotation-history-errors').Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: historyId } }],
+      Threshold: 0,
+    });
+    expect(alarmNamed('rotation-history-lag').Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: historyId } }],
+      Threshold: 600_000,
+    });
+  });
+
   it('has no other alarm', () => {
-    expect(alarms).toHaveLength(4 + 2 * functionsByGroup(resources).size + 1);
+    expect(alarms).toHaveLength(4 + 2 * functionsByGroup(resources).size + 1 + 2);
   });
 
   it('draws the dashboard: token activity from the service metrics, then API, Lambda and DynamoDB health', () => {

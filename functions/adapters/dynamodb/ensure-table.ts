@@ -3,21 +3,30 @@ import {
   DescribeTableCommand,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_DEFINITION } from './table-definition.ts';
 
-/** Creates the table from {@link TABLE_DEFINITION} if it is missing (local mode and tests; CDK owns it in AWS). */
+/**
+ * Creates the table from {@link TABLE_DEFINITION} if it is missing (local mode and tests; CDK
+ * owns it in AWS), and turns its stream on if a table made by an older version has none.
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, sortKey, ttlAttribute, globalSecondaryIndexes, stream } = TABLE_DEFINITION;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.StreamSpecification?.StreamEnabled !== true) {
+      await client.send(
+        new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: stream } }),
+      );
+    }
     return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  const { partitionKey, sortKey, ttlAttribute, globalSecondaryIndexes } = TABLE_DEFINITION;
   const attributes = new Map<string, string>([
     [partitionKey.name, partitionKey.type],
     [sortKey.name, sortKey.type],
@@ -31,6 +40,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamEnabled: true, StreamViewType: stream },
         AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
           AttributeName,
           AttributeType: AttributeType as 'S',

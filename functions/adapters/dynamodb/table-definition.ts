@@ -7,6 +7,12 @@ export const TABLE_DEFINITION = {
   sortKey: { name: 'sk', type: 'S' },
   /** Epoch seconds. DynamoDB deletes expired items only eventually: every read checks it too. */
   ttlAttribute: 'expires_at',
+  /**
+   * The table's change stream, which records every family rotation for the timeline off the
+   * refresh path (functions/handlers/rotation-history.ts): old and new image, to see the
+   * generation go up.
+   */
+  stream: 'NEW_AND_OLD_IMAGES',
   globalSecondaryIndexes: [] as ReadonlyArray<{
     readonly indexName: string;
     readonly partitionKey: { readonly name: string; readonly type: 'S' };

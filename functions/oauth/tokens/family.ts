@@ -30,7 +30,10 @@ export interface Family extends Grant {
   readonly revoked: boolean;
   readonly revokedReason?: RevocationReason;
   readonly revokedAt?: number;
-  /** Epoch seconds of the most recent rotations, by generation (the newest 20 are kept). */
+  /**
+   * Epoch seconds of the most recent rotations, by generation (the newest 20 are kept: they
+   * bound the refresh rate). Every rotation is also kept in the {@link RotationHistory}.
+   */
   readonly rotations: Readonly<Record<number, number>>;
   readonly reuseDetectedAt?: number;
 }
@@ -78,3 +81,25 @@ export interface FamilyStore {
 }
 
 export const KEPT_ROTATIONS = 20;
+
+/** One rotation of a family, as the rotation history keeps it. */
+export interface Rotation {
+  readonly familyId: string;
+  /** The generation the rotation created (1 for the first rotation). */
+  readonly generation: number;
+  /** Epoch seconds. */
+  readonly at: number;
+  /** Epoch seconds: the family's absolute expiry, after which nobody can ask for its timeline. */
+  readonly keepUntil: number;
+}
+
+/**
+ * Port: every rotation of every family, written off the refresh path (from the table's stream),
+ * so a refresh stays one write however long a family lives.
+ */
+export interface RotationHistory {
+  /** Idempotent: recording a rotation twice keeps one. */
+  record(rotation: Rotation): Promise<void>;
+  /** The family's recorded rotations, oldest first. */
+  rotations(familyId: string): Promise<Array<{ generation: number; at: number }>>;
+}

@@ -1,0 +1,63 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HandlerFunction } from './handler-function.ts';
+
+export interface RotationHistoryProps {
+  readonly stage: string;
+  /** The Lifespan table, with its stream on. */
+  readonly table: ITableV2;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * Keeps every rotation of every refresh family for `GET /admin/families/{id}`, off the refresh
+ * path: the table's stream, filtered to family items, feeds a function that writes one
+ * `ROT#<generation>` item per rotation (functions/handlers/rotation-history.ts). A refresh stays
+ * one conditional write; the history costs one more write per rotation, made later.
+ */
+export class RotationHistory extends Construct {
+  readonly handler: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: RotationHistoryProps) {
+    super(scope, id);
+    this.handler = new HandlerFunction(this, 'Function', {
+      group: 'rotation-history',
+      stage: props.stage,
+      description: `Lifespan ${props.stage} rotation history (table stream)`,
+      environment: { LIFESPAN_TABLE: props.table.tableName },
+      memorySize: 256,
+      timeout: Duration.seconds(29),
+      ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+    });
+    const fn = this.handler.fn;
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.table.tableArn] }));
+    fn.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(5),
+        // Failed writes are retried from the failed record (the handler reports it); a batch
+        // that keeps failing is split to isolate the record, and given up after a day, which
+        // is as long as the stream keeps records anyway.
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: 100,
+        maxRecordAge: Duration.days(1),
+        // Only updates of family items reach the function (and are billed as invocations):
+        // not codes, sessions, counters, TTL deletions, or the history items it writes itself.
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('MODIFY'),
+            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('FAMILY') } } },
+          }),
+        ],
+      }),
+    );
+  }
+}

@@ -1,0 +1,79 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { arnOf, idsOf, only, permissionsOf, synth, type CfnResource, type Synthesized } from './synth.ts';
+
+const isHistory = (fn: CfnResource) => String(fn.Properties['Description']) === 'Lifespan test rotation history (table stream)';
+
+describe('rotation history in the stack', () => {
+  let synthesized: Synthesized;
+  let resources: Synthesized['resources'];
+  beforeAll(() => {
+    synthesized = synth({}, { bundle: true });
+    resources = synthesized.resources;
+  });
+
+  it('turns on the table stream with old and new images', () => {
+    const [, table] = only(resources, 'AWS::DynamoDB::GlobalTable');
+    expect(table.Properties['StreamSpecification']).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+  });
+
+  it('feeds only updates of family items to the function, in batches, resuming at the failed record', () => {
+    const [tableId] = only(resources, 'AWS::DynamoDB::GlobalTable');
+    const [historyId] = only(resources, 'AWS::Lambda::Function', isHistory);
+    const [, mapping] = only(resources, 'AWS::Lambda::EventSourceMapping');
+    expect(mapping.Properties).toEqual({
+      EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+      FunctionName: { Ref: historyId },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 100,
+      MaximumRecordAgeInSeconds: 86_400,
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['MODIFY'], dynamodb: { Keys: { sk: { S: ['FAMILY'] } } } }) }] },
+    });
+  });
+
+  it('may put items in the table and read its stream, nothing else', () => {
+    const [tableId] = only(resources, 'AWS::DynamoDB::GlobalTable');
+    const [, fn] = only(resources, 'AWS::Lambda::Function', isHistory);
+    const roleId = (fn.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const logs = arnOf((fn.Properties['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref);
+    const stream = JSON.stringify({ 'Fn::GetAtt': [tableId, 'StreamArn'] });
+    expect(permissionsOf(resources, roleId)).toEqual(
+      new Set([
+        `logs:CreateLogStream ${JSON.stringify(logs)}`,
+        `logs:PutLogEvents ${JSON.stringify(logs)}`,
+        `dynamodb:PutItem ${JSON.stringify(arnOf(tableId))}`,
+        `dynamodb:ListStreams ${stream}`,
+        `dynamodb:DescribeStream ${stream}`,
+        `dynamodb:GetRecords ${stream}`,
+        `dynamodb:GetShardIterator ${stream}`,
+      ]),
+    );
+  });
+
+  it('runs the rotation-history entry on Node.js 22 arm64, with only the table name', () => {
+    const [tableId] = only(resources, 'AWS::DynamoDB::GlobalTable');
+    const [, fn] = only(resources, 'AWS::Lambda::Function', isHistory);
+    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', MemorySize: 256, Timeout: 29 });
+    expect((fn.Properties['Environment'] as { Variables: unknown }).Variables).toEqual({ LIFESPAN_TABLE: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps' });
+    const directory = synthesized.app.synth().directory;
+    const assetPath = String(fn.Metadata?.['aws:asset:path']);
+    expect(readdirSync(join(directory, assetPath)).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    const map = JSON.parse(readFileSync(join(directory, assetPath, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+    expect(map.sources.some((source) => source.includes('functions/handlers/rotation-history.ts'))).toBe(true);
+    expect(map.sources.some((source) => source.includes('client-dynamodb-streams') || source.includes('functions/local/'))).toBe(false);
+  });
+
+  it('is left out with rotationHistory: false — no stream, no function, no mapping, no alarms for it', () => {
+    const without = synth({ rotationHistory: false }).resources;
+    const [, table] = only(without, 'AWS::DynamoDB::GlobalTable');
+    expect(table.Properties['StreamSpecification']).toBeUndefined();
+    expect(idsOf(without, 'AWS::Lambda::EventSourceMapping')).toEqual([]);
+    expect(Object.values(without).filter((resource) => resource.Type === 'AWS::Lambda::Function' && isHistory(resource))).toEqual([]);
+    expect(idsOf(without, 'AWS::CloudWatch::Alarm').filter((id) => String(without[id]?.Properties['AlarmName']).includes('rotation-history'))).toEqual([]);
+  });
+});
