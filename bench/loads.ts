@@ -3,7 +3,7 @@ import type { BenchEnvironment } from './environment.ts';
 import { cloneCodes, familyOf, type BenchClient, type BenchFamily, type Item } from './fixtures.ts';
 import { clientReadFloorOp, codeFloorOp, floorFamilies, refreshFloorOp, type FloorFamily } from './floor.ts';
 import type { HttpClient } from './http.ts';
-import { runLoad } from './load.ts';
+import { runInterleaved } from './load.ts';
 import type { CallRecorder } from './recorder.ts';
 import type { LoadRow, Results } from './report.ts';
 import { clientCredentialsOp, codeExchangeOp, refreshOp, type Op } from './scenarios.ts';
@@ -17,8 +17,8 @@ const WARMUP_CODES = 100;
 
 /**
  * Every load run, concurrency by concurrency: for each grant the service over HTTP, (for the
- * refresh) its Lambda handler called directly, and the floor, one after the other so they see
- * the same machine. Runs that consume what they send (codes) stop after a fixed count.
+ * refresh) its Lambda handler called directly, and the floor, in alternating slices so they
+ * see the same machine. Runs that consume what they send (codes) stop after a fixed count.
  *
  * The HTTP load generator runs on the server's own event loop, like the floor's SDK calls do:
  * on a 2-core machine a worker thread for it measured slower (more wake-ups, one more thread
@@ -41,42 +41,77 @@ export async function measureLoads(
   const real = await familyOf(env, families[0]!.token);
   const floorRefresh = await floorFamilies(env, real, 2 * CONFIG.families);
 
-  const measured = async (grant: Grant, kind: LoadRow['kind'], what: string, concurrency: number, op: Op, maxOps?: number) => {
-    log(`${grant} c=${concurrency}: ${kind} (${what})…`);
-    const options = {
+  /**
+   * The service (over HTTP, and for the refresh also its handler called directly) and its
+   * floor, measured in alternating slices (runInterleaved), so the ratio compares them under
+   * the same conditions.
+   */
+  const compared = async (
+    grant: Grant,
+    concurrency: number,
+    contenders: ReadonlyArray<{ kind: LoadRow['kind']; what: string; op: Op; maxOps?: number }>,
+  ): Promise<Map<LoadRow['kind'], LoadRow>> => {
+    log(`${grant} c=${concurrency}: ${contenders.map(({ kind }) => kind).join(', ')} in alternating slices…`);
+    const calls = new Map<string, number>();
+    const results = await runInterleaved({
       concurrency,
       warmupMs: CONFIG.warmupMs,
       durationMs: CONFIG.runMs,
-      ...(maxOps !== undefined && { maxOps, warmupMaxOps: WARMUP_CODES }),
-    };
-    const onMeasureStart = () => recorder.resetTotals();
-    const result = await runLoad({ ...options, op, onMeasureStart });
-    const calls = [...recorder.totals.values()].reduce((sum, count) => sum + count, 0);
-    const row: LoadRow = { grant, kind, what, ...result, ...(kind !== 'floor' && { dynamoCallsPerOp: round(calls / result.ops, 3) }) };
-    rows.push(row);
-    const dynamo = row.dynamoCallsPerOp !== undefined ? `, ${row.dynamoCallsPerOp} DynamoDB calls/req` : '';
-    log(`  ${row.throughput} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, CPU ${row.cpuMsPerOp} ms/req${dynamo}`);
-    return row;
+      rounds: CONFIG.rounds,
+      contenders: contenders.map(({ kind, op, maxOps }) => ({
+        name: kind,
+        op,
+        ...(maxOps !== undefined && { maxOps, warmupMaxOps: WARMUP_CODES }),
+      })),
+      onSliceStart: () => recorder.resetTotals(),
+      onSliceEnd: (kind) => calls.set(kind, (calls.get(kind) ?? 0) + [...recorder.totals.values()].reduce((sum, count) => sum + count, 0)),
+    });
+    const measured = new Map<LoadRow['kind'], LoadRow>();
+    for (const { kind, what } of contenders) {
+      const result = results.get(kind)!;
+      const row: LoadRow = { grant, kind, what, ...result, ...(kind !== 'floor' && { dynamoCallsPerOp: round((calls.get(kind) ?? 0) / result.ops, 3) }) };
+      rows.push(row);
+      measured.set(kind, row);
+      const dynamo = row.dynamoCallsPerOp !== undefined ? `, ${row.dynamoCallsPerOp} DynamoDB calls/req` : '';
+      log(`  ${kind}: ${row.throughput} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, CPU ${row.cpuMsPerOp} ms/req${dynamo}`);
+    }
+    return measured;
   };
-  const ratio = (grant: Grant, concurrency: number, service: LoadRow, floor: LoadRow) =>
+  const ratio = (grant: Grant, concurrency: number, measured: Map<LoadRow['kind'], LoadRow>) => {
+    const service = measured.get('HTTP')!;
+    const floor = measured.get('floor')!;
     ratios.push({ grant, concurrency, service: service.throughput, floor: floor.throughput, ratio: round(service.throughput / floor.throughput, 2), floor_of: floor.what });
+  };
 
   for (const concurrency of CONFIG.concurrencies) {
-    const refresh = await measured('refresh_token', 'HTTP', 'POST /token refresh_token', concurrency, refreshOp(http, clients.app, families, concurrency));
-    await measured('refresh_token', 'handler', 'token handler, refresh_token event', concurrency, refreshOp(handler, clients.app, families, concurrency));
-    const refreshFloor = await measured('refresh_token', 'floor', 'conditional UpdateItem on a family item', concurrency, refreshFloorOp(env, floorRefresh, concurrency));
-    ratio('refresh_token', concurrency, refresh, refreshFloor);
-
-    const cc = await measured('client_credentials', 'HTTP', 'POST /token client_credentials', concurrency, clientCredentialsOp(http, clients.api));
-    const ccFloor = await measured('client_credentials', 'floor', 'GetItem of the client item', concurrency, clientReadFloorOp(env, clients.api));
-    ratio('client_credentials', concurrency, cc, ccFloor);
-
+    ratio(
+      'refresh_token',
+      concurrency,
+      await compared('refresh_token', concurrency, [
+        { kind: 'HTTP', what: 'POST /token refresh_token', op: refreshOp(http, clients.app, families, concurrency) },
+        { kind: 'handler', what: 'token handler, refresh_token event', op: refreshOp(handler, clients.app, families, concurrency) },
+        { kind: 'floor', what: 'conditional UpdateItem on a family item', op: refreshFloorOp(env, floorRefresh, concurrency) },
+      ]),
+    );
+    ratio(
+      'client_credentials',
+      concurrency,
+      await compared('client_credentials', concurrency, [
+        { kind: 'HTTP', what: 'POST /token client_credentials', op: clientCredentialsOp(http, clients.api) },
+        { kind: 'floor', what: 'GetItem of the client item', op: clientReadFloorOp(env, clients.api) },
+      ]),
+    );
     const count = CONFIG.codesPerRun[concurrency] ?? 1000;
     const serviceCodes = await cloneCodes(env, codeTemplate, count + WARMUP_CODES);
-    const code = await measured('authorization_code', 'HTTP', 'POST /token authorization_code', concurrency, codeExchangeOp(http, clients.app, serviceCodes), count);
     const floorCodes = await cloneCodes(env, codeTemplate, count + WARMUP_CODES);
-    const codeFloor = await measured('authorization_code', 'floor', 'UpdateItem (code) + PutItem (family)', concurrency, codeFloorOp(env, clients.app, real, floorCodes), count);
-    ratio('authorization_code', concurrency, code, codeFloor);
+    ratio(
+      'authorization_code',
+      concurrency,
+      await compared('authorization_code', concurrency, [
+        { kind: 'HTTP', what: 'POST /token authorization_code', op: codeExchangeOp(http, clients.app, serviceCodes), maxOps: count },
+        { kind: 'floor', what: 'UpdateItem (code) + PutItem (family)', op: codeFloorOp(env, clients.app, real, floorCodes), maxOps: count },
+      ]),
+    );
   }
   return { rows, ratios, floorRefresh };
 }
