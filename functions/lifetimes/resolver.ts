@@ -69,6 +69,37 @@ interface Layer {
  * resolved.access_token_ttl.source; // 'browser'
  */
 export function resolveLifetimes(snapshot: LifetimeSnapshot, context: ResolveContext = {}): ResolvedLifetimes {
+  // A snapshot never changes once loaded, so what it resolves to for a context is worked out
+  // once per snapshot (every token request asks; a few clients and audiences carry most).
+  let resolved = resolvedBySnapshot.get(snapshot);
+  if (resolved === undefined) {
+    resolved = new Map();
+    resolvedBySnapshot.set(snapshot, resolved);
+  }
+  const key = `${context.clientId ?? ''}\u0000${context.clientType ?? ''}\u0000${context.audience ?? ''}`;
+  const cached = resolved.get(key);
+  if (cached !== undefined) return cached;
+  const fresh = deepFreeze(resolveUncached(snapshot, context));
+  // Bounded: ids come from requests; past the bound the map starts over (the next snapshot
+  // starts over anyway).
+  if (resolved.size >= RESOLVED_PER_SNAPSHOT) resolved.clear();
+  resolved.set(key, fresh);
+  return fresh;
+}
+
+const RESOLVED_PER_SNAPSHOT = 1024;
+const resolvedBySnapshot = new WeakMap<LifetimeSnapshot, Map<string, ResolvedLifetimes>>();
+
+/** Shared between requests, so nobody may change it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function resolveUncached(snapshot: LifetimeSnapshot, context: ResolveContext): ResolvedLifetimes {
   const entries: Record<string, ResolvedValue<ParameterValue>> = {};
   for (const parameter of PARAMETER_NAMES) entries[parameter] = resolveParameter(snapshot, parameter, context);
 

@@ -149,3 +149,29 @@ describe('resolveLifetimes warnings', () => {
     expect(resolveLifetimes(config, { clientId: 'web' }).warnings).toEqual([]);
   });
 });
+
+describe('resolveLifetimes, worked out once per snapshot', () => {
+  it('answers the same context of the same snapshot with the same frozen result, and each new snapshot afresh', () => {
+    const first = snapshot({ access_token_ttl: '600', 'clients/web/access_token_ttl': '300' });
+    const web = resolveLifetimes(first, { clientId: 'web', clientType: 'confidential' });
+    expect(resolveLifetimes(first, { clientId: 'web', clientType: 'confidential' })).toBe(web);
+    expect(Object.isFrozen(web) && Object.isFrozen(web.access_token_ttl) && Object.isFrozen(web.warnings)).toBe(true);
+    expect(() => {
+      (web.access_token_ttl as { value: number }).value = 1;
+    }).toThrow(TypeError);
+    expect(web.access_token_ttl).toEqual({ value: 300, source: 'client' });
+    expect(resolveLifetimes(first, { clientId: 'web', clientType: 'public' })).not.toBe(web);
+    expect(resolveLifetimes(first, { clientId: 'other' }).access_token_ttl).toEqual({ value: 600, source: 'global' });
+    expect(resolveLifetimes(first, { audience: 'web' }).access_token_ttl).toEqual({ value: 600, source: 'global' });
+
+    const second = snapshot({ access_token_ttl: '600', 'clients/web/access_token_ttl': '120' });
+    expect(resolveLifetimes(second, { clientId: 'web', clientType: 'confidential' }).access_token_ttl).toEqual({ value: 120, source: 'client' });
+  });
+
+  it('stays correct past its bound of contexts per snapshot', () => {
+    const one = snapshot({ 'clients/c7/access_token_ttl': '300' });
+    for (let index = 0; index < 3000; index += 1) {
+      expect(resolveLifetimes(one, { clientId: `c${index}` }).access_token_ttl.value).toBe(index === 7 ? 300 : 900);
+    }
+  });
+});
