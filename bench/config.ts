@@ -20,9 +20,9 @@ function whole(name: string, fallback: number, max: number): number {
 
 export const CONFIG = {
   /** Measured part of every load run (service and floor alike). */
-  runMs: seconds('BENCH_SECONDS', 5) * 1000,
+  runMs: seconds('BENCH_SECONDS', 8) * 1000,
   /** Slices each measured run is split into, alternating with the runs it is compared to. */
-  rounds: whole('BENCH_ROUNDS', 5, 100),
+  rounds: whole('BENCH_ROUNDS', 8, 100),
   /** Unmeasured lead-in of every load run (JIT, sockets, caches). */
   warmupMs: seconds('BENCH_WARMUP_SECONDS', 1) * 1000,
   concurrencies: [1, 16] as const,

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,19 +41,24 @@ export interface BenchEnvironment {
  * cost stays in the numbers); `print` writes to the real stdout.
  */
 function divertStdout(file: string): { restore(): void; lines(): number; print(text: string): void } {
-  const stream = createWriteStream(file);
+  // Written synchronously, as a Lambda function's stdout is (a pipe to the runtime), rather
+  // than through a WriteStream that would hand every log line to libuv's thread pool and wake
+  // the event loop again when it is written: work the service would not do in AWS.
+  const fd = openSync(file, 'a');
   const original = process.stdout.write.bind(process.stdout);
   let lines = 0;
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines += 1;
+    writeSync(fd, text);
     const callback = rest.find((value) => typeof value === 'function') as (() => void) | undefined;
-    return stream.write(chunk, callback);
+    if (callback) queueMicrotask(callback);
+    return true;
   }) as typeof process.stdout.write;
   return {
     restore: () => {
       process.stdout.write = original;
-      stream.end();
+      closeSync(fd);
     },
     lines: () => lines,
     print: (text) => void original(text),

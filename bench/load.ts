@@ -129,7 +129,11 @@ export async function runInterleaved(options: InterleavedOptions): Promise<Map<s
     for (let index = 0; index < contenders.length; index += 1) {
       const contender = contenders[(index + round) % contenders.length]!;
       const total = totals.get(contender.name)!;
-      const maxOps = contender.maxOps === undefined ? Number.POSITIVE_INFINITY : Math.ceil(contender.maxOps / rounds);
+      // The budget spread over the rounds, never more than it in all.
+      const maxOps =
+        contender.maxOps === undefined
+          ? Number.POSITIVE_INFINITY
+          : Math.floor(contender.maxOps / rounds) + (round < contender.maxOps % rounds ? 1 : 0);
       options.onSliceStart?.(contender.name);
       const cpuBefore = process.cpuUsage();
       const { ops, ms } = await phase({ concurrency: options.concurrency, op: contender.op }, sliceMs, maxOps, total.latencies);
