@@ -123,9 +123,18 @@ function lambdaContext(name: string): Context {
   };
 }
 
-function send(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+/**
+ * Writes the status, headers and the whole body, with its Content-Length as API Gateway sends
+ * it: node then sends the response in one write, not as a chunked stream.
+ */
+function write(response: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string | string[]>): void {
+  response.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
   response.end(body);
+}
+
+/** The adapter's own answers (no route, too large, a crashed handler), JSON as API Gateway's. */
+function send(response: ServerResponse, status: number, body: string): void {
+  write(response, status, body, { 'Content-Type': 'application/json' });
 }
 
 /**
@@ -157,11 +166,12 @@ export async function serve(
       return;
     }
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+    for (const [name, value] of Object.entries(result.headers ?? {})) {
+      if (name.toLowerCase() !== 'content-length') headers[name] = String(value);
+    }
     if (result.cookies && result.cookies.length > 0) headers['Set-Cookie'] = result.cookies;
-    response.writeHead(result.statusCode ?? 200, headers);
     const payload = result.body ?? '';
-    response.end(result.isBase64Encoded ? Buffer.from(payload, 'base64') : payload);
+    write(response, result.statusCode ?? 200, result.isBase64Encoded ? Buffer.from(payload, 'base64') : payload, headers);
   } catch (error) {
     // API Gateway answers a crashed integration with 500 and this body; so does the adapter.
     console.error(JSON.stringify({ level: 'error', event: 'handler_crashed', error: String(error) }));
