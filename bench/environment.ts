@@ -111,6 +111,9 @@ export async function startEnvironment(recorder: CallRecorder): Promise<BenchEnv
         LIFESPAN_DEVICE_VERIFICATION_URL: `${issuer}/device`,
       },
     });
+    // The load generator keeps its connections across phases, as a load balancer would; node's
+    // 5 s default idle timeout could close one just as a request goes out on it.
+    server.server.keepAliveTimeout = 10 * 60_000;
     return {
       dir,
       dynamo,

@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   const recorder = installCallRecorder();
   log('starting DynamoDB Local and the local server…');
   const env = await startEnvironment(recorder);
-  const http = new HttpClient(env.url, 16);
+  const http = new HttpClient(env.url);
   let measured: Pick<Results, 'selfCheck' | 'load' | 'ratios' | 'cpu' | 'calls'>;
   try {
     const clients = await registerClients(env);
