@@ -6,7 +6,7 @@ import { DynamoDbRotationHistory } from '../../../functions/adapters/dynamodb/ro
 import { startStreamPoller, type StreamPoller } from '../../../functions/local/stream-poller.ts';
 import { memoryLogger } from '../../../functions/observability/logger.ts';
 import { decodeRefreshToken } from '../../../functions/oauth/tokens/refresh-token.ts';
-import type { Rotation } from '../../../functions/oauth/tokens/family.ts';
+import type { Rotation, RotationHistory } from '../../../functions/oauth/tokens/family.ts';
 import { freshTable } from '../../support/dynamodb.ts';
 import { grantFixture } from '../../support/grant-fixture.ts';
 
@@ -88,6 +88,15 @@ describe('rotations from stream records', () => {
 
 describe('the local stream poller (what the event source mapping does in AWS)', () => {
   let poller: StreamPoller | undefined;
+  /** The table's stream fed to recordRotations, as the local server does. */
+  const pollInto = (tableName: string, history: Pick<RotationHistory, 'record'>) =>
+    startStreamPoller({
+      endpoint: inject('dynamoDbEndpoint'),
+      tableName,
+      handler: (event) => recordRotations(event.Records, { history, logger: memoryLogger() }),
+      logger: memoryLogger(),
+      intervalMs: 50,
+    });
   afterEach(async () => {
     await poller?.stop();
     poller = undefined;
@@ -96,13 +105,7 @@ describe('the local stream poller (what the event source mapping does in AWS)', 
   it('records every rotation of real refreshes, and none for a refresh without rotation or a revocation', async () => {
     const fixture = await grantFixture();
     const history = new DynamoDbRotationHistory(fixture.dynamo, fixture.tableName);
-    poller = startStreamPoller({
-      endpoint: inject('dynamoDbEndpoint'),
-      tableName: fixture.tableName,
-      handler: (event) => recordRotations(event.Records, { history, logger: memoryLogger() }),
-      logger: memoryLogger(),
-      intervalMs: 50,
-    });
+    poller = pollInto(fixture.tableName, history);
     const first = await fixture.issue();
     const familyId = decodeRefreshToken(first.refresh_token!)!.familyId;
     const times: number[] = [];
@@ -144,13 +147,7 @@ describe('the local stream poller (what the event source mapping does in AWS)', 
       fixture.clock.advance(60);
       token = (await fixture.refresh(token)).refresh_token!;
     }
-    poller = startStreamPoller({
-      endpoint: inject('dynamoDbEndpoint'),
-      tableName: fixture.tableName,
-      handler: (event) => recordRotations(event.Records, { history, logger: memoryLogger() }),
-      logger: memoryLogger(),
-      intervalMs: 50,
-    });
+    poller = pollInto(fixture.tableName, history);
     const recorded = await eventually(() => store.rotations(familyId), (rotations) => rotations.length >= 3);
     expect(recorded.map(({ generation }) => generation)).toEqual([1, 2, 3]);
     expect(failures).toBe(2);
