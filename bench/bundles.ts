@@ -129,7 +129,8 @@ export async function coldImport(bundle: string, env: Record<string, string>): P
 
 /**
  * Synthesizes the stack (`-c loginUrl=…`), finds each function's asset through its Code.S3Key
- * and its group through its description ("Lifespan <stage> <group> routes"), measures
+ * and its group through its description ("Lifespan <stage> <group> routes", or the
+ * rotation-history function's), measures
  * `index.mjs`, then imports each bundle `runs` times in fresh processes with the environment
  * the stack gives that function (deploy-time values replaced by stand-ins).
  */
@@ -145,7 +146,7 @@ export async function measureBundles(runs: number, log: (line: string) => void):
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       if (resource.Type !== 'AWS::Lambda::Function') continue;
       const properties = resource.Properties ?? {};
-      const group = /^Lifespan \S+ (\S+) routes$/.exec(String(properties['Description'] ?? ''))?.[1];
+      const group = groupOf(String(properties['Description'] ?? ''));
       if (!group) continue;
       const key = String((properties['Code'] as Record<string, unknown> | undefined)?.['S3Key'] ?? '');
       const asset = key.replace(/\.zip$/, '');
@@ -183,6 +184,12 @@ export async function measureBundles(runs: number, log: (line: string) => void):
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The function's entry name from its description: a route group, or the stream's rotation-history. */
+function groupOf(description: string): string | undefined {
+  if (/^Lifespan \S+ rotation history\b/.test(description)) return 'rotation-history';
+  return /^Lifespan \S+ (\S+) routes$/.exec(description)?.[1];
 }
 
 function readdirTemplates(outDir: string): string {
