@@ -228,7 +228,13 @@ export class LifespanStack extends Stack {
       ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
       ...(props.serverErrorRatePercent !== undefined && { serverErrorRatePercent: props.serverErrorRatePercent }),
     });
-    this.dashboard = new LifespanDashboard(this, 'Dashboard', { stage, api: this.http.api, functions: fns, table });
+    this.dashboard = new LifespanDashboard(this, 'Dashboard', {
+      stage,
+      api: this.http.api,
+      functions: fns,
+      table,
+      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn }),
+    });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.http.api.apiEndpoint, 'Default endpoint of the HTTP API');

@@ -15,6 +15,8 @@ export interface LifespanDashboardProps {
   readonly stage: string;
   readonly api: IHttpApi;
   readonly functions: Readonly<Partial<Record<HandlerGroup, IFunction>>>;
+  /** The function recording rotations from the table's stream, if deployed. @default none */
+  readonly rotationHistory?: IFunction;
   readonly table: ITableV2;
   /** @default `Lifespan-<stage>` */
   readonly dashboardName?: string;
@@ -95,6 +97,16 @@ export class LifespanDashboard extends Construct {
         ]),
       ],
     ];
+    if (props.rotationHistory) {
+      const history = props.rotationHistory;
+      rows.push([
+        graph('Rotation history: stream lag (ms)', [history.metric('IteratorAge', { statistic: 'Maximum', period: PERIOD, label: 'Iterator age (max)' })]),
+        graph('Rotation history: invocations / errors', [
+          history.metricInvocations({ statistic: 'Sum', period: PERIOD, label: 'Invocations' }),
+          history.metricErrors({ statistic: 'Sum', period: PERIOD, label: 'Errors' }),
+        ]),
+      ]);
+    }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName ?? `Lifespan-${props.stage}`,

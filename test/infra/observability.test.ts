@@ -142,9 +142,12 @@ describe('alarms and dashboard', () => {
       'Lambda throttles',
       'DynamoDB consumed capacity',
       'DynamoDB throttle events',
+      'Rotation history: stream lag (ms)',
+      'Rotation history: invocations / errors',
     ]) {
       expect(titles, title).toContain(title);
     }
+    expect(metricsOf('Rotation history: stream lag')).toContain('IteratorAge');
     const search = (name: string) => `SEARCH('Namespace=\\"${METRIC_NAMESPACE}\\" MetricName=\\"${name}\\" Stage=\\"test\\"', 'Sum', 300)`;
     expect(metricsOf('Tokens issued')).toContain(search(METRICS.tokensIssued));
     expect(metricsOf('Families revoked')).toContain(search(METRICS.familyRevoked));

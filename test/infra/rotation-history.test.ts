@@ -68,12 +68,16 @@ describe('rotation history in the stack', () => {
     expect(map.sources.some((source) => source.includes('client-dynamodb-streams') || source.includes('functions/local/'))).toBe(false);
   });
 
-  it('is left out with rotationHistory: false — no stream, no function, no mapping, no alarms for it', () => {
+  it('is left out with rotationHistory: false — no stream, no function, no mapping, no alarms or graphs for it', () => {
     const without = synth({ rotationHistory: false }).resources;
     const [, table] = only(without, 'AWS::DynamoDB::GlobalTable');
     expect(table.Properties['StreamSpecification']).toBeUndefined();
     expect(idsOf(without, 'AWS::Lambda::EventSourceMapping')).toEqual([]);
     expect(Object.values(without).filter((resource) => resource.Type === 'AWS::Lambda::Function' && isHistory(resource))).toEqual([]);
     expect(idsOf(without, 'AWS::CloudWatch::Alarm').filter((id) => String(without[id]?.Properties['AlarmName']).includes('rotation-history'))).toEqual([]);
+    const [, dashboard] = only(without, 'AWS::CloudWatch::Dashboard');
+    expect(JSON.stringify(dashboard.Properties['DashboardBody'])).not.toContain('Rotation history');
+    const [, withHistory] = only(resources, 'AWS::CloudWatch::Dashboard');
+    expect(JSON.stringify(withHistory.Properties['DashboardBody'])).toContain('Rotation history');
   });
 });
