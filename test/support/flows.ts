@@ -207,16 +207,7 @@ export function tokenRequest(
   client?: Pick<TestClient, 'client_id' | 'client_secret'>,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const body = new URLSearchParams();
-  for (const [name, value] of Object.entries(form)) if (value !== undefined) body.append(name, value);
-  const auth: Record<string, string> = {};
-  if (client?.client_secret !== undefined) auth['authorization'] = basic(client.client_id, client.client_secret);
-  else if (client !== undefined && !body.has('client_id')) body.set('client_id', client.client_id);
-  return fetch(`${service.url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth, ...headers },
-    body: body.toString(),
-  });
+  return clientForm(service, '/token', form, client, headers);
 }
 
 /** The authorization-code exchange, raw; `extra` overrides or (with `undefined`) removes fields. */
