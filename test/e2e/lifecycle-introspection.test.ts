@@ -177,7 +177,7 @@ describe('POST /introspect', () => {
       ['garbage', async () => 'garbage'],
       ['an empty-looking JWT', async () => 'a.b.c'],
       ['a well-formed refresh token of no family', async () =>
-        encodeRefreshToken({ familyId: newFamilyId(), generation: 0, absoluteExpiresAt: 2_000_000_000, secret: newRefreshSecret() })],
+        encodeRefreshToken({ familyId: newFamilyId(), generation: 0, absoluteExpiresAt: Math.floor(Date.now() / 1000) + 31_536_000, secret: newRefreshSecret() })],
       ['an opaque token never issued', async () => `lsa_${'A'.repeat(43)}`],
       ['a JWT access token signed by another key', async () => {
         const { privateKey } = await generateKeyPair('ES256');

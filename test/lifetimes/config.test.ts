@@ -30,7 +30,7 @@ class FakeSource implements ParameterSource {
 
 function setup(values: Record<string, string> = {}, options: Partial<LifetimeConfigStoreOptions> = {}) {
   const source = new FakeSource(values);
-  const clock = { time: 1_700_000_000_000, now() { return this.time; } };
+  const clock = { time: Date.now(), now() { return this.time; } };
   const logger = memoryLogger();
   const metrics = memoryMetrics();
   const store = new LifetimeConfigStore({ source, clock, logger, metrics, ...options });

@@ -24,7 +24,7 @@ export function clientRecord(overrides: Partial<Client> = {}): Client {
     grantTypes: ['authorization_code', 'refresh_token'],
     scopes: ['openid'],
     audiences: [],
-    createdAt: 1_700_000_000,
+    createdAt: Math.floor(Date.now() / 1000),
     ...overrides,
   };
 }
