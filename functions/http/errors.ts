@@ -1,4 +1,4 @@
-import { OAuthError, ServerError } from '../oauth/errors.ts';
+import { OAuthError, ServerError, TemporarilyUnavailable } from '../oauth/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { json, type HttpResponse } from './response.ts';
 
@@ -8,7 +8,10 @@ import { json, type HttpResponse } from './response.ts';
  */
 export function errorResponse(error: unknown, logger: Logger, context: Record<string, unknown> = {}): HttpResponse {
   const known = error instanceof OAuthError ? error : undefined;
-  if (!known || !known.expose) {
+  if (known instanceof TemporarilyUnavailable) {
+    const cause = known.cause instanceof Error ? known.cause.message : undefined;
+    logger.warn('dependency_unavailable', { ...context, ...(cause !== undefined && { error: cause }) });
+  } else if (!known || !known.expose) {
     logger.error('unhandled_error', {
       ...context,
       error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),

@@ -132,6 +132,24 @@ export class TooManyRequests extends OAuthError {
   }
 }
 
+/**
+ * RFC 6749 §4.1.2.1 / §5.2 `temporarily_unavailable`: a dependency (DynamoDB, KMS, SSM) failed
+ * or timed out before anything was committed, so the same request can simply be sent again.
+ * Shown to the client (with `Retry-After`); the cause goes to the log only.
+ */
+export class TemporarilyUnavailable extends OAuthError {
+  constructor(retryAfterSeconds = 1, description = 'the service is temporarily unavailable: retry the request', options: Options = {}) {
+    super('temporarily_unavailable', 503, description, {
+      ...options,
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
+  }
+
+  override get expose(): boolean {
+    return true;
+  }
+}
+
 export class ServerError extends OAuthError {
   constructor(description = 'the server could not complete the request', options: Options = {}) {
     super('server_error', 500, description, options);

@@ -1,4 +1,4 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { ssmClient } from './aws-clients.ts';
 import { FileParameterSource } from '../adapters/local/file-parameter-source.ts';
 import { SsmParameterSource } from '../adapters/ssm/ssm-parameter-source.ts';
 import { LifetimeConfigStore } from '../lifetimes/config.ts';
@@ -15,7 +15,7 @@ export function lifetimesFromEnvironment(
 ): LifetimeConfigStore {
   const source =
     environment.kind === 'ssm'
-      ? new SsmParameterSource({ client: new SSMClient({}), stage: core.stage })
+      ? new SsmParameterSource({ client: ssmClient(), stage: core.stage })
       : new FileParameterSource({ path: environment.file });
   return new LifetimeConfigStore({ source, maxAgeMs: environment.maxAgeMs, ...deps });
 }

@@ -1,4 +1,4 @@
-import { KMSClient } from '@aws-sdk/client-kms';
+import { kmsClient } from './aws-clients.ts';
 import { KmsSigner } from '../adapters/kms/kms-signer.ts';
 import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../adapters/local/local-key-signer.ts';
 import type { Signer } from '../oauth/signer.ts';
@@ -25,7 +25,7 @@ function deferred(load: () => Promise<Signer>): Signer {
 export function signerFromEnvironment(environment: SignerEnvironment): Signer {
   if (environment.kind === 'kms') {
     return new KmsSigner({
-      client: new KMSClient({}),
+      client: kmsClient(),
       activeKeyId: environment.activeKeyId,
       publishedKeyIds: environment.publishedKeyIds,
     });

@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbAccessTokenStore } from '../adapters/dynamodb/access-token-store.ts';
 import { DynamoDbClientRepository } from '../adapters/dynamodb/client-repository.ts';
 import { DynamoDbCodeStore } from '../adapters/dynamodb/code-store.ts';
@@ -13,22 +12,12 @@ import { DynamoDbRotationHistory } from '../adapters/dynamodb/rotation-history.t
 import { CachedClientRepository } from '../oauth/clients/cached-client-repository.ts';
 import type { Clock } from '../oauth/clock.ts';
 import type { StoreEnvironment } from './environment.ts';
+import { dynamoDbClient } from './aws-clients.ts';
 import { lazy } from './lazy.ts';
 
 /** The DynamoDB client and the stores over it, each built once per execution environment. */
 export function storeServices(environment: StoreEnvironment, clock: Clock) {
-  const dynamo = lazy(
-    () =>
-      new DynamoDBClient(
-        environment.endpoint
-          ? {
-              endpoint: environment.endpoint,
-              region: 'local',
-              credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-            }
-          : {},
-      ),
-  );
+  const dynamo = lazy(() => dynamoDbClient(environment.endpoint ? { endpoint: environment.endpoint } : undefined));
   const table = environment.tableName;
   const clients = lazy(() => new DynamoDbClientRepository(dynamo(), table));
   return {

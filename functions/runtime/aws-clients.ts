@@ -1,0 +1,107 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { InitializeMiddleware } from '@smithy/types';
+import { asUnavailable } from '../adapters/aws-errors.ts';
+
+/**
+ * How long one AWS call may take. The SDK's defaults wait for a socket that never answers until
+ * the Lambda itself times out (a cold token function held requests 10 s, then answered 500):
+ * every client here has a connection timeout, a request timeout that throws, and one retry.
+ */
+export interface CallBudget {
+  /** TCP (and TLS) connection set-up. */
+  readonly connectionTimeoutMs: number;
+  /** The whole attempt, connecting included, to the last byte of the answer; throws `TimeoutError`. */
+  readonly requestTimeoutMs: number;
+  /** Attempts in all, the first included (the SDK's standard retry strategy, with jittered backoff). */
+  readonly maxAttempts: number;
+}
+
+/** The standard retry strategy's largest first backoff (throttling: a random delay up to 500 ms). */
+const MAX_BACKOFF_MS = 500;
+
+/**
+ * DynamoDB answers in single-digit milliseconds; KMS `Sign` and SSM `GetParametersByPath` in
+ * tens. Each budget leaves two orders of magnitude of headroom over the typical latency and
+ * still fails a brownout within a few seconds.
+ */
+export const AWS_CALL_BUDGETS = {
+  dynamodb: { connectionTimeoutMs: 500, requestTimeoutMs: 1000, maxAttempts: 2 },
+  kms: { connectionTimeoutMs: 500, requestTimeoutMs: 1500, maxAttempts: 2 },
+  ssm: { connectionTimeoutMs: 500, requestTimeoutMs: 1500, maxAttempts: 2 },
+} as const satisfies Record<string, CallBudget>;
+
+/** DynamoDB Local on a busy test machine can pause for a JVM collection: a wider budget. */
+export const LOCAL_DYNAMODB_BUDGET: CallBudget = { connectionTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 2 };
+
+/** The longest one call can hold a request: every attempt timing out, plus the backoff between them. */
+export function worstCaseMs(budget: CallBudget): number {
+  return budget.maxAttempts * budget.requestTimeoutMs + (budget.maxAttempts - 1) * MAX_BACKOFF_MS;
+}
+
+/**
+ * The longest chain of calls one request makes in series (a cold refresh: the lifetimes from SSM,
+ * the client, the markers, the family read and its write in DynamoDB, KMS `Sign`), each at its
+ * worst. The functions' timeout (infra/constructs/handler-function.ts) stays above it, so a slow
+ * dependency is always answered by Lifespan (503) and never by Lambda's timeout.
+ */
+export const REQUEST_WORST_CASE_MS =
+  worstCaseMs(AWS_CALL_BUDGETS.ssm) + 4 * worstCaseMs(AWS_CALL_BUDGETS.dynamodb) + worstCaseMs(AWS_CALL_BUDGETS.kms);
+
+/** Overrides for a client that is not AWS itself: DynamoDB Local, or a test's endpoint. */
+export interface EndpointOverride {
+  readonly endpoint: string;
+  readonly region?: string;
+}
+
+function clientConfig(budget: CallBudget, override: EndpointOverride | undefined) {
+  return {
+    maxAttempts: budget.maxAttempts,
+    retryMode: 'standard',
+    requestHandler: {
+      connectionTimeout: budget.connectionTimeoutMs,
+      requestTimeout: budget.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+    ...(override && {
+      endpoint: override.endpoint,
+      region: override.region ?? 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  };
+}
+
+/**
+ * Outermost step, so it sees what is left once the SDK's retries are spent: a throttled, failing
+ * or timed-out call becomes 503 `temporarily_unavailable`; every other error passes unchanged.
+ */
+function unavailableAsServiceError<Input extends object, Output extends object>(service: string): InitializeMiddleware<Input, Output> {
+  return (next) => async (args) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      throw asUnavailable(error, service);
+    }
+  };
+}
+
+const MIDDLEWARE = { step: 'initialize', name: 'lifespanUnavailable' } as const;
+
+export function dynamoDbClient(override?: EndpointOverride, budget: CallBudget = override ? LOCAL_DYNAMODB_BUDGET : AWS_CALL_BUDGETS.dynamodb): DynamoDBClient {
+  const client = new DynamoDBClient(clientConfig(budget, override));
+  client.middlewareStack.add(unavailableAsServiceError('DynamoDB'), MIDDLEWARE);
+  return client;
+}
+
+export function kmsClient(override?: EndpointOverride, budget: CallBudget = AWS_CALL_BUDGETS.kms): KMSClient {
+  const client = new KMSClient(clientConfig(budget, override));
+  client.middlewareStack.add(unavailableAsServiceError('KMS'), MIDDLEWARE);
+  return client;
+}
+
+export function ssmClient(override?: EndpointOverride, budget: CallBudget = AWS_CALL_BUDGETS.ssm): SSMClient {
+  const client = new SSMClient(clientConfig(budget, override));
+  client.middlewareStack.add(unavailableAsServiceError('SSM'), MIDDLEWARE);
+  return client;
+}
