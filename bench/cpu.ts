@@ -110,7 +110,7 @@ export async function measureCpu(dir: string, batch: number): Promise<CpuResult>
     const metrics = emfMetrics('bench', () => undefined);
     const logger = memoryLogger();
     const families = new MemoryFamilies();
-    const codes = new MemoryCodes();
+    const codes = new MemoryCodes(families);
     // Counts the signatures each grant really makes, for the share of signing in its CPU.
     let signatures = 0;
     const counted: Signer = {
@@ -142,7 +142,7 @@ export async function measureCpu(dir: string, batch: number): Promise<CpuResult>
       rates: unused('rates'),
     };
     const clients = memoryClients([clientRecord(app, {}), clientRecord(api, { grantTypes: ['client_credentials'], scopes: ['orders:read'], redirectUris: [] })]);
-    const transport = handlerTransport(lambdaHandler(tokenRoutes({ clients: () => clients, grants: () => deps, metrics: () => metrics }), () => logger));
+    const transport = handlerTransport(lambdaHandler(tokenRoutes({ clients: () => clients, grants: () => deps, metrics: () => metrics }), { logger }));
 
     const newCodes = async (count: number): Promise<BenchCode[]> => {
       const made: BenchCode[] = [];

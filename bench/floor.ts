@@ -88,6 +88,7 @@ export function rotateRequest(family: FloorFamily, nextHash: string, now: number
     idleCutoff: now - idle,
     expiresAt: Math.min(now + idle, family.absoluteExpiresAt),
     rotate: true,
+    rotationId: randomUUID(),
     ...(limitedGeneration >= 1 && { rateLimit: { generation: limitedGeneration, windowStart: now - BENCH_PARAMETERS.rate_limit_window } }),
   };
 }

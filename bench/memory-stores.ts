@@ -1,6 +1,6 @@
 import type { Client } from '../functions/oauth/clients/client.ts';
-import type { AuthorizationCode, CodeStore, RedeemRequest, RedeemResult } from '../functions/oauth/tokens/code.ts';
-import type { Family, FamilyStore, RotateRequest, RotateResult } from '../functions/oauth/tokens/family.ts';
+import type { AuthorizationCode, CodeStore, RedeemRequest } from '../functions/oauth/tokens/code.ts';
+import type { Family, FamilyStore, NewFamilyItem, RotateRequest, RotateResult } from '../functions/oauth/tokens/family.ts';
 
 /**
  * In-memory stand-ins for the stores the token grants write to, so the CPU a grant spends can
@@ -34,7 +34,7 @@ export class MemoryFamilies implements FamilyStore {
         rotations,
       }),
     };
-    this.#families.set(family.familyId, rotated);
+    this.#families.set(family.familyId, { ...rotated, rotationId: request.rotationId });
     return { outcome: 'rotated', family: rotated };
   }
 
@@ -53,19 +53,28 @@ export class MemoryFamilies implements FamilyStore {
 
 export class MemoryCodes implements CodeStore {
   readonly #codes = new Map<string, AuthorizationCode>();
+  readonly families: MemoryFamilies | undefined;
+
+  constructor(families?: MemoryFamilies) {
+    this.families = families;
+  }
 
   async create(codeHash: string, code: AuthorizationCode): Promise<void> {
     this.#codes.set(codeHash, code);
   }
 
-  async redeem(request: RedeemRequest): Promise<RedeemResult> {
+  async get(codeHash: string): Promise<AuthorizationCode | undefined> {
+    return this.#codes.get(codeHash);
+  }
+
+  async redeem(request: RedeemRequest, family?: NewFamilyItem): Promise<'redeemed' | 'refused'> {
     const code = this.#codes.get(request.codeHash);
     if (!code || code.redeemedAt !== undefined || code.clientId !== request.clientId || code.codeChallenge !== request.codeChallenge) {
-      return { outcome: 'refused', code };
+      return 'refused';
     }
-    const redeemed = { ...code, redeemedAt: request.now, familyId: request.familyId, accessTokenId: request.accessTokenId };
-    this.#codes.set(request.codeHash, redeemed);
-    return { outcome: 'redeemed', code: redeemed };
+    this.#codes.set(request.codeHash, { ...code, redeemedAt: request.now, familyId: request.familyId, accessTokenId: request.accessTokenId });
+    if (family) await this.families?.create(family.family);
+    return 'redeemed';
   }
 }
 

@@ -1,37 +1,35 @@
 import { lambdaHandler } from '../http/handler.ts';
-import { systemClock } from '../oauth/clock.ts';
-import { jsonLogger } from '../observability/logger.ts';
-import { readAdminEnvironment, readCoreEnvironment, readParametersEnvironment, readStoreEnvironment } from '../runtime/environment.ts';
+import { readAdminEnvironment } from '../runtime/environment.ts';
+import { handlerServices, lambdaRuntime, type HandlerRuntime } from '../runtime/handler-runtime.ts';
 import { lazy } from '../runtime/lazy.ts';
-import { lifetimesFromEnvironment } from '../runtime/lifetimes.ts';
-import { emfMetrics } from '../observability/metrics.ts';
-import { storeServices } from '../runtime/store.ts';
 import { adminRoutes } from './admin-routes.ts';
 
-const core = readCoreEnvironment(process.env);
-const store = storeServices(readStoreEnvironment(process.env), systemClock);
+/** The admin API (IAM-authorized in AWS, bearer token locally). */
+export function createHandler(runtime: HandlerRuntime) {
+  const services = handlerServices(runtime);
+  const { clock, logger, metrics } = services;
+  const store = services.store();
+  const lifetimes = services.lifetimes();
+  return lambdaHandler(
+    adminRoutes({
+      auth: readAdminEnvironment(runtime.env),
+      clients: store.clients,
+      clock,
+      logger: () => logger,
+      login: () => ({ issuer: services.core.issuer, clock, clients: store.clients(), loginRequests: store.loginRequests() }),
+      devices: () => ({ clock, clients: store.clients(), devices: store.devices() }),
+      revocations: lazy(() => ({
+        clock,
+        markers: store.markers(),
+        families: store.families(),
+        history: store.rotationHistory(),
+        clients: store.clients(),
+        lifetimes: lifetimes(),
+      })),
+    }),
+    { logger, metrics },
+  );
+}
 
-/** Lambda entry of the admin API (IAM-authorized in AWS, bearer token locally). */
-export const handler = lambdaHandler(
-  adminRoutes({
-    auth: readAdminEnvironment(process.env),
-    clients: store.clients,
-    clock: systemClock,
-    logger: () => jsonLogger,
-    login: () => ({ issuer: core.issuer, clock: systemClock, clients: store.clients(), loginRequests: store.loginRequests() }),
-    devices: () => ({ clock: systemClock, clients: store.clients(), devices: store.devices() }),
-    revocations: lazy(() => ({
-      clock: systemClock,
-      markers: store.markers(),
-      families: store.families(),
-      history: store.rotationHistory(),
-      clients: store.clients(),
-      lifetimes: lifetimesFromEnvironment(core, readParametersEnvironment(process.env), {
-        clock: systemClock,
-        logger: jsonLogger,
-        metrics: emfMetrics(core.stage),
-      }),
-    })),
-  }),
-  () => jsonLogger,
-);
+/** Lambda entry: the environment is read and checked at cold start. */
+export const handler = createHandler(lambdaRuntime());

@@ -1,28 +1,22 @@
-import { lambdaHandler } from '../http/handler.ts';
+import { lambdaHandler, type RouteHandler } from '../http/handler.ts';
 import { escapeHtml, page } from '../http/html.ts';
 import { formBody } from '../http/request.ts';
 import { html, redirect } from '../http/response.ts';
-import { systemClock } from '../oauth/clock.ts';
-import { acceptDeviceRequest, describeDeviceRequest, rejectDeviceRequest } from '../oauth/device/verification.ts';
+import {
+  acceptDeviceRequest,
+  describeDeviceRequest,
+  rejectDeviceRequest,
+  type DeviceVerificationDependencies,
+} from '../oauth/device/verification.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import { acceptLogin, describeLogin, rejectLogin } from '../oauth/sessions/login.ts';
-import { jsonLogger } from '../observability/logger.ts';
-import { readCoreEnvironment, readStoreEnvironment } from '../runtime/environment.ts';
-import { storeServices } from '../runtime/store.ts';
+import { acceptLogin, describeLogin, rejectLogin, type LoginDependencies } from '../oauth/sessions/login.ts';
+import { handlerServices, lambdaRuntime, type HandlerRuntime } from '../runtime/handler-runtime.ts';
 
 /**
  * The development login page, served only by `npm start` (its routes are `localOnly`, so the
  * CDK stack never deploys it): it accepts whatever subject you type. In AWS, your own login
  * app does this through the admin API.
  */
-const core = readCoreEnvironment(process.env);
-if (!core.issuer.startsWith('http://127.0.0.1') && !core.issuer.startsWith('http://localhost')) {
-  throw new Error('the development login page runs only with a loopback issuer');
-}
-const store = storeServices(readStoreEnvironment(process.env), systemClock);
-const login = () => ({ issuer: core.issuer, clock: systemClock, clients: store.clients(), loginRequests: store.loginRequests() });
-const devices = () => ({ clock: systemClock, clients: store.clients(), devices: store.devices() });
-
 /** The device page: what the device asks for (once a user code is known), and the form. */
 function devicePage(userCode: string, described?: Record<string, unknown>, problem?: string): string {
   const client = described?.['client'] as { client_name?: string; client_id: string } | undefined;
@@ -41,8 +35,23 @@ function devicePage(userCode: string, described?: Record<string, unknown>, probl
   );
 }
 
-export const handler = lambdaHandler(
-  {
+export function createHandler(runtime: HandlerRuntime) {
+  const services = handlerServices(runtime);
+  const { core, clock } = services;
+  if (!core.issuer.startsWith('http://127.0.0.1') && !core.issuer.startsWith('http://localhost')) {
+    throw new Error('the development login page runs only with a loopback issuer');
+  }
+  const store = services.store();
+  const login = () => ({ issuer: core.issuer, clock, clients: store.clients(), loginRequests: store.loginRequests() });
+  const devices = () => ({ clock, clients: store.clients(), devices: store.devices() });
+  return lambdaHandler(devLoginRoutes(login, devices), { logger: services.logger, metrics: services.metrics });
+}
+
+function devLoginRoutes(
+  login: () => LoginDependencies,
+  devices: () => DeviceVerificationDependencies,
+): Record<string, RouteHandler> {
+  return {
     'GET /login': async (request) => {
       const challenge = request.query.get('login_challenge') ?? '';
       try {
@@ -99,6 +108,8 @@ export const handler = lambdaHandler(
       const outcome = reject ? 'The device was denied access.' : 'The device is connected.';
       return html(200, page('Lifespan development device login', `<h1>${escapeHtml(outcome)}</h1><p>You can return to your device.</p>`));
     },
-  },
-  () => jsonLogger,
-);
+  };
+}
+
+/** Lambda-shaped entry, served by the local server only. */
+export const handler = createHandler(lambdaRuntime());

@@ -1,20 +1,16 @@
 import { lambdaHandler } from '../http/handler.ts';
-import { jsonLogger } from '../observability/logger.ts';
-import { readCoreEnvironment, readSignerEnvironment } from '../runtime/environment.ts';
-import { lazy } from '../runtime/lazy.ts';
-import { signerFromEnvironment } from '../runtime/signer.ts';
-import { discoveryRoutes } from './discovery-routes.ts';
 import { SUPPORTED_GRANT_TYPES } from '../oauth/grants/registry.ts';
+import { handlerServices, lambdaRuntime, type HandlerRuntime } from '../runtime/handler-runtime.ts';
+import { discoveryRoutes } from './discovery-routes.ts';
 
-const core = readCoreEnvironment(process.env);
-const signerEnvironment = readSignerEnvironment(process.env);
+/** Discovery and `/jwks.json`: may read public keys, never sign. */
+export function createHandler(runtime: HandlerRuntime) {
+  const services = handlerServices(runtime);
+  return lambdaHandler(
+    discoveryRoutes({ issuer: services.core.issuer, signer: services.signer(), grantTypes: SUPPORTED_GRANT_TYPES }),
+    { logger: services.logger, metrics: services.metrics },
+  );
+}
 
-/** Lambda entry of discovery and `/jwks.json` (may read public keys, never sign). */
-export const handler = lambdaHandler(
-  discoveryRoutes({
-    issuer: core.issuer,
-    signer: lazy(() => signerFromEnvironment(signerEnvironment)),
-    grantTypes: SUPPORTED_GRANT_TYPES,
-  }),
-  () => jsonLogger,
-);
+/** Lambda entry: the environment is read and checked at cold start. */
+export const handler = createHandler(lambdaRuntime());

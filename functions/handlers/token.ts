@@ -1,79 +1,62 @@
 import { lambdaHandler } from '../http/handler.ts';
-import { systemClock } from '../oauth/clock.ts';
-import { jsonLogger } from '../observability/logger.ts';
-import { emfMetrics } from '../observability/metrics.ts';
-import {
-  readCoreEnvironment,
-  readDeviceVerificationUrl,
-  readParametersEnvironment,
-  readSignerEnvironment,
-  readStoreEnvironment,
-  readSuccessorEnvironment,
-} from '../runtime/environment.ts';
-import { lazy } from '../runtime/lazy.ts';
-import { lifetimesFromEnvironment } from '../runtime/lifetimes.ts';
-import { signerFromEnvironment } from '../runtime/signer.ts';
-import { storeServices } from '../runtime/store.ts';
-import { successorFromEnvironment } from '../runtime/successor.ts';
 import { IntrospectionCache } from '../oauth/introspection.ts';
+import { readDeviceVerificationUrl } from '../runtime/environment.ts';
+import { handlerServices, lambdaRuntime, type HandlerRuntime } from '../runtime/handler-runtime.ts';
+import { lazy } from '../runtime/lazy.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 
-const core = readCoreEnvironment(process.env);
-const signerEnvironment = readSignerEnvironment(process.env);
-const parametersEnvironment = readParametersEnvironment(process.env);
-const successorEnvironment = readSuccessorEnvironment(process.env);
-const store = storeServices(readStoreEnvironment(process.env), systemClock);
-const metrics = lazy(() => emfMetrics(core.stage));
+/** `POST /token`, `/device_authorization`, `/revoke` and `/introspect`: the only function allowed to sign. */
+export function createHandler(runtime: HandlerRuntime) {
+  const services = handlerServices(runtime);
+  const { core, clock, logger, metrics } = services;
+  const store = services.store();
+  const signer = services.signer();
+  const lifetimes = services.lifetimes();
+  const successors = services.successors();
+  const deviceVerificationUrl = readDeviceVerificationUrl(runtime.env);
+  const introspectionCache = new IntrospectionCache();
 
-const signer = lazy(() => signerFromEnvironment(signerEnvironment));
-const lifetimes = lazy(() =>
-  lifetimesFromEnvironment(core, parametersEnvironment, { clock: systemClock, logger: jsonLogger, metrics: metrics() }),
-);
-const introspectionCache = new IntrospectionCache();
+  const grants = lazy(() => ({
+    issuer: core.issuer,
+    signer: signer(),
+    clock,
+    lifetimes: lifetimes(),
+    accessTokens: store.accessTokens(),
+    families: store.families(),
+    codes: store.codes(),
+    devices: store.devices(),
+    markers: store.markers(),
+    successors: successors(),
+    rates: store.rates(),
+    metrics: metrics(),
+    logger,
+  }));
+  const inspection = () => ({
+    issuer: core.issuer,
+    clock,
+    signer: signer(),
+    families: store.families(),
+    accessTokens: store.accessTokens(),
+    markers: store.markers(),
+    lifetimes: lifetimes(),
+    metrics: metrics(),
+  });
 
-const grants = lazy(() => ({
-  issuer: core.issuer,
-  signer: signer(),
-  clock: systemClock,
-  lifetimes: lifetimes(),
-  accessTokens: store.accessTokens(),
-  families: store.families(),
-  codes: store.codes(),
-  devices: store.devices(),
-  markers: store.markers(),
-  successors: successorFromEnvironment(successorEnvironment),
-  rates: store.rates(),
-  metrics: metrics(),
-  logger: jsonLogger,
-}));
+  return lambdaHandler(
+    {
+      ...tokenRoutes({
+        clients: store.cachedClients,
+        grants,
+        metrics,
+        revocation: inspection,
+        introspection: () => ({ ...inspection(), cache: introspectionCache }),
+      }),
+      ...deviceRoutes({ clients: store.cachedClients, authorization: () => ({ ...grants(), verificationUri: deviceVerificationUrl }), metrics }),
+    },
+    { logger, metrics },
+  );
+}
 
-const inspection = () => ({
-  issuer: core.issuer,
-  clock: systemClock,
-  signer: signer(),
-  families: store.families(),
-  accessTokens: store.accessTokens(),
-  markers: store.markers(),
-  lifetimes: lifetimes(),
-  metrics: metrics(),
-});
-
-// Read on first use, not at cold start: /token, /revoke and /introspect do not need it.
-const deviceVerificationUrl = readDeviceVerificationUrl(process.env);
-
-/** Lambda entry of `POST /token`, `/device_authorization`, `/revoke` and `/introspect` (the only function allowed to sign). */
-export const handler = lambdaHandler(
-  {
-    ...tokenRoutes({
-      clients: store.cachedClients,
-      grants,
-      metrics,
-      revocation: inspection,
-      introspection: () => ({ ...inspection(), cache: introspectionCache }),
-    }),
-    ...deviceRoutes({ clients: store.cachedClients, authorization: () => ({ ...grants(), verificationUri: deviceVerificationUrl }), metrics }),
-  },
-  () => jsonLogger,
-  metrics,
-);
+/** Lambda entry: the environment is read and checked at cold start. */
+export const handler = createHandler(lambdaRuntime());

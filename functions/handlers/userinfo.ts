@@ -1,34 +1,27 @@
 import { lambdaHandler } from '../http/handler.ts';
-import { systemClock } from '../oauth/clock.ts';
-import { jsonLogger } from '../observability/logger.ts';
-import { emfMetrics } from '../observability/metrics.ts';
-import {
-  readCoreEnvironment,
-  readParametersEnvironment,
-  readSignerEnvironment,
-  readStoreEnvironment,
-} from '../runtime/environment.ts';
+import { handlerServices, lambdaRuntime, type HandlerRuntime } from '../runtime/handler-runtime.ts';
 import { lazy } from '../runtime/lazy.ts';
-import { lifetimesFromEnvironment } from '../runtime/lifetimes.ts';
-import { signerFromEnvironment } from '../runtime/signer.ts';
-import { storeServices } from '../runtime/store.ts';
 import { userinfoRoutes } from './userinfo-routes.ts';
 
-const core = readCoreEnvironment(process.env);
-const signerEnvironment = readSignerEnvironment(process.env);
-const parametersEnvironment = readParametersEnvironment(process.env);
-const store = storeServices(readStoreEnvironment(process.env), systemClock);
+/** `GET /userinfo`: verifies tokens with public keys; never signs. */
+export function createHandler(runtime: HandlerRuntime) {
+  const services = handlerServices(runtime);
+  const { core, clock, logger, metrics } = services;
+  const store = services.store();
+  const signer = services.signer();
+  const lifetimes = services.lifetimes();
+  const deps = lazy(() => ({
+    issuer: core.issuer,
+    clock,
+    signer: signer(),
+    families: store.families(),
+    accessTokens: store.accessTokens(),
+    markers: store.markers(),
+    profiles: store.profiles(),
+    lifetimes: lifetimes(),
+  }));
+  return lambdaHandler(userinfoRoutes(deps), { logger, metrics });
+}
 
-const deps = lazy(() => ({
-  issuer: core.issuer,
-  clock: systemClock,
-  signer: signerFromEnvironment(signerEnvironment),
-  families: store.families(),
-  accessTokens: store.accessTokens(),
-  markers: store.markers(),
-  profiles: store.profiles(),
-  lifetimes: lifetimesFromEnvironment(core, parametersEnvironment, { clock: systemClock, logger: jsonLogger, metrics: emfMetrics(core.stage) }),
-}));
-
-/** Lambda entry of `GET /userinfo` (verifies tokens with public keys; never signs). */
-export const handler = lambdaHandler(userinfoRoutes(deps), () => jsonLogger);
+/** Lambda entry: the environment is read and checked at cold start. */
+export const handler = createHandler(lambdaRuntime());

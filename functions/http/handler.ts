@@ -1,7 +1,8 @@
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { NotFound } from '../oauth/errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { withRequestContext, type RequestContext } from '../observability/request-context.ts';
 import { errorResponse } from './errors.ts';
 import { parseRequest, type HttpRequest } from './request.ts';
 import type { HttpResponse } from './response.ts';
@@ -21,23 +22,44 @@ export function oauthErrors(logger: () => Logger): middy.MiddlewareObj<APIGatewa
   };
 }
 
+/** Where a handler's logs and metrics go. */
+export interface HandlerOutput {
+  readonly logger: Logger;
+  readonly metrics?: () => { flush(): void };
+}
+
+/**
+ * Every line a request writes carries its Lambda request id, and X-Ray's trace id when active
+ * tracing is on (Lambda sets `_X_AMZN_TRACE_ID` for each invocation).
+ */
+export function inRequestContext<E, R>(
+  handler: (event: E, context: Context) => Promise<R>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): (event: E, context: Context) => Promise<R> {
+  return (event, context) => {
+    const traceId = env['_X_AMZN_TRACE_ID'];
+    const requestContext: RequestContext = {
+      request_id: context.awsRequestId,
+      ...(traceId !== undefined && traceId !== '' && { trace_id: traceId }),
+    };
+    return withRequestContext(requestContext, () => handler(event, context));
+  };
+}
+
 /**
  * A Lambda handler serving several routes of one group: API Gateway's `routeKey` selects
  * the route handler; the request is parsed once, before it.
  */
-export function lambdaHandler(
-  routes: Readonly<Record<string, RouteHandler>>,
-  logger: () => Logger,
-  metrics?: () => { flush(): void },
-) {
+export function lambdaHandler(routes: Readonly<Record<string, RouteHandler>>, output: HandlerOutput) {
   // Lambda may freeze the process as soon as the handler returns: metrics leave before that.
-  const flush = () => metrics?.().flush();
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+  const flush = () => output.metrics?.().flush();
+  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
     .use({ name: 'flushMetrics', after: flush, onError: flush })
-    .use(oauthErrors(logger))
+    .use(oauthErrors(() => output.logger))
     .handler(async (event) => {
       const route = routes[event.routeKey];
       if (!route) throw new NotFound(`no route ${event.routeKey}`);
       return route(parseRequest(event));
     });
+  return inRequestContext<APIGatewayProxyEventV2, APIGatewayProxyResultV2>((event, context) => handler(event, context));
 }

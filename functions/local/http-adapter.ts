@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ROUTES, routeKey, type Route } from '../routes.ts';
+import { jsonLogger, type Logger } from '../observability/logger.ts';
 
 /** API Gateway refuses payloads over 10 MB; so does the local adapter. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -145,6 +146,7 @@ export async function serve(
   request: IncomingMessage,
   response: ServerResponse,
   loadHandler: (group: Route['group']) => Promise<LambdaEntry>,
+  logger: Logger = jsonLogger(),
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const match = matchRoute(request.method ?? 'GET', url.pathname);
@@ -174,7 +176,7 @@ export async function serve(
     write(response, result.statusCode ?? 200, result.isBase64Encoded ? Buffer.from(payload, 'base64') : payload, headers);
   } catch (error) {
     // API Gateway answers a crashed integration with 500 and this body; so does the adapter.
-    console.error(JSON.stringify({ level: 'error', event: 'handler_crashed', error: String(error) }));
+    logger.error('handler_crashed', { error: String(error) });
     send(response, 500, JSON.stringify({ message: 'Internal Server Error' }));
   }
 }

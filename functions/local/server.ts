@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BatchResponse, StreamRecord } from '../adapters/dynamodb/family-stream.ts';
-import { jsonLogger } from '../observability/logger.ts';
+import { systemClock } from '../oauth/clock.ts';
+import { jsonLogger, stdoutLines, type LineSink } from '../observability/logger.ts';
+import type { Env } from '../runtime/environment.ts';
+import type { HandlerRuntime } from '../runtime/handler-runtime.ts';
 import type { Route } from '../routes.ts';
 import { serve, type LambdaEntry } from './http-adapter.ts';
 import { startStreamPoller, type StreamPoller } from './stream-poller.ts';
@@ -48,19 +50,28 @@ export async function startLocalServer(options: {
    * @default true
    */
   readonly rotationHistory?: boolean;
+  /** Where the handlers' log and metric lines go. @default stdout, as in Lambda */
+  readonly write?: LineSink;
 }): Promise<LocalServer> {
+  // Each module's own Lambda entry is built from process.env when it is first imported.
   Object.assign(process.env, options.environment);
+  const runtime: HandlerRuntime = { env: options.environment as unknown as Env, clock: systemClock, write: options.write ?? stdoutLines };
+  // Handlers of this server, built from its own environment and output: two servers in one
+  // process are two sets of Lambda functions, each with its own caches.
   const handlers = new Map<Route['group'], Promise<LambdaEntry>>();
   const loadHandler = (group: Route['group']): Promise<LambdaEntry> => {
     let entry = handlers.get(group);
     if (!entry) {
-      entry = import(`../handlers/${group}.ts`).then((module: { handler: LambdaEntry }) => module.handler);
+      entry = import(`../handlers/${group}.ts`).then((module: { createHandler: (runtime: HandlerRuntime) => LambdaEntry }) =>
+        module.createHandler(runtime),
+      );
       handlers.set(group, entry);
     }
     return entry;
   };
+  const logger = jsonLogger(runtime.write);
   const server = createServer((request, response) => {
-    serve(request, response, loadHandler).catch((error: unknown) => {
+    serve(request, response, loadHandler, logger).catch((error: unknown) => {
       response.destroy(error instanceof Error ? error : undefined);
     });
   });
@@ -71,13 +82,12 @@ export async function startLocalServer(options: {
   const { port } = server.address() as AddressInfo;
   let poller: StreamPoller | undefined;
   if (options.rotationHistory ?? true) {
-    type StreamEntry = (event: { readonly Records: readonly StreamRecord[] }) => Promise<BatchResponse>;
-    const history = import('../handlers/rotation-history.ts').then((module: { handler: StreamEntry }) => module.handler);
+    const history = import('../handlers/rotation-history.ts').then((module) => module.createHandler(runtime));
     poller = startStreamPoller({
       endpoint: options.environment.LIFESPAN_DYNAMODB_ENDPOINT,
       tableName: options.environment.LIFESPAN_TABLE,
       handler: async (event) => (await history)(event),
-      logger: jsonLogger,
+      logger,
     });
   }
   return {

@@ -1,3 +1,6 @@
+import { stdoutLines, type LineSink } from './logger.ts';
+import { currentRequestContext } from './request-context.ts';
+
 /**
  * Counters published as CloudWatch Embedded Metric Format: one JSON log line per data point,
  * which CloudWatch turns into a metric without an API call from the function.
@@ -39,10 +42,7 @@ interface Point {
  * JSON line, without Lambda's console prefix). The Lambda handler flushes before it returns,
  * since Lambda may freeze the process right after; otherwise the next macrotask flushes.
  */
-export function emfMetrics(
-  stage: string,
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-): Metrics & { flush(): void } {
+export function emfMetrics(stage: string, write: LineSink = stdoutLines): Metrics & { flush(): void } {
   let points: Point[] = [];
   let scheduled = false;
   const flush = () => {
@@ -69,7 +69,11 @@ export function emfMetrics(
       });
     }
     const timestamp = Date.now();
-    for (const line of lines) write(JSON.stringify({ _aws: { Timestamp: timestamp, CloudWatchMetrics: line.directives }, ...line.root }));
+    // The request id is a property, not a dimension: it links the line to the request's logs.
+    const context = currentRequestContext();
+    for (const line of lines) {
+      write(JSON.stringify({ _aws: { Timestamp: timestamp, CloudWatchMetrics: line.directives }, ...line.root, ...context }));
+    }
   };
   return {
     count(name, dimensions = {}, value = 1) {

@@ -3,7 +3,7 @@
  * validated: a missing or malformed variable stops the function with its name, instead of
  * running on a silent default.
  */
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 export class EnvironmentError extends Error {
   constructor(variable: string, problem: string) {

@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { freePort } from '../../functions/local/dynamodb-local.ts';
 import { startLocalServer, type LocalServer } from '../../functions/local/server.ts';
 import { freshTable } from './dynamodb.ts';
+import { collectLines } from './output.ts';
 
 export interface TestServer {
   readonly url: string;
@@ -29,6 +30,7 @@ export async function startTestServer(options: { algorithm?: 'RS256' | 'ES256'; 
   const adminToken = 'test-admin-token-0123456789abcdefghijklmnop';
   const server = await startLocalServer({
     port,
+    write: collectLines,
     environment: {
       LIFESPAN_STAGE: 'test',
       LIFESPAN_ISSUER: `http://127.0.0.1:${port}`,

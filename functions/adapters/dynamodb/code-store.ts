@@ -1,10 +1,8 @@
 import { TableStore } from './table-store.ts';
-import {
-  ConditionalCheckFailedException,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
-import type { AuthorizationCode, CodeStore, RedeemRequest, RedeemResult } from '../../oauth/tokens/code.ts';
+import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AuthorizationCode, CodeStore, RedeemRequest } from '../../oauth/tokens/code.ts';
+import type { NewFamilyItem } from '../../oauth/tokens/family.ts';
+import { familyItem } from './family-store.ts';
 import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
 import { bool, n, readBoolean, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
@@ -49,37 +47,33 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
         });
   }
 
-  async redeem(request: RedeemRequest): Promise<RedeemResult> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: key(request.codeHash),
-          UpdateExpression: 'SET redeemed_at = :now, family_id = :fid, access_jti = :jti',
-          ConditionExpression:
-            'attribute_exists(pk) AND attribute_not_exists(redeemed_at) AND expires_at > :now AND ' +
-            'client_id = :cid AND code_challenge = :cc AND ' +
-            (request.redirectUri !== undefined ? 'redirect_uri = :ru' : 'redirect_uri_omitted = :true') +
-            (request.audience !== undefined ? ' AND audience = :aud' : ''),
-          ExpressionAttributeValues: {
-            ':now': n(request.now),
-            ':fid': s(request.familyId),
-            ':jti': s(request.accessTokenId),
-            ':cid': s(request.clientId),
-            ':cc': s(request.codeChallenge),
-            ...(request.redirectUri !== undefined ? { ':ru': s(request.redirectUri) } : { ':true': bool(true) }),
-            ...(request.audience !== undefined && { ':aud': s(request.audience) }),
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { outcome: 'redeemed', code: fromItem(Attributes ?? {}) };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        return { outcome: 'refused', code: error.Item ? fromItem(error.Item) : undefined };
-      }
-      throw error;
-    }
+  async get(codeHash: string): Promise<AuthorizationCode | undefined> {
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: key(codeHash), ConsistentRead: true }));
+    return Item ? fromItem(Item) : undefined;
+  }
+
+  async redeem(request: RedeemRequest, family?: NewFamilyItem): Promise<'redeemed' | 'refused'> {
+    const outcome = await this.updateTogether(
+      {
+        Key: key(request.codeHash),
+        UpdateExpression: 'SET redeemed_at = :now, family_id = :fid, access_jti = :jti',
+        ConditionExpression:
+          'attribute_exists(pk) AND attribute_not_exists(redeemed_at) AND expires_at > :now AND ' +
+          'client_id = :cid AND code_challenge = :cc AND ' +
+          (request.redirectUri !== undefined ? 'redirect_uri = :ru' : 'redirect_uri_omitted = :true') +
+          (request.audience !== undefined ? ' AND audience = :aud' : ''),
+        ExpressionAttributeValues: {
+          ':now': n(request.now),
+          ':fid': s(request.familyId),
+          ':jti': s(request.accessTokenId),
+          ':cid': s(request.clientId),
+          ':cc': s(request.codeChallenge),
+          ...(request.redirectUri !== undefined ? { ':ru': s(request.redirectUri) } : { ':true': bool(true) }),
+          ...(request.audience !== undefined && { ':aud': s(request.audience) }),
+        },
+      },
+      family && familyItem(family.family, family.expiresAt),
+    );
+    return outcome.committed ? 'redeemed' : 'refused';
   }
 }

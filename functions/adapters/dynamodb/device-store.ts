@@ -8,6 +8,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import type {
+  ConsumeRequest,
   ConsumeResult,
   DeviceApproval,
   DeviceRejection,
@@ -18,6 +19,8 @@ import type {
   SlowDownRequest,
   SlowDownResult,
 } from '../../oauth/device/device-request.ts';
+import type { NewFamilyItem } from '../../oauth/tokens/family.ts';
+import { familyItem } from './family-store.ts';
 import { n, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -34,6 +37,7 @@ function fromItem(item: Item): DeviceRequest {
   const lastPolledAt = readOptionalNumber(item, 'last_polled_at');
   const nextPollAt = readOptionalNumber(item, 'next_poll_at');
   const consumedAt = readOptionalNumber(item, 'consumed_at');
+  const consumerId = readOptionalString(item, 'consumer_id');
   return {
     clientId: readString(item, 'client_id'),
     scope: readStrings(item, 'scope'),
@@ -47,6 +51,7 @@ function fromItem(item: Item): DeviceRequest {
     ...(approval !== undefined && { approval: JSON.parse(approval) as DeviceApproval }),
     ...(rejection !== undefined && { rejection: JSON.parse(rejection) as DeviceRejection }),
     ...(consumedAt !== undefined && { consumedAt }),
+    ...(consumerId !== undefined && { consumerId }),
   };
 }
 
@@ -167,27 +172,24 @@ export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
     }
   }
 
-  async consume(deviceCodeHash: string, clientId: string, now: number): Promise<ConsumeResult> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: deviceKey(deviceCodeHash),
-          UpdateExpression: 'SET #status = :consumed, consumed_at = :now',
-          ConditionExpression: 'attribute_exists(pk) AND client_id = :cid AND #status = :accepted AND expires_at > :now',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':now': n(now), ':cid': s(clientId), ':accepted': s('accepted'), ':consumed': s('consumed') },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { outcome: 'consumed', device: fromItem(Attributes ?? {}) };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        return { outcome: 'refused', device: error.Item ? fromItem(error.Item) : undefined };
-      }
-      throw error;
-    }
+  async consume(request: ConsumeRequest, family?: NewFamilyItem): Promise<ConsumeResult> {
+    const outcome = await this.updateTogether(
+      {
+        Key: deviceKey(request.deviceCodeHash),
+        UpdateExpression: 'SET #status = :consumed, consumed_at = :now, consumer_id = :consumer',
+        ConditionExpression: 'attribute_exists(pk) AND client_id = :cid AND #status = :accepted AND expires_at > :now',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':now': n(request.now),
+          ':cid': s(request.clientId),
+          ':accepted': s('accepted'),
+          ':consumed': s('consumed'),
+          ':consumer': s(request.consumerId),
+        },
+      },
+      family && familyItem(family.family, family.expiresAt),
+    );
+    return outcome.committed ? { outcome: 'consumed' } : { outcome: 'refused', device: outcome.item && fromItem(outcome.item) };
   }
 
   async #get(key: Item, now: number): Promise<Item | undefined> {

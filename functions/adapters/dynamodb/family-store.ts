@@ -31,7 +31,8 @@ type Item = Record<string, AttributeValue>;
 
 const key = (familyId: string): Item => ({ pk: s(`FAMILY#${familyId}`), sk: s('FAMILY') });
 
-function toItem(family: Family, expiresAt: number): Item {
+/** The item of a new family (also written by the code and device stores, with the single use that starts it). */
+export function familyItem(family: Family, expiresAt: number): Item {
   return {
     ...key(family.familyId),
     family_id: s(family.familyId),
@@ -73,6 +74,7 @@ function fromItem(item: Item): Family {
     ...optional(readOptionalString(item, 'revoked_reason') as RevocationReason | undefined, 'revokedReason'),
     ...optional(readOptionalNumber(item, 'revoked_at'), 'revokedAt'),
     ...optional(readOptionalNumber(item, 'reuse_detected_at'), 'reuseDetectedAt'),
+    ...optional(readOptionalString(item, 'rotation_id'), 'rotationId'),
     rotations,
   } as Family;
 }
@@ -80,7 +82,7 @@ function fromItem(item: Item): Family {
 /** Refresh-token families, one item each (`FAMILY#<id>`), TTL = min(last use + idle, absolute). */
 export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
   async create(family: Family, expiresAt: number): Promise<void> {
-    await this.putNew(toItem(family, expiresAt));
+    await this.putNew(familyItem(family, expiresAt));
   }
 
   async rotate(request: RotateRequest): Promise<RotateResult> {
@@ -94,6 +96,7 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
       ':idle': n(request.idleCutoff),
       ':false': bool(false),
       ':ttl': n(request.expiresAt),
+      ':rid': s(request.rotationId),
     };
     const names: Record<string, string> = {};
     const scopeConditions = (request.requiredScope ?? []).map((scope, index) => {
@@ -107,7 +110,7 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
       values[':ws'] = n(request.rateLimit.windowStart);
       rateCondition = ' AND (attribute_not_exists(rotations.#rl) OR rotations.#rl < :ws)';
     }
-    let update = 'SET last_used_at = :now, expires_at = :ttl';
+    let update = 'SET last_used_at = :now, expires_at = :ttl, rotation_id = :rid';
     if (request.rotate) {
       values[':next'] = s(request.nextHash);
       values[':one'] = n(1);

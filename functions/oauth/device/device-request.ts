@@ -1,3 +1,5 @@
+import type { NewFamilyItem } from '../tokens/family.ts';
+
 /** Where a device authorization request is (RFC 8628): pending → accepted | rejected, accepted → consumed. */
 export type DeviceStatus = 'pending' | 'accepted' | 'rejected' | 'consumed';
 
@@ -33,6 +35,8 @@ export interface DeviceRequest {
   readonly approval?: DeviceApproval;
   readonly rejection?: DeviceRejection;
   readonly consumedAt?: number;
+  /** The id the consuming request gave (its access token's `jti`): tells an SDK retry of that write from a second use. */
+  readonly consumerId?: string;
 }
 
 /** A poll's one conditional write: recorded (still pending), or refused with the item as it was. */
@@ -40,10 +44,16 @@ export type PollResult =
   | { readonly outcome: 'pending' }
   | { readonly outcome: 'refused'; readonly device: DeviceRequest | undefined };
 
-/** The single use: accepted → consumed, or refused with the item as it was. */
-export type ConsumeResult =
-  | { readonly outcome: 'consumed'; readonly device: DeviceRequest }
-  | { readonly outcome: 'refused'; readonly device: DeviceRequest | undefined };
+/** The single use: accepted → consumed, or refused with the item as it was (undefined: absent, or lost to a concurrent write). */
+export type ConsumeResult = { readonly outcome: 'consumed' } | { readonly outcome: 'refused'; readonly device: DeviceRequest | undefined };
+
+export interface ConsumeRequest {
+  readonly deviceCodeHash: string;
+  readonly clientId: string;
+  readonly now: number;
+  /** Unique to the consuming request, stored on the item. */
+  readonly consumerId: string;
+}
 
 /** A too-fast poll's write: the longer interval recorded, or refused with the item as it is now. */
 export type SlowDownResult =
@@ -81,8 +91,11 @@ export interface DeviceStore {
   poll(deviceCodeHash: string, clientId: string, now: number): Promise<PollResult>;
   /** Records a too-fast poll and the longer interval, if the item is still as `seen`. */
   slowDown(request: SlowDownRequest): Promise<SlowDownResult>;
-  /** accepted → consumed, if unexpired and this client's: tokens are issued once. */
-  consume(deviceCodeHash: string, clientId: string, now: number): Promise<ConsumeResult>;
+  /**
+   * accepted → consumed, if unexpired and this client's: tokens are issued once. In the same
+   * transaction, the refresh family the approval starts.
+   */
+  consume(request: ConsumeRequest, family?: NewFamilyItem): Promise<ConsumeResult>;
 }
 
 /** RFC 8628 §3.2: the polling interval a new request starts with. */

@@ -4,9 +4,10 @@ import { epochSeconds } from '../clock.ts';
 import { InvalidGrant, InvalidRequest, InvalidTarget } from '../errors.ts';
 import { isCodeVerifier, s256 } from '../pkce.ts';
 import { hashSecret } from '../secrets.ts';
+import type { Client } from '../clients/client.ts';
 import type { AuthorizationCode } from '../tokens/code.ts';
-import { lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
-import { startFamily } from '../tokens/new-family.ts';
+import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
+import { firstFamilyState } from '../tokens/new-family.ts';
 import { newFamilyId } from '../tokens/refresh-token.ts';
 import type { GrantDependencies, GrantHandler } from './grant.ts';
 
@@ -26,7 +27,42 @@ async function replayed(code: AuthorizationCode, deps: GrantDependencies, now: n
   throw new InvalidGrant('authorization code already used');
 }
 
-/** RFC 6749 §4.1.3 with PKCE (RFC 7636): one conditional write redeems the code. */
+/** What the token request asks of the code. */
+interface Presented {
+  readonly client: Client;
+  readonly codeChallenge: string;
+  readonly redirectUri: string | undefined;
+  readonly resource: string | undefined;
+  readonly now: number;
+}
+
+/**
+ * The code as stored, if this request may redeem it. A used code revokes what its first use
+ * issued only when presented by that same client with the right verifier: anyone else who got
+ * hold of it cannot spend the real client's tokens.
+ */
+async function redeemable(stored: AuthorizationCode | undefined, request: Presented, deps: GrantDependencies): Promise<AuthorizationCode> {
+  const { client, now } = request;
+  if (!stored || stored.expiresAt <= now) throw new InvalidGrant('authorization code is invalid or expired');
+  const ours = stored.clientId === client.clientId && stored.codeChallenge === request.codeChallenge;
+  if (stored.redeemedAt !== undefined) {
+    if (ours) return replayed(stored, deps, now);
+    throw new InvalidGrant('authorization code is invalid or expired');
+  }
+  const redirectMatches = request.redirectUri !== undefined ? request.redirectUri === stored.redirectUri : stored.redirectUriOmitted === true;
+  if (ours && redirectMatches && (request.resource === undefined || request.resource === stored.audience)) return stored;
+  deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
+  if (request.resource !== undefined && stored.clientId === client.clientId && request.resource !== stored.audience) {
+    throw new InvalidTarget('resource differs from the one authorized');
+  }
+  throw new InvalidGrant('authorization code was not issued to this client, redirect URI or code verifier');
+}
+
+/**
+ * RFC 6749 §4.1.3 with PKCE (RFC 7636). Read the code, check it, sign the tokens, and only then
+ * redeem it — one conditional write, in one transaction with the refresh family it starts — so a
+ * failure before the answer is ready leaves the code unused for the client's retry.
+ */
 export const authorizationCodeGrant: GrantHandler = {
   grantType: GRANT_TYPES.authorizationCode,
   async handle({ client, params }, deps) {
@@ -38,43 +74,46 @@ export const authorizationCodeGrant: GrantHandler = {
     if (!isCodeVerifier(verifier)) throw new InvalidGrant('code_verifier is malformed');
     const resource = params.get('resource');
     const now = epochSeconds(deps.clock);
-    const familyId = newFamilyId();
-    const jti = randomUUID();
-    const result = await deps.codes.redeem({
-      codeHash: hashSecret(code),
-      clientId: client.clientId,
-      ...(redirectUri !== undefined && { redirectUri }),
-      ...(resource !== undefined && { audience: resource }),
-      codeChallenge: s256(verifier),
-      now,
-      familyId,
-      accessTokenId: jti,
-    });
-    if (result.outcome === 'refused') {
-      const stored = result.code;
-      if (stored?.redeemedAt !== undefined) return replayed(stored, deps, now);
-      if (!stored || stored.expiresAt <= now) throw new InvalidGrant('authorization code is invalid or expired');
-      deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
-      if (resource !== undefined && stored.clientId === client.clientId && resource !== stored.audience) {
-        throw new InvalidTarget('resource differs from the one authorized');
-      }
-      throw new InvalidGrant('authorization code was not issued to this client, redirect URI or code verifier');
-    }
-    const granted = result.code;
+    const codeHash = hashSecret(code);
+    const presented: Presented = { client, codeChallenge: s256(verifier), redirectUri, resource, now };
+    const granted = await redeemable(await deps.codes.get(codeHash), presented, deps);
     // A code from before a bulk revocation (a compromised user, a revoked client) yields nothing.
     if (granted.createdAt <= (await deps.markers.validAfter(granted.subject, client.clientId))) {
       throw new InvalidGrant('authorization code was revoked');
     }
+
     const lifetimes = await lifetimesFor(deps, client, granted.audience);
-    const refreshToken = await startFamily(deps, { client, grant: granted, familyId, lifetimes, now });
-    return userTokenResponse(deps, {
+    const familyId = newFamilyId();
+    const jti = randomUUID();
+    const started = firstFamilyState(client, granted, familyId, lifetimes, now);
+    const response = await userTokenResponse(deps, {
       client,
       grant: granted,
       lifetimes,
       jti,
-      ...(refreshToken !== undefined && { refreshToken, familyId }),
+      ...(started && { refreshToken: started.refreshToken, familyId }),
       ...(granted.nonce !== undefined && { nonce: granted.nonce }),
-      grantType: GRANT_TYPES.authorizationCode,
     });
+    const outcome = await deps.codes.redeem(
+      {
+        codeHash,
+        clientId: client.clientId,
+        ...(redirectUri !== undefined && { redirectUri }),
+        ...(resource !== undefined && { audience: resource }),
+        codeChallenge: presented.codeChallenge,
+        now,
+        familyId,
+        accessTokenId: jti,
+      },
+      started?.item,
+    );
+    if (outcome === 'redeemed') return issued(deps, client, response, GRANT_TYPES.authorizationCode);
+    // Refused although the read allowed it: another redemption got there first, or the SDK
+    // retried this very write after it had committed (then the code names this family).
+    const after = await deps.codes.get(codeHash);
+    if (after?.familyId === familyId && after.accessTokenId === jti) return issued(deps, client, response, GRANT_TYPES.authorizationCode);
+    await discardOpaque(deps, lifetimes.access_token_format.value, response);
+    await redeemable(after, presented, deps);
+    throw new InvalidGrant('authorization code is invalid or expired');
   },
 };

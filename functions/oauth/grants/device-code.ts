@@ -1,11 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { GRANT_TYPES, type Client } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
 import { SLOW_DOWN_STEP, type DeviceRequest } from '../device/device-request.ts';
 import { AuthorizationPending, ExpiredToken, InvalidGrant, InvalidRequest, InvalidTarget, SlowDown, TokenAccessDenied } from '../errors.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Grant } from '../tokens/family.ts';
-import { lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
-import { startFamily } from '../tokens/new-family.ts';
+import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
+import { firstFamilyState } from '../tokens/new-family.ts';
 import { newFamilyId } from '../tokens/refresh-token.ts';
 import type { GrantDependencies, GrantHandler } from './grant.ts';
 
@@ -78,21 +79,25 @@ export const deviceCodeGrant: GrantHandler = {
     const resource = params.get('resource');
     if (resource !== undefined && resource !== seen.audience) throw new InvalidTarget('resource differs from the one authorized');
 
-    const consumed = await deps.devices.consume(deviceCodeHash, client.clientId, now);
-    if (consumed.outcome === 'refused') {
-      stillOpen(consumed.device, client, deps, now);
-      throw new InvalidGrant('device code already used');
-    }
-    const grant = grantOf(consumed.device);
+    // Sign first, then consume the approval together with the family it starts: a failure
+    // before the answer is ready leaves the approval for the next poll.
+    const grant = grantOf(seen);
     const lifetimes = await lifetimesFor(deps, client, grant.audience);
     const familyId = newFamilyId();
-    const refreshToken = await startFamily(deps, { client, grant, familyId, lifetimes, now });
-    return userTokenResponse(deps, {
+    const jti = randomUUID();
+    const started = firstFamilyState(client, grant, familyId, lifetimes, now);
+    const response = await userTokenResponse(deps, {
       client,
       grant,
       lifetimes,
-      ...(refreshToken !== undefined && { refreshToken, familyId }),
-      grantType: GRANT_TYPES.deviceCode,
+      jti,
+      ...(started && { refreshToken: started.refreshToken, familyId }),
     });
+    const consumed = await deps.devices.consume({ deviceCodeHash, clientId: client.clientId, now, consumerId: jti }, started?.item);
+    // Refused with this request's own id: the SDK retried the write after it had committed.
+    if (consumed.outcome === 'consumed' || consumed.device?.consumerId === jti) return issued(deps, client, response, GRANT_TYPES.deviceCode);
+    await discardOpaque(deps, lifetimes.access_token_format.value, response);
+    stillOpen(consumed.device, client, deps, now);
+    throw new InvalidGrant('device code already used');
   },
 };

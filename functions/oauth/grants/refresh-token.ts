@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { GRANT_TYPES, type Client } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
-import { InvalidGrant, InvalidRequest, InvalidScope, TooManyRequests } from '../errors.ts';
+import { InvalidGrant, InvalidRequest, InvalidScope, TemporarilyUnavailable, TooManyRequests } from '../errors.ts';
 import { parseScope } from '../scopes.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Family } from '../tokens/family.ts';
-import { lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
+import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
 import { decodeRefreshToken, encodeRefreshToken, type RefreshToken } from '../tokens/refresh-token.ts';
 import type { GrantDependencies, GrantHandler } from './grant.ts';
 
@@ -49,10 +50,71 @@ async function reuseDetected(family: Family, client: Client, deps: GrantDependen
   throw refused('refresh token was already used: the session is revoked');
 }
 
+/** What a refresh knows before it commits anything. */
+interface Attempt {
+  readonly presented: RefreshToken;
+  readonly presentedHash: string;
+  readonly successor: string;
+  readonly client: Client;
+  readonly rotate: boolean;
+  readonly idleTtl: number;
+  readonly interval: number;
+  readonly limit: number;
+  readonly window: number;
+  readonly limitedGeneration: number;
+  readonly requestedScope: readonly string[] | undefined;
+  readonly now: number;
+}
+
 /**
- * RFC 6749 §6 with OAuth 2.1 rotation and reuse detection (RFC 9700 §4.14.2). The happy path
- * is one conditional write on the family item; a failed condition returns the item as it was,
- * which tells a reuse (revoke the family) from a retry within the grace interval (same
+ * Where the presented token stands in the family as stored: `current` (rotate it), `retry` (a
+ * superseded token sent again within the reuse interval: it gets the same successor, no write),
+ * or an error — reuse revokes the family, a guess counts against the failure limit, anything
+ * dead or foreign is refused. Used on the read before signing, and again on the item a refused
+ * write returns (the family changed in between).
+ */
+async function standing(stored: Family | undefined, attempt: Attempt, deps: GrantDependencies): Promise<'current' | 'retry'> {
+  const { presented, presentedHash, client, rotate, now } = attempt;
+  if (!stored || stored.revoked || stored.clientId !== client.clientId || stored.absoluteExpiresAt !== presented.absoluteExpiresAt) {
+    throw refused();
+  }
+  if (stored.absoluteExpiresAt <= now || stored.lastUsedAt <= now - attempt.idleTtl) {
+    deps.metrics.count('FamilyRevoked', { Reason: stored.absoluteExpiresAt <= now ? 'absolute' : 'idle' });
+    throw refused('refresh token expired');
+  }
+  if (stored.currentHash === presentedHash && stored.generation === presented.generation) {
+    const limitedAt = stored.rotations[attempt.limitedGeneration];
+    if (rotate && limitedAt !== undefined && limitedAt >= now - attempt.window) {
+      deps.metrics.count('RateLimited', { Limit: 'refresh' });
+      throw new TooManyRequests(limitedAt + attempt.window - now + 1, 'too many refreshes of this token family');
+    }
+    if (attempt.requestedScope?.some((scope) => !stored.scope.includes(scope))) throw new InvalidScope('requested scope exceeds the scope granted');
+    return 'current';
+  }
+  const previous = rotate && stored.previousHash === presentedHash && stored.generation === presented.generation + 1;
+  if (
+    previous &&
+    attempt.interval > 0 &&
+    stored.rotatedAt !== undefined &&
+    now - stored.rotatedAt <= attempt.interval &&
+    hashSecret(attempt.successor) === stored.currentHash
+  ) {
+    // A retry (a lost response, concurrent tabs): the same successor, no write.
+    return 'retry';
+  }
+  if (previous || (rotate && (await isSuperseded(presented, stored, deps)))) return reuseDetected(stored, client, deps, now);
+  deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
+  return failedAttempt(presented.familyId, attempt.limit, attempt.window, deps, now, refused());
+}
+
+/**
+ * RFC 6749 §6 with OAuth 2.1 rotation and reuse detection (RFC 9700 §4.14.2).
+ *
+ * Nothing is committed before the response exists: read the family (consistently), decide, sign
+ * the new access token, and only then make the one conditional write that rotates. A signer or
+ * store failure before the write leaves the family as it was, so the client's retry with the
+ * same token succeeds; the write's condition catches whatever changed since the read, and its
+ * refused item tells a concurrent reuse (revoke) from a retry within the grace interval (same
  * successor) from a forgery or an expired family (refuse, change nothing).
  */
 export const refreshTokenGrant: GrantHandler = {
@@ -64,95 +126,84 @@ export const refreshTokenGrant: GrantHandler = {
     if (!presented) throw refused();
     const requestedScope = parseScope(params.get('scope'));
     // A family's scope is a subset of what the client may hold, so anything else is refused
-    // before the write (and the write's condition stays small).
+    // before any read (and the write's condition stays small).
     if (requestedScope?.some((scope) => !client.scopes.includes(scope)) || (requestedScope?.length ?? 0) > MAX_SCOPES) {
       throw new InvalidScope('requested scope exceeds the scope granted');
     }
     const settings = await lifetimesFor(deps, client);
     const rotate = settings.refresh_token_rotation.value;
-    const idleTtl = settings.refresh_token_idle_ttl.value;
-    const now = epochSeconds(deps.clock);
     const limit = settings.refresh_rate_limit.value;
-    const window = settings.rate_limit_window.value;
-    const limitedGeneration = presented.generation + 1 - limit;
-    const presentedHash = hashSecret(presented.secret);
-    const successor = rotate
-      ? await deps.successors.successor(presented.familyId, presented.generation, presented.secret)
-      : presented.secret;
+    const attempt: Attempt = {
+      presented,
+      presentedHash: hashSecret(presented.secret),
+      successor: rotate ? await deps.successors.successor(presented.familyId, presented.generation, presented.secret) : presented.secret,
+      client,
+      rotate,
+      idleTtl: settings.refresh_token_idle_ttl.value,
+      interval: settings.refresh_token_reuse_interval.value,
+      limit,
+      window: settings.rate_limit_window.value,
+      limitedGeneration: presented.generation + 1 - limit,
+      requestedScope,
+      now: epochSeconds(deps.clock),
+    };
+    const { now } = attempt;
 
+    const stored = await deps.families.get(presented.familyId);
+    const initial = await standing(stored, attempt, deps);
+    const family = stored!;
+    if (family.createdAt <= (await deps.markers.validAfter(family.subject, client.clientId))) {
+      if (await deps.families.revoke(family.familyId, 'marker', now)) deps.metrics.count('FamilyRevoked', { Reason: 'revoked' });
+      throw refused('refresh token revoked');
+    }
+
+    const generation = rotate ? presented.generation + 1 : presented.generation;
+    const scope = requestedScope ?? family.scope;
+    const lifetimes = await lifetimesFor(deps, client, family.audience);
+    const rotationId = randomUUID();
+    const response = await userTokenResponse(deps, {
+      client,
+      grant: { ...family, scope },
+      lifetimes,
+      refreshToken: encodeRefreshToken({ familyId: family.familyId, generation, absoluteExpiresAt: family.absoluteExpiresAt, secret: attempt.successor }),
+      familyId: family.familyId,
+      jti: rotationId,
+      // OIDC Core §12.2 lets a refresh answer without an ID token. The login it would describe
+      // has not changed, and each token is one more KMS Sign (cost, quota, a round trip).
+      idToken: false,
+    });
+    if (initial === 'retry') return issued(deps, client, response, GRANT_TYPES.refreshToken);
+
+    const idleTtl = attempt.idleTtl;
+    const window = attempt.window;
     const result = await deps.families.rotate({
       familyId: presented.familyId,
       clientId: client.clientId,
       generation: presented.generation,
       absoluteExpiresAt: presented.absoluteExpiresAt,
-      presentedHash,
-      nextHash: hashSecret(successor),
+      presentedHash: attempt.presentedHash,
+      nextHash: hashSecret(attempt.successor),
       now,
       idleCutoff: now - idleTtl,
       expiresAt: Math.min(now + idleTtl, presented.absoluteExpiresAt),
       rotate,
+      rotationId,
       ...(requestedScope !== undefined && { requiredScope: requestedScope }),
-      ...(rotate && limitedGeneration >= 1 && { rateLimit: { generation: limitedGeneration, windowStart: now - window } }),
+      ...(rotate && attempt.limitedGeneration >= 1 && { rateLimit: { generation: attempt.limitedGeneration, windowStart: now - window } }),
     });
-
-    let family: Family;
-    if (result.outcome === 'rotated') {
-      family = result.family;
+    // Committed, or committed by an earlier attempt of this same write that the SDK retried.
+    if (result.outcome === 'rotated' || result.family?.rotationId === rotationId) {
       if (rotate) deps.metrics.count('RefreshRotated', { ClientId: client.clientId });
-    } else {
-      const stored = result.family;
-      if (!stored || stored.revoked || stored.clientId !== client.clientId || stored.absoluteExpiresAt !== presented.absoluteExpiresAt) {
-        throw refused();
-      }
-      if (stored.absoluteExpiresAt <= now || stored.lastUsedAt <= now - idleTtl) {
-        deps.metrics.count('FamilyRevoked', { Reason: stored.absoluteExpiresAt <= now ? 'absolute' : 'idle' });
-        throw refused('refresh token expired');
-      }
-      if (stored.currentHash === presentedHash && stored.generation === presented.generation) {
-        // The token is current: the rate limit or the scope condition failed.
-        const limitedAt = stored.rotations[limitedGeneration];
-        if (rotate && limitedAt !== undefined && limitedAt >= now - window) {
-          deps.metrics.count('RateLimited', { Limit: 'refresh' });
-          throw new TooManyRequests(limitedAt + window - now + 1, 'too many refreshes of this token family');
-        }
-        throw new InvalidScope('requested scope exceeds the scope granted');
-      }
-      const previous =
-        rotate && stored.previousHash === presentedHash && stored.generation === presented.generation + 1;
-      const interval = settings.refresh_token_reuse_interval.value;
-      if (previous && interval > 0 && stored.rotatedAt !== undefined && now - stored.rotatedAt <= interval && hashSecret(successor) === stored.currentHash) {
-        // A retry (a lost response, concurrent tabs): the same successor, no write.
-        family = stored;
-      } else if (previous || (rotate && (await isSuperseded(presented, stored, deps)))) {
-        return reuseDetected(stored, client, deps, now);
-      } else {
-        deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
-        return failedAttempt(presented.familyId, limit, window, deps, now, refused());
-      }
+      return issued(deps, client, response, GRANT_TYPES.refreshToken);
     }
-
-    if (family.createdAt <= (await deps.markers.validAfter(family.subject, client.clientId))) {
-      if (await deps.families.revoke(family.familyId, 'marker', now)) deps.metrics.count('FamilyRevoked', { Reason: 'revoked' });
-      throw refused('refresh token revoked');
+    // The family changed since the read. The response was never sent, so nothing it holds exists.
+    try {
+      if ((await standing(result.family, attempt, deps)) === 'retry') return issued(deps, client, response, GRANT_TYPES.refreshToken);
+      // Still current, yet refused: a write raced this one and lost. Nothing changed; send it again.
+      throw new TemporarilyUnavailable();
+    } catch (error) {
+      await discardOpaque(deps, lifetimes.access_token_format.value, response);
+      throw error;
     }
-    const scope = requestedScope ?? family.scope;
-    if (scope.some((entry) => !family.scope.includes(entry))) throw new InvalidScope('requested scope exceeds the scope granted');
-    const refreshToken = encodeRefreshToken({
-      familyId: family.familyId,
-      generation: family.generation,
-      absoluteExpiresAt: family.absoluteExpiresAt,
-      secret: successor,
-    });
-    return userTokenResponse(deps, {
-      client,
-      grant: { ...family, scope },
-      lifetimes: await lifetimesFor(deps, client, family.audience),
-      refreshToken,
-      familyId: family.familyId,
-      grantType: GRANT_TYPES.refreshToken,
-      // OIDC Core §12.2 lets a refresh answer without an ID token. The login it would describe
-      // has not changed, and each token is one more KMS Sign (cost, quota, a round trip).
-      idToken: false,
-    });
   },
 };

@@ -1,4 +1,4 @@
-import type { Grant } from './family.ts';
+import type { Grant, NewFamilyItem } from './family.ts';
 
 /** An authorization code as stored (by hash). Times in epoch seconds. */
 export interface AuthorizationCode extends Grant {
@@ -30,13 +30,15 @@ export interface RedeemRequest {
   readonly accessTokenId: string;
 }
 
-export type RedeemResult =
-  | { readonly outcome: 'redeemed'; readonly code: AuthorizationCode }
-  | { readonly outcome: 'refused'; readonly code: AuthorizationCode | undefined };
-
 /** Port: authorization codes, single use. */
 export interface CodeStore {
   create(codeHash: string, code: AuthorizationCode): Promise<void>;
-  /** One conditional write: unredeemed, unexpired, same client, redirect URI, PKCE challenge (and resource). */
-  redeem(request: RedeemRequest): Promise<RedeemResult>;
+  /** The code as stored, redeemed or not (a consistent read); expiry is the caller's to check. */
+  get(codeHash: string): Promise<AuthorizationCode | undefined>;
+  /**
+   * One conditional write: unredeemed, unexpired, same client, redirect URI, PKCE challenge
+   * (and resource) — and, in the same transaction, the refresh family the exchange starts.
+   * `refused` when any condition failed (or a concurrent redemption won).
+   */
+  redeem(request: RedeemRequest, family?: NewFamilyItem): Promise<'redeemed' | 'refused'>;
 }

@@ -36,6 +36,14 @@ export interface Family extends Grant {
    */
   readonly rotations: Readonly<Record<number, number>>;
   readonly reuseDetectedAt?: number;
+  /** {@link RotateRequest.rotationId} of the last rotation. */
+  readonly rotationId?: string;
+}
+
+/** A family to store together with the single use that starts it; `expiresAt` is its TTL. */
+export interface NewFamilyItem {
+  readonly family: Family;
+  readonly expiresAt: number;
 }
 
 export interface RotateRequest {
@@ -59,6 +67,11 @@ export interface RotateRequest {
    * `windowStart` (so fewer than N rotations happened in the window).
    */
   readonly rateLimit?: { readonly generation: number; readonly windowStart: number };
+  /**
+   * Unique to this request, stored with the rotation: when the SDK retries a write that had
+   * committed, the refused condition shows this id, and the rotation is known to be this one.
+   */
+  readonly rotationId: string;
 }
 
 /** The outcome of the one conditional write of a refresh. */

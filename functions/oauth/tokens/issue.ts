@@ -15,7 +15,7 @@ export interface IssueDependencies {
   readonly signer: Signer;
   readonly clock: Clock;
   readonly lifetimes: Pick<LifetimeConfigStore, 'current'>;
-  readonly accessTokens: Pick<AccessTokenStore, 'putOpaque'>;
+  readonly accessTokens: Pick<AccessTokenStore, 'putOpaque' | 'deleteOpaque'>;
   readonly metrics: Metrics;
 }
 
@@ -131,7 +131,28 @@ export async function issueIdToken(
   );
 }
 
-/** Access (and, with `openid`, ID) tokens for a user grant, as one token response. */
+/**
+ * Counts a response that is about to be sent (the grant has committed). A response built and then
+ * not sent is not counted.
+ */
+export function issued(deps: Pick<IssueDependencies, 'metrics'>, client: Client, response: TokenResponse, grantType: string): TokenResponse {
+  deps.metrics.count('TokensIssued', { Grant: grantType, ClientId: client.clientId });
+  return response;
+}
+
+/**
+ * An opaque access token written for a response that will not be sent: nobody holds it, so it is
+ * removed (best effort: left behind, it could never be presented, and its TTL deletes it).
+ */
+export async function discardOpaque(deps: Pick<IssueDependencies, 'accessTokens'>, format: 'jwt' | 'opaque', response: TokenResponse): Promise<void> {
+  if (format !== 'opaque') return;
+  await deps.accessTokens.deleteOpaque(hashSecret(response.access_token)).catch(() => undefined);
+}
+
+/**
+ * Access (and, with `openid`, ID) tokens for a user grant, as one token response. Signs, and for
+ * opaque tokens writes the token: the grant commits only after this has succeeded.
+ */
 export async function userTokenResponse(
   deps: IssueDependencies,
   input: {
@@ -142,7 +163,6 @@ export async function userTokenResponse(
     readonly nonce?: string;
     readonly jti?: string;
     readonly familyId?: string;
-    readonly grantType: string;
     /** Issue an ID token when the scope holds `openid`. @default true */
     readonly idToken?: boolean;
   },
@@ -164,7 +184,6 @@ export async function userTokenResponse(
         ...(input.nonce !== undefined && { nonce: input.nonce }),
       })
     : undefined;
-  deps.metrics.count('TokensIssued', { Grant: input.grantType, ClientId: input.client.clientId });
   return {
     access_token: access.token,
     token_type: 'Bearer',

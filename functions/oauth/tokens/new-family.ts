@@ -1,7 +1,7 @@
 import type { ResolvedLifetimes } from '../../lifetimes/resolver.ts';
 import { GRANT_TYPES, type Client } from '../clients/client.ts';
 import { hashSecret } from '../secrets.ts';
-import type { Family, FamilyStore, Grant } from './family.ts';
+import type { Family, Grant, NewFamilyItem } from './family.ts';
 import { encodeRefreshToken, newRefreshSecret } from './refresh-token.ts';
 
 /** A refresh token goes with `offline_access` (OIDC Core §11) to clients allowed the grant. */
@@ -49,20 +49,18 @@ export function newFamily(input: {
 }
 
 /**
- * Starts the refresh-token family of a new user grant (a code exchange, an approved device)
- * when the client and scope call for one, and returns its first refresh token.
+ * The refresh-token family a new user grant (a code exchange, an approved device) starts, when
+ * the client and scope call for one: the item to store with the grant's single use, and the
+ * first refresh token. Nothing is written here: the grant commits both in one write, after the
+ * response is ready.
  */
-export async function startFamily(
-  deps: { readonly families: Pick<FamilyStore, 'create'> },
-  input: {
-    readonly client: Client;
-    readonly grant: Grant;
-    readonly familyId: string;
-    readonly lifetimes: ResolvedLifetimes;
-    readonly now: number;
-  },
-): Promise<string | undefined> {
-  const { client, grant, familyId, lifetimes, now } = input;
+export function firstFamilyState(
+  client: Client,
+  grant: Grant,
+  familyId: string,
+  lifetimes: ResolvedLifetimes,
+  now: number,
+): { item: NewFamilyItem; refreshToken: string } | undefined {
   if (!issuesRefreshToken(client, grant.scope)) return undefined;
   const { family, expiresAt, secret } = newFamily({
     clientId: client.clientId,
@@ -73,6 +71,8 @@ export async function startFamily(
     absoluteTtl: lifetimes.refresh_token_absolute_ttl.value,
     rotation: lifetimes.refresh_token_rotation.value,
   });
-  await deps.families.create(family, expiresAt);
-  return encodeRefreshToken({ familyId, generation: 0, absoluteExpiresAt: family.absoluteExpiresAt, secret });
+  return {
+    item: { family, expiresAt },
+    refreshToken: encodeRefreshToken({ familyId, generation: 0, absoluteExpiresAt: family.absoluteExpiresAt, secret }),
+  };
 }

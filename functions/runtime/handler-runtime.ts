@@ -1,0 +1,68 @@
+import { systemClock, type Clock } from '../oauth/clock.ts';
+import { jsonLogger, stdoutLines, type LineSink, type Logger } from '../observability/logger.ts';
+import { emfMetrics, type Metrics } from '../observability/metrics.ts';
+import {
+  readCoreEnvironment,
+  readParametersEnvironment,
+  readSignerEnvironment,
+  readStoreEnvironment,
+  readSuccessorEnvironment,
+  type CoreEnvironment,
+  type Env,
+} from './environment.ts';
+import { lazy } from './lazy.ts';
+import { lifetimesFromEnvironment } from './lifetimes.ts';
+import { signerFromEnvironment } from './signer.ts';
+import { storeServices } from './store.ts';
+import { successorFromEnvironment } from './successor.ts';
+
+/**
+ * What a handler is built from: its environment, its clock, and where its log and metric lines
+ * go. In Lambda: `process.env`, the system clock and stdout; the local server and tests inject
+ * their own, so a test can read what a handler logged and a passing run prints nothing.
+ */
+export interface HandlerRuntime {
+  readonly env: Env;
+  readonly clock: Clock;
+  readonly write: LineSink;
+}
+
+export function lambdaRuntime(env: Env = process.env): HandlerRuntime {
+  return { env, clock: systemClock, write: stdoutLines };
+}
+
+/** Metrics that leave before the handler returns (Lambda may freeze the process right after). */
+export type FlushedMetrics = Metrics & { flush(): void };
+
+/**
+ * The one builder of what handlers share. Each `…()` reads its part of the environment when it
+ * is called — handlers call the ones they need at cold start, so a missing variable fails the
+ * init, not a request — and returns services that connect on first use.
+ */
+export function handlerServices(runtime: HandlerRuntime) {
+  const { env, clock } = runtime;
+  const core: CoreEnvironment = readCoreEnvironment(env);
+  const logger: Logger = jsonLogger(runtime.write);
+  const metrics: () => FlushedMetrics = lazy(() => emfMetrics(core.stage, runtime.write));
+  return {
+    core,
+    clock,
+    logger,
+    metrics,
+    store: () => storeServices(readStoreEnvironment(env), clock),
+    signer: () => {
+      const environment = readSignerEnvironment(env);
+      return lazy(() => signerFromEnvironment(environment));
+    },
+    lifetimes: () => {
+      const environment = readParametersEnvironment(env);
+      return lazy(() => lifetimesFromEnvironment(core, environment, { clock, logger, metrics: metrics() }));
+    },
+    successors: () => {
+      const environment = readSuccessorEnvironment(env);
+      return lazy(() => successorFromEnvironment(environment));
+    },
+  };
+}
+
+export type HandlerServices = ReturnType<typeof handlerServices>;
