@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '../oauth/clock.ts';
 import { jsonLogger, stdoutLines, type LineSink } from '../observability/logger.ts';
 import type { Env } from '../runtime/environment.ts';
-import type { HandlerRuntime } from '../runtime/handler-runtime.ts';
+import type { AwsClients, HandlerRuntime } from '../runtime/handler-runtime.ts';
 import type { Route } from '../routes.ts';
 import { serve, type LambdaEntry } from './http-adapter.ts';
 import { startStreamPoller, type StreamPoller } from './stream-poller.ts';
@@ -52,10 +52,17 @@ export async function startLocalServer(options: {
   readonly rotationHistory?: boolean;
   /** Where the handlers' log and metric lines go. @default stdout, as in Lambda */
   readonly write?: LineSink;
+  /** SDK clients for the handlers (tests: fault proxies and fakes). @default built from the environment */
+  readonly aws?: AwsClients;
 }): Promise<LocalServer> {
   // Each module's own Lambda entry is built from process.env when it is first imported.
   Object.assign(process.env, options.environment);
-  const runtime: HandlerRuntime = { env: options.environment as unknown as Env, clock: systemClock, write: options.write ?? stdoutLines };
+  const runtime: HandlerRuntime = {
+    env: options.environment as unknown as Env,
+    clock: systemClock,
+    write: options.write ?? stdoutLines,
+    ...(options.aws !== undefined && { aws: options.aws }),
+  };
   // Handlers of this server, built from its own environment and output: two servers in one
   // process are two sets of Lambda functions, each with its own caches.
   const handlers = new Map<Route['group'], Promise<LambdaEntry>>();

@@ -1,3 +1,7 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KmsSigningClient } from '../adapters/kms/kms-signer.ts';
+import type { KmsMacClient } from '../adapters/kms/kms-successor-deriver.ts';
+import type { SsmParametersClient } from '../adapters/ssm/ssm-parameter-source.ts';
 import { systemClock, type Clock } from '../oauth/clock.ts';
 import { jsonLogger, stdoutLines, type LineSink, type Logger } from '../observability/logger.ts';
 import { emfMetrics, type Metrics } from '../observability/metrics.ts';
@@ -25,6 +29,18 @@ export interface HandlerRuntime {
   readonly env: Env;
   readonly clock: Clock;
   readonly write: LineSink;
+  /**
+   * SDK clients to use instead of building them (tests: DynamoDB through a fault proxy, fakes of
+   * KMS and SSM, which have no emulator). @default built from the environment
+   */
+  readonly aws?: AwsClients;
+}
+
+/** The SDK clients a handler may be given. */
+export interface AwsClients {
+  readonly dynamodb?: DynamoDBClient;
+  readonly kms?: KmsSigningClient & KmsMacClient;
+  readonly ssm?: SsmParametersClient;
 }
 
 export function lambdaRuntime(env: Env = process.env): HandlerRuntime {
@@ -40,7 +56,7 @@ export type FlushedMetrics = Metrics & { flush(): void };
  * init, not a request — and returns services that connect on first use.
  */
 export function handlerServices(runtime: HandlerRuntime) {
-  const { env, clock } = runtime;
+  const { env, clock, aws = {} } = runtime;
   const core: CoreEnvironment = readCoreEnvironment(env);
   const logger: Logger = jsonLogger(runtime.write);
   const metrics: () => FlushedMetrics = lazy(() => emfMetrics(core.stage, runtime.write));
@@ -49,18 +65,18 @@ export function handlerServices(runtime: HandlerRuntime) {
     clock,
     logger,
     metrics,
-    store: () => storeServices(readStoreEnvironment(env), clock),
+    store: () => storeServices(readStoreEnvironment(env), clock, aws.dynamodb),
     signer: () => {
       const environment = readSignerEnvironment(env);
-      return lazy(() => signerFromEnvironment(environment));
+      return lazy(() => signerFromEnvironment(environment, aws.kms));
     },
     lifetimes: () => {
       const environment = readParametersEnvironment(env);
-      return lazy(() => lifetimesFromEnvironment(core, environment, { clock, logger, metrics: metrics() }));
+      return lazy(() => lifetimesFromEnvironment(core, environment, { clock, logger, metrics: metrics() }, aws.ssm));
     },
     successors: () => {
       const environment = readSuccessorEnvironment(env);
-      return lazy(() => successorFromEnvironment(environment));
+      return lazy(() => successorFromEnvironment(environment, aws.kms));
     },
   };
 }

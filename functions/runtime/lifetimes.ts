@@ -1,6 +1,6 @@
 import { ssmClient } from './aws-clients.ts';
 import { FileParameterSource } from '../adapters/local/file-parameter-source.ts';
-import { SsmParameterSource } from '../adapters/ssm/ssm-parameter-source.ts';
+import { SsmParameterSource, type SsmParametersClient } from '../adapters/ssm/ssm-parameter-source.ts';
 import { LifetimeConfigStore } from '../lifetimes/config.ts';
 import type { Clock } from '../oauth/clock.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -12,10 +12,11 @@ export function lifetimesFromEnvironment(
   core: CoreEnvironment,
   environment: ParametersEnvironment,
   deps: { readonly clock: Clock; readonly logger: Logger; readonly metrics: Metrics },
+  client?: SsmParametersClient,
 ): LifetimeConfigStore {
   const source =
     environment.kind === 'ssm'
-      ? new SsmParameterSource({ client: ssmClient(), stage: core.stage })
+      ? new SsmParameterSource({ client: client ?? ssmClient(), stage: core.stage })
       : new FileParameterSource({ path: environment.file });
   return new LifetimeConfigStore({ source, maxAgeMs: environment.maxAgeMs, ...deps });
 }

@@ -1,5 +1,5 @@
 import { kmsClient } from './aws-clients.ts';
-import { KmsSigner } from '../adapters/kms/kms-signer.ts';
+import { KmsSigner, type KmsSigningClient } from '../adapters/kms/kms-signer.ts';
 import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../adapters/local/local-key-signer.ts';
 import type { Signer } from '../oauth/signer.ts';
 import type { SignerEnvironment } from './environment.ts';
@@ -22,10 +22,10 @@ function deferred(load: () => Promise<Signer>): Signer {
 }
 
 /** The signer the environment asks for: KMS in AWS, a local key file in local mode. */
-export function signerFromEnvironment(environment: SignerEnvironment): Signer {
+export function signerFromEnvironment(environment: SignerEnvironment, client?: KmsSigningClient): Signer {
   if (environment.kind === 'kms') {
     return new KmsSigner({
-      client: kmsClient(),
+      client: client ?? kmsClient(),
       activeKeyId: environment.activeKeyId,
       publishedKeyIds: environment.publishedKeyIds,
     });

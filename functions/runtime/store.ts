@@ -1,3 +1,4 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbAccessTokenStore } from '../adapters/dynamodb/access-token-store.ts';
 import { DynamoDbClientRepository } from '../adapters/dynamodb/client-repository.ts';
 import { DynamoDbCodeStore } from '../adapters/dynamodb/code-store.ts';
@@ -16,8 +17,8 @@ import { dynamoDbClient } from './aws-clients.ts';
 import { lazy } from './lazy.ts';
 
 /** The DynamoDB client and the stores over it, each built once per execution environment. */
-export function storeServices(environment: StoreEnvironment, clock: Clock) {
-  const dynamo = lazy(() => dynamoDbClient(environment.endpoint ? { endpoint: environment.endpoint } : undefined));
+export function storeServices(environment: StoreEnvironment, clock: Clock, client?: DynamoDBClient) {
+  const dynamo = lazy(() => client ?? dynamoDbClient(environment.endpoint ? { endpoint: environment.endpoint } : undefined));
   const table = environment.tableName;
   const clients = lazy(() => new DynamoDbClientRepository(dynamo(), table));
   return {
