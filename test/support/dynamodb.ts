@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { ensureTable } from '../../functions/adapters/dynamodb/ensure-table.ts';
 
-/** A DynamoDB client for the run's DynamoDB Local. */
-export function localDynamoClient(): DynamoDBClient {
+/** A DynamoDB client for the run's DynamoDB Local (or another one's endpoint). */
+export function localDynamoClient(endpoint: string = inject('dynamoDbEndpoint')): DynamoDBClient {
   return new DynamoDBClient({
-    endpoint: inject('dynamoDbEndpoint'),
+    endpoint,
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { freePort } from '../../functions/local/dynamodb-local.ts';
 import { startLocalServer, type LocalServer } from '../../functions/local/server.ts';
-import { freshTable } from './dynamodb.ts';
+import { freshTable, localDynamoClient } from './dynamodb.ts';
 import { collectLines } from './output.ts';
 
 export interface TestServer {
@@ -21,8 +21,16 @@ export interface TestServer {
  * The local server, in this test file's process, on the run's DynamoDB Local with a table of
  * its own. One per test file: handlers read the environment once, at import, as in Lambda.
  */
-export async function startTestServer(options: { algorithm?: 'RS256' | 'ES256'; parameters?: Record<string, unknown> } = {}): Promise<TestServer> {
-  const { tableName } = await freshTable();
+export async function startTestServer(
+  options: {
+    algorithm?: 'RS256' | 'ES256';
+    parameters?: Record<string, unknown>;
+    /** Another DynamoDB Local than the run's (a test that pauses it must not pause everyone's). */
+    dynamoDbEndpoint?: string;
+  } = {},
+): Promise<TestServer> {
+  const endpoint = options.dynamoDbEndpoint ?? inject('dynamoDbEndpoint');
+  const { tableName } = await freshTable(localDynamoClient(endpoint));
   const dir = await mkdtemp(join(tmpdir(), 'lifespan-test-'));
   const parametersFile = join(dir, 'parameters.json');
   await writeFile(parametersFile, JSON.stringify(options.parameters ?? {}));
@@ -35,7 +43,7 @@ export async function startTestServer(options: { algorithm?: 'RS256' | 'ES256'; 
       LIFESPAN_STAGE: 'test',
       LIFESPAN_ISSUER: `http://127.0.0.1:${port}`,
       LIFESPAN_TABLE: tableName,
-      LIFESPAN_DYNAMODB_ENDPOINT: inject('dynamoDbEndpoint'),
+      LIFESPAN_DYNAMODB_ENDPOINT: endpoint,
       LIFESPAN_SIGNER: 'local',
       LIFESPAN_LOCAL_KEY_FILE: join(dir, 'signing-key.json'),
       LIFESPAN_LOCAL_KEY_ALG: options.algorithm ?? 'RS256',
