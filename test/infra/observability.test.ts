@@ -39,7 +39,33 @@ describe('alarms and dashboard', () => {
   it('subscribes the on-call address and accepts only TLS publishers', () => {
     synthesized.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topicId } });
     const [, policy] = only(resources, 'AWS::SNS::TopicPolicy');
-    expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
+    expect(policy.Properties['Topics']).toEqual([{ Ref: topicId }]);
+    const statements = (policy.Properties['PolicyDocument'] as { Statement: Array<Record<string, unknown>> }).Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: { Ref: topicId }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+
+  it("lets this stack's alarms publish to the topic (its policy replaces SNS's default one), and no one else", () => {
+    const [, policy] = only(resources, 'AWS::SNS::TopicPolicy');
+    const statements = (policy.Properties['PolicyDocument'] as { Statement: Array<Record<string, unknown>> }).Statement;
+    const allows = statements.filter((statement) => statement['Effect'] === 'Allow');
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:lifespan-test-*']],
+            },
+          },
+        },
+      }),
+    ]);
+    for (const alarm of alarms) expect(String(alarm.Properties['AlarmName'])).toMatch(/^lifespan-test-/);
   });
 
   it.each([
