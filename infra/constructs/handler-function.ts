@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -28,7 +28,7 @@ export interface HandlerFunctionProps {
 }
 
 /**
- * One Lambda function per route group: Node.js 22 on arm64, ESM, minified with source maps,
+ * One Lambda function per route group: Node.js 24 (the latest Lambda runtime) on arm64, ESM, minified with source maps,
  * the AWS SDK bundled (so its version is the one tested, and unused clients are tree-shaken),
  * JSON log lines (written to stdout by the code, so EMF metrics parse) in an explicit log
  * group with a retention.
@@ -69,7 +69,7 @@ export class HandlerFunction extends Construct {
       handler: 'handler',
       projectRoot: ROOT,
       depsLockFilePath: `${ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize,
       timeout,
@@ -79,7 +79,7 @@ export class HandlerFunction extends Construct {
       description: props.description ?? `Lifespan ${props.stage} ${props.group} routes`,
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         minify: true,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
@@ -94,11 +94,6 @@ export class HandlerFunction extends Construct {
         // the SDK's whole default chain (functions/runtime/lambda-credentials.ts says why).
         esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': `${ROOT}functions/runtime/lambda-credentials.ts` },
       },
-    });
-    Validations.of(this.fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Node.js 22 on purpose: it is the version the whole project is developed, tested and run locally with (engines >=22.18, Node 22 installed from npm), so the bundle runs in production on the runtime its tests ran on. Move to a newer runtime together with the toolchain, not ahead of it.',
     });
   }
 }

@@ -55,10 +55,10 @@ describe('rotation history in the stack', () => {
     );
   });
 
-  it('runs the rotation-history entry on Node.js 22 arm64, with only the table name', () => {
+  it('runs the rotation-history entry on Node.js 24 arm64, with only the table name', () => {
     const [tableId] = only(resources, 'AWS::DynamoDB::GlobalTable');
     const [, fn] = only(resources, 'AWS::Lambda::Function', isHistory);
-    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', MemorySize: 256, Timeout: 29 });
+    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', MemorySize: 256, Timeout: 29 });
     expect((fn.Properties['Environment'] as { Variables: unknown }).Variables).toEqual({ LIFESPAN_TABLE: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps' });
     const directory = synthesized.app.synth().directory;
     const assetPath = String(fn.Metadata?.['aws:asset:path']);

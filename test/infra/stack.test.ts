@@ -113,10 +113,16 @@ describe('LifespanStack with the real routes', () => {
       expect(idsOf(resources, 'AWS::Lambda::Function')).toHaveLength(groups.size + 1);
     });
 
-    it('runs them on Node.js 22, arm64, with an explicit log group and source maps', () => {
+    it('runs every function of the stack on Node.js 24, the latest Lambda runtime (CDK adds no function of its own here)', () => {
+      const functions = idsOf(resources, 'AWS::Lambda::Function');
+      expect(functions.length).toBeGreaterThan(1);
+      for (const id of functions) expect(resources[id]?.Properties['Runtime'], id).toBe('nodejs24.x');
+    });
+
+    it('runs them on Node.js 24, arm64, with an explicit log group and source maps', () => {
       for (const [group, { fn }] of functionsByGroup(resources)) {
         expect(fn.Properties, group).toMatchObject({
-          Runtime: 'nodejs22.x',
+          Runtime: 'nodejs24.x',
           Architectures: ['arm64'],
           Handler: 'index.handler',
           MemorySize: 512,
