@@ -6,6 +6,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import type { HandlerGroup } from '../../functions/routes.ts';
+import { REQUEST_WORST_CASE_MS } from '../../functions/runtime/aws-clients.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** API Gateway HTTP APIs give up on an integration after 30 s. */
@@ -21,7 +22,13 @@ export interface HandlerFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   /** @default 512 — more memory is more CPU, which signs and verifies faster. */
   readonly memorySize?: number;
-  /** At most 29 s (API Gateway's integration timeout). @default Duration.seconds(10) */
+  /**
+   * Above `REQUEST_WORST_CASE_MS` (functions/runtime/aws-clients.ts: the longest chain of AWS
+   * calls of one request, each with its timeouts and retry), so a slow dependency is answered by
+   * the function (503) and never cut off by Lambda; at most 29 s (API Gateway gives up on an
+   * integration after 30 s).
+   * @default Duration.seconds(20)
+   */
   readonly timeout?: Duration;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
@@ -48,9 +55,12 @@ export class HandlerFunction extends Construct {
     if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10_240) {
       throw new TypeError(`memorySize must be a whole number of MB in [128, 10240], not ${memorySize}`);
     }
-    const timeout = props.timeout ?? Duration.seconds(10);
-    if (timeout.toSeconds() < 1 || timeout.toSeconds() > MAX_TIMEOUT_SECONDS) {
-      throw new TypeError(`timeout must be between 1 and ${MAX_TIMEOUT_SECONDS} seconds`);
+    const timeout = props.timeout ?? Duration.seconds(20);
+    const timeoutMs = timeout.toMilliseconds();
+    if (timeoutMs <= REQUEST_WORST_CASE_MS || timeoutMs > MAX_TIMEOUT_SECONDS * 1000 || timeoutMs % 1000 !== 0) {
+      throw new TypeError(
+        `timeout must be a whole number of seconds above ${REQUEST_WORST_CASE_MS / 1000} (the AWS calls of one request at their worst, REQUEST_WORST_CASE_MS) and at most ${MAX_TIMEOUT_SECONDS}, not ${timeoutMs / 1000}`,
+      );
     }
 
     this.logGroup = new LogGroup(this, 'Logs', {

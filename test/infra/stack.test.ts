@@ -4,6 +4,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_DEFINITION } from '../../functions/adapters/dynamodb/table-definition.ts';
 import { ROUTES, routeKey } from '../../functions/routes.ts';
+import { REQUEST_WORST_CASE_MS } from '../../functions/runtime/aws-clients.ts';
 import { EXPECTED_ACCESS, expectedPermissions } from './expected-access.ts';
 import { LOGIN_URL, arnOf, functionsByGroup, idsOf, only, permissionsOf, synth, type CfnResource, type Synthesized } from './synth.ts';
 
@@ -126,11 +127,19 @@ describe('LifespanStack with the real routes', () => {
           Architectures: ['arm64'],
           Handler: 'index.handler',
           MemorySize: 512,
-          Timeout: 10,
+          Timeout: 20,
           LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
         });
         const environment = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
         expect(environment['NODE_OPTIONS']).toBe('--enable-source-maps');
+      }
+    });
+
+    it('gives every API function a timeout above the worst case of its AWS calls and below API Gateway\'s 30 s', () => {
+      for (const [group, { fn }] of functionsByGroup(resources)) {
+        const timeout = Number(fn.Properties['Timeout']);
+        expect(timeout * 1000, group).toBeGreaterThan(REQUEST_WORST_CASE_MS);
+        expect(timeout, group).toBeLessThan(30);
       }
     });
 
