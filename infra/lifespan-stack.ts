@@ -224,7 +224,7 @@ export class LifespanStack extends Stack {
       api: this.http.api,
       functions: fns,
       table,
-      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn }),
+      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn, rotationHistoryFailedBatches: this.rotationHistory.failedBatches }),
       ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
       ...(props.serverErrorRatePercent !== undefined && { serverErrorRatePercent: props.serverErrorRatePercent }),
     });
@@ -233,7 +233,7 @@ export class LifespanStack extends Stack {
       api: this.http.api,
       functions: fns,
       table,
-      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn }),
+      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn, rotationHistoryFailedBatches: this.rotationHistory.failedBatches }),
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });

@@ -52,13 +52,18 @@ describe('cdk-nag AwsSolutions', () => {
     const { stack } = synth();
     const found = acknowledgements(stack);
     expect([...found.keys()].sort()).toEqual(
-      ['AwsSolutions-APIG4', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/lifespan/test/*]'].sort(),
+      [
+        'AwsSolutions-APIG4',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/lifespan/test/*]',
+        'AwsSolutions-SQS3',
+      ].sort(),
     );
     for (const [id, reasons] of found) {
       for (const reason of reasons) {
         expect(reason.length, id).toBeGreaterThan(60);
       }
     }
+    expect(found.get('AwsSolutions-SQS3')?.[0]).toMatch(/dead-letter destination of the table stream/);
     expect(found.get('AwsSolutions-APIG4')?.some((reason) => reason.includes('POST /token'))).toBe(true);
   });
 });

@@ -141,8 +141,30 @@ describe('alarms and dashboard', () => {
     });
   });
 
+  it('alarms when the rotation history counts failed writes, and when the stream gives up on a batch', () => {
+    expect(alarmNamed('rotation-history-failures').Properties).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      MetricName: METRICS.rotationHistoryFailures,
+      Dimensions: [{ Name: 'Stage', Value: 'test' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const [queueId] = only(resources, 'AWS::SQS::Queue');
+    expect(alarmNamed('rotation-history-failed-batches').Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('has no other alarm', () => {
-    expect(alarms).toHaveLength(4 + 2 * functionsByGroup(resources).size + 1 + 2);
+    expect(alarms).toHaveLength(4 + 2 * functionsByGroup(resources).size + 1 + 4);
   });
 
   it('draws the dashboard: token activity from the service metrics, then API, Lambda and DynamoDB health', () => {
@@ -170,10 +192,13 @@ describe('alarms and dashboard', () => {
       'DynamoDB throttle events',
       'Rotation history: stream lag (ms)',
       'Rotation history: invocations / errors',
+      'Rotation history: failed writes / failed batches',
     ]) {
       expect(titles, title).toContain(title);
     }
     expect(metricsOf('Rotation history: stream lag')).toContain('IteratorAge');
+    expect(metricsOf('Rotation history: failed writes')).toContain(METRICS.rotationHistoryFailures);
+    expect(metricsOf('Rotation history: failed writes')).toContain('ApproximateNumberOfMessagesVisible');
     const search = (name: string) => `SEARCH('Namespace=\\"${METRIC_NAMESPACE}\\" MetricName=\\"${name}\\" Stage=\\"test\\"', 'Sum', 300)`;
     expect(metricsOf('Tokens issued')).toContain(search(METRICS.tokensIssued));
     expect(metricsOf('Families revoked')).toContain(search(METRICS.familyRevoked));
