@@ -1,10 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
+import { acknowledgeWildcardResource } from '../nag.ts';
 import type { HandlerGroup } from '../../functions/routes.ts';
 import { REQUEST_WORST_CASE_MS } from '../../functions/runtime/aws-clients.ts';
 
@@ -32,6 +33,11 @@ export interface HandlerFunctionProps {
   readonly timeout?: Duration;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /**
+   * X-Ray active tracing: Lambda samples invocations and the role may send trace segments.
+   * @default false — no tracing configuration and no X-Ray permission
+   */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -85,6 +91,7 @@ export class HandlerFunction extends Construct {
       timeout,
       role: this.role,
       logGroup: this.logGroup,
+      ...(props.tracing && { tracing: Tracing.ACTIVE }),
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       description: props.description ?? `Lifespan ${props.stage} ${props.group} routes`,
       bundling: {
@@ -105,5 +112,12 @@ export class HandlerFunction extends Construct {
         esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': `${ROOT}functions/runtime/lambda-credentials.ts` },
       },
     });
+    if (props.tracing) {
+      acknowledgeWildcardResource(
+        this.role,
+        '*',
+        'With tracing on, CDK grants xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray authorizes on no resource narrower than "*" (it has no resource types); the actions only send this function\'s own trace data.',
+      );
+    }
   }
 }

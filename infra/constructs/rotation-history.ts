@@ -14,6 +14,8 @@ export interface RotationHistoryProps {
   readonly table: ITableV2;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** X-Ray active tracing of the function. @default false */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -41,6 +43,7 @@ export class RotationHistory extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(29),
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+      ...(props.tracing !== undefined && { tracing: props.tracing }),
     });
     const fn = this.handler.fn;
     fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.table.tableArn] }));
