@@ -41,14 +41,14 @@ export interface HandlerFunctionProps {
 }
 
 /**
- * One Lambda function per route group: Node.js 24 (the latest Lambda runtime) on arm64, ESM, minified with source maps,
- * the AWS SDK bundled (so its version is the one tested, and unused clients are tree-shaken),
- * JSON log lines (written to stdout by the code, so EMF metrics parse) in an explicit log
- * group with a retention.
+ * One Lambda function per route group: Node.js 24 (the latest Lambda runtime) on arm64, ESM,
+ * minified with source maps, the AWS SDK bundled (so its version is the one tested, and unused
+ * clients are tree-shaken), JSON log lines (written to stdout by the code, so EMF metrics parse)
+ * in an explicit log group with a retention.
  *
- * Its role starts with one permission: writing to its own log group. No managed policy
- * (AWSLambdaBasicExecutionRole would allow every log group of the account); everything else is
- * granted from the permission table by the stack.
+ * Its role starts with one permission: writing to its own log group (and, with `tracing`, sending
+ * trace segments to X-Ray). No managed policy (AWSLambdaBasicExecutionRole would allow every log
+ * group of the account); everything else is granted from the permission table by the stack.
  */
 export class HandlerFunction extends Construct {
   readonly fn: NodejsFunction;
