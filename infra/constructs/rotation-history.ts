@@ -29,7 +29,7 @@ export class RotationHistory extends Construct {
   readonly handler: HandlerFunction;
   /**
    * The event source's on-failure destination: one message per batch given up on, naming its
-   * shard and sequence numbers (not the records: they hold no token, only where to look).
+   * shard and the sequence numbers of its first and last record (not the records themselves).
    */
   readonly failedBatches: Queue;
 
