@@ -25,6 +25,7 @@ export const CONTEXT_NAMES = [
   'serverErrorRatePercent',
   'tableDeletionProtection',
   'rotationHistory',
+  'tracing',
 ] as const;
 
 type ContextName = (typeof CONTEXT_NAMES)[number];
@@ -79,6 +80,8 @@ export function stackFromContext(read: ContextReader): { readonly id: string; re
   if (protection !== undefined) props['tableDeletionProtection'] = protection === 'true';
   const history = oneOf(read, 'rotationHistory', ['true', 'false']);
   if (history !== undefined) props['rotationHistory'] = history === 'true';
+  const tracing = oneOf(read, 'tracing', ['true', 'false']);
+  if (tracing !== undefined) props['tracing'] = tracing === 'true';
   // Every key set above is a LifespanStackProps field with a value checked for it.
   return { id: `Lifespan-${stage}`, props: props as LifespanStackProps };
 }

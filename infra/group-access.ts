@@ -7,8 +7,12 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { HandlerGroup } from '../functions/routes.ts';
 
-/** DynamoDB item operations a group may call. No Scan and no Batch*: every access is by key. */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'ConditionCheckItem';
+/**
+ * DynamoDB item operations a group may call. No Scan and no Batch*: every access is by key.
+ * `TransactWriteItems` is authorized per item by the action of each item (Put → PutItem,
+ * Update → UpdateItem), so it needs no action of its own here.
+ */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 /**
  * - `none`: no KMS at all.
@@ -55,11 +59,9 @@ const NOTHING = {
 export const GROUP_ACCESS: Readonly<Record<HandlerGroup, GroupAccess | typeof LOCAL_ONLY>> = {
   discovery: { ...NOTHING, keys: 'verify' },
   authorize: { ...NOTHING, table: READ_WRITE, keys: 'verify', lifetimes: true, loginUrl: true },
-  // ConditionCheckItem: a transactional write may be conditioned on other items (the revoke-all
-  // markers); IAM authorizes TransactWriteItems per item action.
   token: {
     ...NOTHING,
-    table: [...READ_WRITE, 'ConditionCheckItem'],
+    table: READ_WRITE,
     keys: 'sign',
     lifetimes: true,
     refreshSuccessor: true,

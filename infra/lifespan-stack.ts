@@ -69,6 +69,12 @@ export interface LifespanStackProps extends StackProps {
    * @default true
    */
   readonly rotationHistory?: boolean;
+  /**
+   * X-Ray active tracing on every function (CDK grants each role `xray:PutTraceSegments` and
+   * `xray:PutTelemetryRecords`). The HTTP API has no X-Ray tracing of its own.
+   * @default false
+   */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -126,12 +132,14 @@ export class LifespanStack extends Stack {
     if (props.deviceVerificationUrl !== undefined) assertLoginUrl(props.deviceVerificationUrl);
 
     const keepHistory = props.rotationHistory ?? true;
+    const tracing = props.tracing ?? false;
     this.table = new LifespanTable(this, 'Store', { deletionProtection: props.tableDeletionProtection ?? true, stream: keepHistory });
     const table = this.table.table;
     this.rotationHistory = keepHistory
       ? new RotationHistory(this, 'RotationHistory', {
           stage,
           table,
+          tracing,
           ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
         })
       : undefined;
@@ -172,6 +180,7 @@ export class LifespanStack extends Stack {
       const handler = new HandlerFunction(this, `${group[0]?.toUpperCase()}${group.slice(1)}Function`, {
         group,
         stage,
+        tracing,
         ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
         environment: accessEnvironment(group, access, {
           stage,
@@ -224,7 +233,7 @@ export class LifespanStack extends Stack {
       api: this.http.api,
       functions: fns,
       table,
-      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn }),
+      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn, rotationHistoryFailedBatches: this.rotationHistory.failedBatches }),
       ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
       ...(props.serverErrorRatePercent !== undefined && { serverErrorRatePercent: props.serverErrorRatePercent }),
     });
@@ -233,7 +242,7 @@ export class LifespanStack extends Stack {
       api: this.http.api,
       functions: fns,
       table,
-      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn }),
+      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn, rotationHistoryFailedBatches: this.rotationHistory.failedBatches }),
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });

@@ -1,6 +1,7 @@
 import { recordRotations, type BatchResponse, type StreamRecord } from '../adapters/dynamodb/family-stream.ts';
 import { jsonLogger } from '../observability/logger.ts';
-import { readStoreEnvironment } from '../runtime/environment.ts';
+import { emfMetrics } from '../observability/metrics.ts';
+import { readStage, readStoreEnvironment } from '../runtime/environment.ts';
 import { lambdaRuntime, type HandlerRuntime } from '../runtime/handler-runtime.ts';
 import { storeServices } from '../runtime/store.ts';
 
@@ -12,9 +13,17 @@ export type StreamHandler = (event: { readonly Records: readonly StreamRecord[] 
  * the family timeline, off the refresh path. Not behind the API.
  */
 export function createHandler(runtime: HandlerRuntime): StreamHandler {
-  const store = storeServices(readStoreEnvironment(runtime.env), runtime.clock);
+  const store = storeServices(readStoreEnvironment(runtime.env), runtime.clock, runtime.aws?.dynamodb);
   const logger = jsonLogger(runtime.write);
-  return async (event) => recordRotations(event.Records, { history: store.rotationHistory(), logger });
+  const metrics = emfMetrics(readStage(runtime.env), runtime.write);
+  return async (event) => {
+    try {
+      return await recordRotations(event.Records, { history: store.rotationHistory(), logger, metrics });
+    } finally {
+      // Lambda may freeze the process as soon as the handler returns.
+      metrics.flush();
+    }
+  };
 }
 
 /** Lambda entry: the environment is read and checked at cold start. */

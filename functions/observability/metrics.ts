@@ -26,6 +26,8 @@ export const METRICS = {
   rateLimited: 'RateLimited',
   configurationRejected: 'ConfigurationRejected',
   configurationLoadFailed: 'ConfigurationLoadFailed',
+  /** Stream records whose rotation the rotation-history function could not write (each retried). */
+  rotationHistoryFailures: 'RotationHistoryFailures',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

@@ -37,9 +37,15 @@ export interface CoreEnvironment {
   readonly issuer: string;
 }
 
-export function readCoreEnvironment(env: Env): CoreEnvironment {
+/** `LIFESPAN_STAGE` alone, for a function that issues nothing (the rotation history's metrics). */
+export function readStage(env: Env): string {
   const stage = required(env, 'LIFESPAN_STAGE');
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(stage)) throw new EnvironmentError('LIFESPAN_STAGE', 'must match [a-z0-9-] (1–32)');
+  return stage;
+}
+
+export function readCoreEnvironment(env: Env): CoreEnvironment {
+  const stage = readStage(env);
   const issuer = required(env, 'LIFESPAN_ISSUER');
   let url: URL;
   try {

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -10,9 +10,11 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS, METRIC_NAMESPACE, type MetricName } from '../../functions/observability/metrics.ts';
 import type { HandlerGroup } from '../../functions/routes.ts';
@@ -27,6 +29,8 @@ export interface LifespanAlarmsProps {
   readonly table: ITableV2;
   /** The function recording rotations from the table's stream, if deployed. @default none */
   readonly rotationHistory?: IFunction;
+  /** The on-failure destination of the rotation history's stream, if deployed. @default none */
+  readonly rotationHistoryFailedBatches?: IQueue;
   /** Subscribed to the alarm topic (SNS mails a confirmation link first). @default no subscription */
   readonly alarmEmail?: string;
   /** Percentage of 5xx answers over 5 minutes above which the API alarm fires. @default 1 */
@@ -42,7 +46,8 @@ export interface LifespanAlarmsProps {
 /**
  * The alarms of DESIGN.md §1, all sending to one SNS topic (in ALARM and back to OK):
  * refresh token reuse, rejected or unreadable configuration, the API's 5xx rate, Lambda
- * errors and throttles per function, DynamoDB throttling.
+ * errors and throttles per function, DynamoDB throttling, and the rotation history's errors,
+ * lag, failed writes and given-up batches.
  */
 export class LifespanAlarms extends Construct {
   readonly topic: Topic;
@@ -59,6 +64,28 @@ export class LifespanAlarms extends Construct {
     // No KMS encryption: the topic carries alarm state changes only (no tokens or user data),
     // and CloudWatch cannot publish to a topic under the AWS managed SNS key.
     this.topic = new Topic(this, 'Topic', { displayName: `Lifespan ${props.stage} alarms`, enforceSSL: true });
+    // A topic policy replaces SNS's default one, so the TLS Deny alone would leave CloudWatch no
+    // Allow to publish: let this stack's alarms (their names share the prefix) publish, and no one else.
+    const stack = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: `lifespan-${props.stage}-*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
     if (props.alarmEmail !== undefined) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const alarms: Alarm[] = [];
@@ -123,6 +150,18 @@ export class LifespanAlarms extends Construct {
         history.metric('IteratorAge', { statistic: 'Maximum', period: PERIOD }),
         'The rotation history is more than 10 minutes behind the table stream (write failures being retried, or throttling); records older than 24 hours are lost.',
         600_000,
+      );
+      alarm(
+        'rotation-history-failures',
+        lifespan(METRICS.rotationHistoryFailures),
+        'The rotation-history function could not write some rotations (see its rotation_history_failed log lines); they are retried from the stream, and the timelines miss them until then.',
+      );
+    }
+    if (props.rotationHistoryFailedBatches) {
+      alarm(
+        'rotation-history-failed-batches',
+        props.rotationHistoryFailedBatches.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD }),
+        'The table stream gave up on a batch of the rotation history after a day of retries: its rotations will never be recorded. The queue message names the shard and sequence numbers; purge it once looked at (this alarm stays on while it is there).',
       );
     }
 

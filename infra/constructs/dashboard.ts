@@ -3,6 +3,7 @@ import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Dashboard, GraphWidget, MathExpression, Metric, TextWidget, type IMetric, type IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS, METRIC_NAMESPACE, type MetricName } from '../../functions/observability/metrics.ts';
 import type { HandlerGroup } from '../../functions/routes.ts';
@@ -17,6 +18,8 @@ export interface LifespanDashboardProps {
   readonly functions: Readonly<Partial<Record<HandlerGroup, IFunction>>>;
   /** The function recording rotations from the table's stream, if deployed. @default none */
   readonly rotationHistory?: IFunction;
+  /** The on-failure destination of the rotation history's stream, if deployed. @default none */
+  readonly rotationHistoryFailedBatches?: IQueue;
   readonly table: ITableV2;
   /** @default `Lifespan-<stage>` */
   readonly dashboardName?: string;
@@ -105,6 +108,11 @@ export class LifespanDashboard extends Construct {
           history.metricInvocations({ statistic: 'Sum', period: PERIOD, label: 'Invocations' }),
           history.metricErrors({ statistic: 'Sum', period: PERIOD, label: 'Errors' }),
         ]),
+        graph('Rotation history: failed writes / failed batches', [total(METRICS.rotationHistoryFailures, 'Failed writes')], {
+          right: props.rotationHistoryFailedBatches
+            ? [props.rotationHistoryFailedBatches.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD, label: 'Failed batches (queued)' })]
+            : [],
+        }),
       ]);
     }
 

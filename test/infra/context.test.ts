@@ -26,6 +26,7 @@ describe('stack props from CDK context', () => {
         serverErrorRatePercent: '0.5',
         tableDeletionProtection: 'false',
         rotationHistory: false,
+        tracing: 'true',
       }).props,
     ).toEqual({
       stage: 'prod',
@@ -42,6 +43,7 @@ describe('stack props from CDK context', () => {
       serverErrorRatePercent: 0.5,
       tableDeletionProtection: false,
       rotationHistory: false,
+      tracing: true,
     });
   });
 
@@ -52,6 +54,7 @@ describe('stack props from CDK context', () => {
     [{ throttlingRateLimit: 'fast' }, /throttlingRateLimit must be a number/],
     [{ tableDeletionProtection: 'no' }, /tableDeletionProtection must be one of true, false/],
     [{ rotationHistory: 'off' }, /rotationHistory must be one of true, false/],
+    [{ tracing: 'on' }, /tracing must be one of true, false/],
     [{ loginUrl: { url: 'x' } }, /loginUrl must be a string/],
   ])('refuses %o', (context, message) => {
     expect(() => from(context)).toThrow(message);

@@ -31,7 +31,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
     environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_PARAMETERS', 'LIFESPAN_LOGIN_URL'],
   },
   token: {
-    dynamodb: [...READ_WRITE, 'ConditionCheckItem'],
+    dynamodb: READ_WRITE,
     getPublicKey: true,
     sign: true,
     generateMac: true,

@@ -32,13 +32,16 @@ describe('deployed handler environments', () => {
     expect(output.trim()).toBe('function');
   });
 
-  it('rotation-history (the stream handler) starts with the table name alone, as the stack sets it', () => {
-    const output = execFileSync(
-      process.execPath,
-      ['--input-type=module', '-e', `const m = await import('./functions/handlers/rotation-history.ts'); console.log(typeof m.handler);`],
-      { env: { PATH: process.env['PATH'], AWS_REGION: 'eu-west-1', LIFESPAN_TABLE: 'lifespan-prod' }, encoding: 'utf8' },
-    );
-    expect(output.trim()).toBe('function');
+  it('rotation-history (the stream handler) starts with the stage and the table name alone, as the stack sets them', () => {
+    const start = (environment: Record<string, string>) =>
+      execFileSync(
+        process.execPath,
+        ['--input-type=module', '-e', `const m = await import('./functions/handlers/rotation-history.ts'); console.log(typeof m.handler);`],
+        { env: { PATH: process.env['PATH'], AWS_REGION: 'eu-west-1', ...environment }, encoding: 'utf8', stdio: 'pipe' },
+      );
+    expect(start({ LIFESPAN_STAGE: 'prod', LIFESPAN_TABLE: 'lifespan-prod' }).trim()).toBe('function');
+    // The stage names its metrics' dimension: without it the function must not start.
+    expect(() => start({ LIFESPAN_TABLE: 'lifespan-prod' })).toThrow(/LIFESPAN_STAGE/);
   });
 
   it('the check fails when a required variable is missing', () => {

@@ -31,6 +31,7 @@ describe('cdk-nag AwsSolutions', () => {
       alarmEmail: 'oncall@example.com',
     },
     'a stack in a concrete account and region': { env: { account: '111122223333', region: 'eu-west-1' } },
+    'a stack with X-Ray tracing on': { tracing: true },
   } as const;
 
   it.each(Object.entries(variants))('finds nothing unacknowledged in %s', (_, props) => {
@@ -48,18 +49,30 @@ describe('cdk-nag AwsSolutions', () => {
     expect(new AwsSolutionsChecks(app).validateScope(app).success).toBe(false);
   });
 
-  it('acknowledges only the three findings that are by design, each with a reason specific to this stack', () => {
+  it('acknowledges only the findings that are by design, each with a reason specific to this stack', () => {
     const { stack } = synth();
     const found = acknowledgements(stack);
     expect([...found.keys()].sort()).toEqual(
-      ['AwsSolutions-APIG4', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/lifespan/test/*]', 'AwsSolutions-L1'].sort(),
+      [
+        'AwsSolutions-APIG4',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/lifespan/test/*]',
+        'AwsSolutions-SQS3',
+      ].sort(),
     );
     for (const [id, reasons] of found) {
       for (const reason of reasons) {
         expect(reason.length, id).toBeGreaterThan(60);
       }
     }
-    expect(found.get('AwsSolutions-L1')?.[0]).toMatch(/Node\.js 22 on purpose/);
+    expect(found.get('AwsSolutions-SQS3')?.[0]).toMatch(/dead-letter destination of the table stream/);
     expect(found.get('AwsSolutions-APIG4')?.some((reason) => reason.includes('POST /token'))).toBe(true);
+  });
+
+  it('with tracing on, acknowledges only the X-Ray "*" resource beyond that, once per function', () => {
+    const { stack, resources } = synth({ tracing: true });
+    const found = acknowledgements(stack);
+    expect([...found.keys()].filter((id) => !acknowledgements(synth().stack).has(id))).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+    expect(found.get('AwsSolutions-IAM5[Resource::*]')).toHaveLength(Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function').length);
+    for (const reason of found.get('AwsSolutions-IAM5[Resource::*]') ?? []) expect(reason).toMatch(/xray:PutTraceSegments/);
   });
 });

@@ -39,7 +39,33 @@ describe('alarms and dashboard', () => {
   it('subscribes the on-call address and accepts only TLS publishers', () => {
     synthesized.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topicId } });
     const [, policy] = only(resources, 'AWS::SNS::TopicPolicy');
-    expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
+    expect(policy.Properties['Topics']).toEqual([{ Ref: topicId }]);
+    const statements = (policy.Properties['PolicyDocument'] as { Statement: Array<Record<string, unknown>> }).Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: { Ref: topicId }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+
+  it("lets this stack's alarms publish to the topic (its policy replaces SNS's default one), and no one else", () => {
+    const [, policy] = only(resources, 'AWS::SNS::TopicPolicy');
+    const statements = (policy.Properties['PolicyDocument'] as { Statement: Array<Record<string, unknown>> }).Statement;
+    const allows = statements.filter((statement) => statement['Effect'] === 'Allow');
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:lifespan-test-*']],
+            },
+          },
+        },
+      }),
+    ]);
+    for (const alarm of alarms) expect(String(alarm.Properties['AlarmName'])).toMatch(/^lifespan-test-/);
   });
 
   it.each([
@@ -115,8 +141,30 @@ describe('alarms and dashboard', () => {
     });
   });
 
+  it('alarms when the rotation history counts failed writes, and when the stream gives up on a batch', () => {
+    expect(alarmNamed('rotation-history-failures').Properties).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      MetricName: METRICS.rotationHistoryFailures,
+      Dimensions: [{ Name: 'Stage', Value: 'test' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const [queueId] = only(resources, 'AWS::SQS::Queue');
+    expect(alarmNamed('rotation-history-failed-batches').Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('has no other alarm', () => {
-    expect(alarms).toHaveLength(4 + 2 * functionsByGroup(resources).size + 1 + 2);
+    expect(alarms).toHaveLength(4 + 2 * functionsByGroup(resources).size + 1 + 4);
   });
 
   it('draws the dashboard: token activity from the service metrics, then API, Lambda and DynamoDB health', () => {
@@ -144,10 +192,13 @@ describe('alarms and dashboard', () => {
       'DynamoDB throttle events',
       'Rotation history: stream lag (ms)',
       'Rotation history: invocations / errors',
+      'Rotation history: failed writes / failed batches',
     ]) {
       expect(titles, title).toContain(title);
     }
     expect(metricsOf('Rotation history: stream lag')).toContain('IteratorAge');
+    expect(metricsOf('Rotation history: failed writes')).toContain(METRICS.rotationHistoryFailures);
+    expect(metricsOf('Rotation history: failed writes')).toContain('ApproximateNumberOfMessagesVisible');
     const search = (name: string) => `SEARCH('Namespace=\\"${METRIC_NAMESPACE}\\" MetricName=\\"${name}\\" Stage=\\"test\\"', 'Sum', 300)`;
     expect(metricsOf('Tokens issued')).toContain(search(METRICS.tokensIssued));
     expect(metricsOf('Families revoked')).toContain(search(METRICS.familyRevoked));

@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LifespanStack, type LifespanStackProps } from '../../infra/lifespan-stack.ts';
 import { arnOf, functionsByGroup, idsOf, only, permissionsOf, synth, type CfnResource } from './synth.ts';
 
@@ -157,5 +157,41 @@ describe('other props', () => {
     expect(construct({ alarmEmail: 'oncall' })).toThrow(/alarmEmail/);
     expect(construct({ serverErrorRatePercent: 0 })).toThrow(/serverErrorRatePercent/);
     expect(construct({ serverErrorRatePercent: 101 })).toThrow(/serverErrorRatePercent/);
+  });
+});
+
+describe('X-Ray tracing', () => {
+  let off: Record<string, CfnResource>;
+  let on: Record<string, CfnResource>;
+  beforeAll(() => {
+    off = synth().resources;
+    on = synth({ tracing: true }).resources;
+  });
+  const xray = ['xray:PutTraceSegments "*"', 'xray:PutTelemetryRecords "*"'];
+  const roleOf = (fn: CfnResource) => (fn.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+
+  it('is off by default: no tracing configuration and no X-Ray permission on any function', () => {
+    const functions = idsOf(off, 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(1);
+    for (const id of functions) {
+      const fn = off[id] as CfnResource;
+      expect(fn.Properties['TracingConfig'], id).toBeUndefined();
+      for (const pair of xray) expect(permissionsOf(off, roleOf(fn)), id).not.toContain(pair);
+    }
+    expect(JSON.stringify(off)).not.toContain('xray:');
+  });
+
+  it('with tracing: true, traces every function actively and adds exactly the two X-Ray actions to each role', () => {
+    const functions = idsOf(on, 'AWS::Lambda::Function');
+    expect(functions.sort()).toEqual(idsOf(off, 'AWS::Lambda::Function').sort());
+    for (const id of functions) {
+      const fn = on[id] as CfnResource;
+      expect(fn.Properties['TracingConfig'], id).toEqual({ Mode: 'Active' });
+      expect(permissionsOf(on, roleOf(fn)), id).toEqual(new Set([...permissionsOf(off, roleOf(off[id] as CfnResource)), ...xray]));
+    }
+  });
+
+  it('gives the API Gateway stage nothing extra', () => {
+    expect(only(on, 'AWS::ApiGatewayV2::Stage')[1]).toEqual(only(off, 'AWS::ApiGatewayV2::Stage')[1]);
   });
 });

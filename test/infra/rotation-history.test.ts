@@ -18,9 +18,10 @@ describe('rotation history in the stack', () => {
     expect(table.Properties['StreamSpecification']).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
   });
 
-  it('feeds only updates of family items to the function, in batches, resuming at the failed record', () => {
+  it('feeds only updates of family items to the function, in batches, resuming at the failed record, and reports a batch given up on to the queue', () => {
     const [tableId] = only(resources, 'AWS::DynamoDB::GlobalTable');
     const [historyId] = only(resources, 'AWS::Lambda::Function', isHistory);
+    const [queueId] = only(resources, 'AWS::SQS::Queue');
     const [, mapping] = only(resources, 'AWS::Lambda::EventSourceMapping');
     expect(mapping.Properties).toEqual({
       EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
@@ -32,12 +33,24 @@ describe('rotation history in the stack', () => {
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 100,
       MaximumRecordAgeInSeconds: 86_400,
+      DestinationConfig: { OnFailure: { Destination: arnOf(queueId) } },
       FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['MODIFY'], dynamodb: { Keys: { sk: { S: ['FAMILY'] } } } }) }] },
     });
   });
 
-  it('may put items in the table and read its stream, nothing else', () => {
+  it('keeps failed batches 14 days in a queue that is encrypted and refuses requests without TLS', () => {
+    const [queueId, queue] = only(resources, 'AWS::SQS::Queue');
+    expect(queue.Properties).toEqual({ MessageRetentionPeriod: 14 * 86_400, SqsManagedSseEnabled: true });
+    const [, policy] = only(resources, 'AWS::SQS::QueuePolicy');
+    expect(policy.Properties['Queues']).toEqual([{ Ref: queueId }]);
+    expect((policy.Properties['PolicyDocument'] as { Statement: unknown[] }).Statement).toEqual([
+      { Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:*', Resource: arnOf(queueId), Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+    ]);
+  });
+
+  it('may put items in the table, read its stream and send to its failed-batch queue, nothing else', () => {
     const [tableId] = only(resources, 'AWS::DynamoDB::GlobalTable');
+    const [queueId] = only(resources, 'AWS::SQS::Queue');
     const [, fn] = only(resources, 'AWS::Lambda::Function', isHistory);
     const roleId = (fn.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const logs = arnOf((fn.Properties['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref);
@@ -51,15 +64,19 @@ describe('rotation history in the stack', () => {
         `dynamodb:DescribeStream ${stream}`,
         `dynamodb:GetRecords ${stream}`,
         `dynamodb:GetShardIterator ${stream}`,
+        // What CDK's SqsDlq grants (grantSendMessages), on this queue only.
+        `sqs:SendMessage ${JSON.stringify(arnOf(queueId))}`,
+        `sqs:GetQueueAttributes ${JSON.stringify(arnOf(queueId))}`,
+        `sqs:GetQueueUrl ${JSON.stringify(arnOf(queueId))}`,
       ]),
     );
   });
 
-  it('runs the rotation-history entry on Node.js 22 arm64, with only the table name', () => {
+  it('runs the rotation-history entry on Node.js 24 arm64, with only the stage and the table name', () => {
     const [tableId] = only(resources, 'AWS::DynamoDB::GlobalTable');
     const [, fn] = only(resources, 'AWS::Lambda::Function', isHistory);
-    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', MemorySize: 256, Timeout: 29 });
-    expect((fn.Properties['Environment'] as { Variables: unknown }).Variables).toEqual({ LIFESPAN_TABLE: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps' });
+    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', MemorySize: 256, Timeout: 29 });
+    expect((fn.Properties['Environment'] as { Variables: unknown }).Variables).toEqual({ LIFESPAN_STAGE: 'test', LIFESPAN_TABLE: { Ref: tableId }, NODE_OPTIONS: '--enable-source-maps' });
     const directory = synthesized.app.synth().directory;
     const assetPath = String(fn.Metadata?.['aws:asset:path']);
     expect(readdirSync(join(directory, assetPath)).sort()).toEqual(['index.mjs', 'index.mjs.map']);
@@ -73,6 +90,7 @@ describe('rotation history in the stack', () => {
     const [, table] = only(without, 'AWS::DynamoDB::GlobalTable');
     expect(table.Properties['StreamSpecification']).toBeUndefined();
     expect(idsOf(without, 'AWS::Lambda::EventSourceMapping')).toEqual([]);
+    expect(idsOf(without, 'AWS::SQS::Queue')).toEqual([]);
     expect(Object.values(without).filter((resource) => resource.Type === 'AWS::Lambda::Function' && isHistory(resource))).toEqual([]);
     expect(idsOf(without, 'AWS::CloudWatch::Alarm').filter((id) => String(without[id]?.Properties['AlarmName']).includes('rotation-history'))).toEqual([]);
     const [, dashboard] = only(without, 'AWS::CloudWatch::Dashboard');

@@ -4,6 +4,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_DEFINITION } from '../../functions/adapters/dynamodb/table-definition.ts';
 import { ROUTES, routeKey } from '../../functions/routes.ts';
+import { REQUEST_WORST_CASE_MS } from '../../functions/runtime/aws-clients.ts';
 import { EXPECTED_ACCESS, expectedPermissions } from './expected-access.ts';
 import { LOGIN_URL, arnOf, functionsByGroup, idsOf, only, permissionsOf, synth, type CfnResource, type Synthesized } from './synth.ts';
 
@@ -113,18 +114,32 @@ describe('LifespanStack with the real routes', () => {
       expect(idsOf(resources, 'AWS::Lambda::Function')).toHaveLength(groups.size + 1);
     });
 
-    it('runs them on Node.js 22, arm64, with an explicit log group and source maps', () => {
+    it('runs every function of the stack on Node.js 24, the latest Lambda runtime (CDK adds no function of its own here)', () => {
+      const functions = idsOf(resources, 'AWS::Lambda::Function');
+      expect(functions.length).toBeGreaterThan(1);
+      for (const id of functions) expect(resources[id]?.Properties['Runtime'], id).toBe('nodejs24.x');
+    });
+
+    it('runs them on Node.js 24, arm64, with an explicit log group and source maps', () => {
       for (const [group, { fn }] of functionsByGroup(resources)) {
         expect(fn.Properties, group).toMatchObject({
-          Runtime: 'nodejs22.x',
+          Runtime: 'nodejs24.x',
           Architectures: ['arm64'],
           Handler: 'index.handler',
           MemorySize: 512,
-          Timeout: 10,
+          Timeout: 20,
           LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
         });
         const environment = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
         expect(environment['NODE_OPTIONS']).toBe('--enable-source-maps');
+      }
+    });
+
+    it('gives every API function a timeout above the worst case of its AWS calls and below API Gateway\'s 30 s', () => {
+      for (const [group, { fn }] of functionsByGroup(resources)) {
+        const timeout = Number(fn.Properties['Timeout']);
+        expect(timeout * 1000, group).toBeGreaterThan(REQUEST_WORST_CASE_MS);
+        expect(timeout, group).toBeLessThan(30);
       }
     });
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../../observability/logger.ts';
+import { METRICS, type Metrics } from '../../observability/metrics.ts';
 import type { Rotation, RotationHistory } from '../../oauth/tokens/family.ts';
 
 /** The attribute values the stream's images carry (Lambda's event and the SDK's records both fit). */
@@ -42,11 +43,12 @@ export function rotationOf(record: StreamRecord): Rotation | undefined {
 /**
  * Records every rotation in a batch of stream records. A failed write reports its record, so
  * Lambda (or the local poller) delivers the batch again from there; writes are idempotent, so
- * the records after it that did succeed are simply written again.
+ * the records after it that did succeed are simply written again. Every record whose rotation
+ * could not be written counts in `RotationHistoryFailures` (alarmed).
  */
 export async function recordRotations(
   records: readonly StreamRecord[],
-  deps: { readonly history: Pick<RotationHistory, 'record'>; readonly logger: Logger },
+  deps: { readonly history: Pick<RotationHistory, 'record'>; readonly logger: Logger; readonly metrics: Metrics },
 ): Promise<BatchResponse> {
   const outcomes = await Promise.all(
     records.map(async (record) => {
@@ -65,6 +67,8 @@ export async function recordRotations(
       }
     }),
   );
+  const failures = outcomes.filter((outcome) => !outcome).length;
+  if (failures > 0) deps.metrics.count(METRICS.rotationHistoryFailures, {}, failures);
   const failed = outcomes.indexOf(false);
   const sequence = failed === -1 ? undefined : records[failed]?.dynamodb?.SequenceNumber;
   if (failed !== -1 && sequence === undefined) throw new Error('a rotation could not be recorded and its record has no sequence number');

@@ -5,6 +5,7 @@ import { recordRotations, rotationOf, type StreamRecord } from '../../../functio
 import { DynamoDbRotationHistory } from '../../../functions/adapters/dynamodb/rotation-history.ts';
 import { startStreamPoller, type StreamPoller } from '../../../functions/local/stream-poller.ts';
 import { memoryLogger } from '../../../functions/observability/logger.ts';
+import { METRICS, memoryMetrics, type Metrics } from '../../../functions/observability/metrics.ts';
 import { decodeRefreshToken } from '../../../functions/oauth/tokens/refresh-token.ts';
 import type { Rotation, RotationHistory } from '../../../functions/oauth/tokens/family.ts';
 import { freshTable } from '../../support/dynamodb.ts';
@@ -66,9 +67,10 @@ describe('rotations from stream records', () => {
     expect(rotationOf({ eventName: 'MODIFY' })).toBeUndefined();
   });
 
-  it('reports the first record whose rotation could not be written, and logs it', async () => {
+  it('reports the first record whose rotation could not be written, logs each failed one and counts them', async () => {
     const written: number[] = [];
     const logger = memoryLogger();
+    const metrics = memoryMetrics();
     const history = {
       record: async (rotation: Rotation) => {
         if (rotation.generation === 3 || rotation.generation === 5) throw new Error('throttled');
@@ -76,24 +78,36 @@ describe('rotations from stream records', () => {
       },
     };
     const records = [familyChange('10', 'f', 1, 2), familyChange('11', 'f', 2, 2), familyChange('12', 'f', 2, 3), familyChange('13', 'f', 3, 4), familyChange('14', 'f', 4, 5)];
-    expect(await recordRotations(records, { history, logger })).toEqual({ batchItemFailures: [{ itemIdentifier: '12' }] });
+    expect(await recordRotations(records, { history, logger, metrics })).toEqual({ batchItemFailures: [{ itemIdentifier: '12' }] });
     expect(written.sort()).toEqual([2, 4]);
     expect(logger.lines.map(({ event, fields }) => [event, fields['generation']])).toEqual([
       ['rotation_history_failed', 3],
       ['rotation_history_failed', 5],
     ]);
-    expect(await recordRotations(records.slice(0, 2), { history, logger })).toEqual({ batchItemFailures: [] });
+    // Stage-only, as the alarm watches it: both failed records, in one data point.
+    expect(metrics.points).toEqual([{ name: METRICS.rotationHistoryFailures, dimensions: {}, value: 2 }]);
+    expect(await recordRotations(records.slice(0, 2), { history, logger, metrics })).toEqual({ batchItemFailures: [] });
+    expect(metrics.points).toHaveLength(1);
+  });
+
+  it('counts a failure it cannot report (no sequence number) before it fails the whole batch', async () => {
+    const metrics = memoryMetrics();
+    const history = { record: async () => Promise.reject(new Error('throttled')) };
+    const record = familyChange('1', 'f', 1, 2);
+    const withoutSequence: StreamRecord = { ...record, dynamodb: { ...record.dynamodb, SequenceNumber: undefined } };
+    await expect(recordRotations([withoutSequence], { history, logger: memoryLogger(), metrics })).rejects.toThrow(/no sequence number/);
+    expect(metrics.points).toEqual([{ name: METRICS.rotationHistoryFailures, dimensions: {}, value: 1 }]);
   });
 });
 
 describe('the local stream poller (what the event source mapping does in AWS)', () => {
   let poller: StreamPoller | undefined;
   /** The table's stream fed to recordRotations, as the local server does. */
-  const pollInto = (tableName: string, history: Pick<RotationHistory, 'record'>) =>
+  const pollInto = (tableName: string, history: Pick<RotationHistory, 'record'>, metrics: Metrics = memoryMetrics()) =>
     startStreamPoller({
       endpoint: inject('dynamoDbEndpoint'),
       tableName,
-      handler: (event) => recordRotations(event.Records, { history, logger: memoryLogger() }),
+      handler: (event) => recordRotations(event.Records, { history, logger: memoryLogger(), metrics }),
       logger: memoryLogger(),
       intervalMs: 50,
     });
@@ -147,10 +161,15 @@ describe('the local stream poller (what the event source mapping does in AWS)', 
       fixture.clock.advance(60);
       token = (await fixture.refresh(token)).refresh_token!;
     }
-    poller = pollInto(fixture.tableName, history);
+    const metrics = memoryMetrics();
+    poller = pollInto(fixture.tableName, history, metrics);
     const recorded = await eventually(() => store.rotations(familyId), (rotations) => rotations.length >= 3);
     expect(recorded.map(({ generation }) => generation)).toEqual([1, 2, 3]);
     expect(failures).toBe(2);
+    expect(metrics.points).toEqual([
+      { name: METRICS.rotationHistoryFailures, dimensions: {}, value: 1 },
+      { name: METRICS.rotationHistoryFailures, dimensions: {}, value: 1 },
+    ]);
     expect(attempts.filter((generation) => generation === 2)).toHaveLength(3);
     expect(attempts.filter((generation) => generation === 1)).toHaveLength(1);
   });
