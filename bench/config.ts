@@ -52,7 +52,8 @@ export const CONFIG = {
 /** The targets of issue 6, checked at the end of every run. */
 export const TARGETS = {
   refreshFloorRatio: 0.7,
-  refreshCalls: 1,
+  /** The family read, then the one conditional write (sign before the write: README, "When AWS misbehaves"). */
+  refreshCalls: 2,
   tokenBundleBytes: 400 * 1024,
   tokenColdImportMs: 150,
 } as const;

@@ -1,5 +1,5 @@
 import { newFamily } from '../functions/oauth/tokens/new-family.ts';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDbClientRepository } from '../functions/adapters/dynamodb/client-repository.ts';
 import { DynamoDbCodeStore } from '../functions/adapters/dynamodb/code-store.ts';
@@ -96,14 +96,21 @@ export function rotateRequest(family: FloorFamily, nextHash: string, now: number
 export const rotateCommand = (env: BenchEnvironment, request: RotateRequest): Promise<AnyCommand> =>
   commandOf((client) => new DynamoDbFamilyStore(client, env.tableName).rotate(request));
 
-/** Floor of a refresh: the one conditional UpdateItem, on families owned per worker like the service's. */
-export function refreshFloorOp(env: BenchEnvironment, families: readonly FloorFamily[], concurrency: number): Op {
+/**
+ * Floor of a refresh as it is done now (sign before the write): the consistent GetItem of the
+ * family, then its one conditional UpdateItem, on families owned per worker like the service's.
+ * `readFirst: false` is the floor of the previous ordering (write, then sign): the UpdateItem alone.
+ */
+export function refreshFloorOp(env: BenchEnvironment, families: readonly FloorFamily[], concurrency: number, readFirst = true): Op {
   const owned = ownedBy(families, concurrency);
   const cursors = owned.map(() => 0);
   return async (worker) => {
     const mine = owned[worker]!;
     const family = mine[cursors[worker]!++ % mine.length]!;
     const nextHash = hashSecret(randomBytes(32).toString('base64url'));
+    if (readFirst) {
+      await send(env, await commandOf((client) => new DynamoDbFamilyStore(client, env.tableName).get(family.familyId)), 'GetItem (family)');
+    }
     await send(env, await rotateCommand(env, rotateRequest(family, nextHash, epochSeconds(systemClock))), 'UpdateItem (family)');
     family.generation += 1;
     family.currentHash = nextHash;
@@ -111,27 +118,16 @@ export function refreshFloorOp(env: BenchEnvironment, families: readonly FloorFa
 }
 
 /**
- * Floor of a code exchange: the code's conditional UpdateItem (redeem) and the new family's
- * conditional PutItem, in sequence, as the grant does them.
+ * Floor of a code exchange as it is done now: the consistent GetItem of the code, then one
+ * TransactWriteItems that redeems it and creates the family. `readFirst: false` is the floor of
+ * the previous ordering: the code's conditional UpdateItem, then the family's PutItem.
  */
-export function codeFloorOp(env: BenchEnvironment, app: BenchClient, grant: Family, codes: BenchCode[]): Op {
+export function codeFloorOp(env: BenchEnvironment, app: BenchClient, grant: Family, codes: BenchCode[], readFirst = true): Op {
   return async () => {
     const code = codes.pop();
     if (!code) throw new Error('the floor run used up its authorization codes');
     const now = epochSeconds(systemClock);
     const familyId = newFamilyId();
-    const redeem = await commandOf((client) =>
-      new DynamoDbCodeStore(client, env.tableName).redeem({
-        codeHash: hashSecret(code.code),
-        clientId: app.clientId,
-        redirectUri: REDIRECT_URI,
-        codeChallenge: s256(code.verifier),
-        now,
-        familyId,
-        accessTokenId: randomUUID(),
-      }),
-    );
-    await send(env, redeem, 'UpdateItem (code)');
     const { family, expiresAt } = newFamily({
       clientId: app.clientId,
       grant,
@@ -141,10 +137,23 @@ export function codeFloorOp(env: BenchEnvironment, app: BenchClient, grant: Fami
       absoluteTtl: DEFAULTS.refresh_token_absolute_ttl,
       rotation: true,
     });
-    const create = await commandOf((client) =>
-      new DynamoDbFamilyStore(client, env.tableName).create(family, expiresAt),
-    );
-    await send(env, create, 'PutItem (family)');
+    const store = (client: DynamoDBClient) => new DynamoDbCodeStore(client, env.tableName);
+    const request = {
+      codeHash: hashSecret(code.code),
+      clientId: app.clientId,
+      redirectUri: REDIRECT_URI,
+      codeChallenge: s256(code.verifier),
+      now,
+      familyId,
+      accessTokenId: randomUUID(),
+    };
+    if (readFirst) {
+      await send(env, await commandOf((client) => store(client).get(request.codeHash)), 'GetItem (code)');
+      await send(env, await commandOf((client) => store(client).redeem(request, { family, expiresAt })), 'TransactWriteItems (code + family)');
+      return;
+    }
+    await send(env, await commandOf((client) => store(client).redeem(request)), 'UpdateItem (code)');
+    await send(env, await commandOf((client) => new DynamoDbFamilyStore(client, env.tableName).create(family, expiresAt)), 'PutItem (family)');
   };
 }
 

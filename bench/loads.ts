@@ -69,7 +69,7 @@ export async function measureLoads(
     const measured = new Map<LoadRow['kind'], LoadRow>();
     for (const { kind, what } of contenders) {
       const result = results.get(kind)!;
-      const row: LoadRow = { grant, kind, what, ...result, ...(kind !== 'floor' && { dynamoCallsPerOp: round((calls.get(kind) ?? 0) / result.ops, 3) }) };
+      const row: LoadRow = { grant, kind, what, ...result, ...(kind !== 'floor' && kind !== 'previous floor' && { dynamoCallsPerOp: round((calls.get(kind) ?? 0) / result.ops, 3) }) };
       rows.push(row);
       measured.set(kind, row);
       const dynamo = row.dynamoCallsPerOp !== undefined ? `, ${row.dynamoCallsPerOp} DynamoDB calls/req` : '';
@@ -90,7 +90,8 @@ export async function measureLoads(
       await compared('refresh_token', concurrency, [
         { kind: 'HTTP', what: 'POST /token refresh_token', op: refreshOp(http, clients.app, families, concurrency) },
         { kind: 'handler', what: 'token handler, refresh_token event', op: refreshOp(handler, clients.app, families, concurrency) },
-        { kind: 'floor', what: 'conditional UpdateItem on a family item', op: refreshFloorOp(env, floorRefresh, concurrency) },
+        { kind: 'floor', what: 'consistent GetItem + conditional UpdateItem on a family item', op: refreshFloorOp(env, floorRefresh, concurrency) },
+        { kind: 'previous floor', what: 'conditional UpdateItem alone (write, then sign)', op: refreshFloorOp(env, floorRefresh, concurrency, false) },
       ]),
     );
     ratio(
@@ -104,12 +105,19 @@ export async function measureLoads(
     const count = CONFIG.codesPerRun[concurrency] ?? 1000;
     const serviceCodes = await cloneCodes(env, codeTemplate, count + WARMUP_CODES);
     const floorCodes = await cloneCodes(env, codeTemplate, count + WARMUP_CODES);
+    const previousCodes = await cloneCodes(env, codeTemplate, count + WARMUP_CODES);
     ratio(
       'authorization_code',
       concurrency,
       await compared('authorization_code', concurrency, [
         { kind: 'HTTP', what: 'POST /token authorization_code', op: codeExchangeOp(http, clients.app, serviceCodes), maxOps: count },
-        { kind: 'floor', what: 'UpdateItem (code) + PutItem (family)', op: codeFloorOp(env, clients.app, real, floorCodes), maxOps: count },
+        { kind: 'floor', what: 'GetItem (code) + TransactWriteItems (code + family)', op: codeFloorOp(env, clients.app, real, floorCodes), maxOps: count },
+        {
+          kind: 'previous floor',
+          what: 'UpdateItem (code) + PutItem (family), then sign',
+          op: codeFloorOp(env, clients.app, real, previousCodes, false),
+          maxOps: count,
+        },
       ]),
     );
   }

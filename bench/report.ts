@@ -5,11 +5,13 @@ import type { CallsRow } from './calls.ts';
 import type { Contributor } from './composition.ts';
 import type { CpuResult } from './cpu.ts';
 import type { LoadResult } from './load.ts';
+import { round } from './stats.ts';
 
 /** One load run: the service over HTTP, its Lambda handler called directly, or the floor. */
 export interface LoadRow extends LoadResult {
   readonly grant: 'refresh_token' | 'client_credentials' | 'authorization_code';
-  readonly kind: 'HTTP' | 'handler' | 'floor';
+  /** `previous floor`: the DynamoDB calls of the ordering before sign-before-write, for its latency cost. */
+  readonly kind: 'HTTP' | 'handler' | 'floor' | 'previous floor';
   /** What was sent: the service path, or the floor's DynamoDB calls. */
   readonly what: string;
   /** DynamoDB calls per request the service made during the run (all caches as they come). */
@@ -37,9 +39,9 @@ export interface Results {
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const FLOOR_LABEL: Record<string, string> = {
-  refresh_token: 'floor: UpdateItem (family)',
+  refresh_token: 'floor: GetItem + UpdateItem (family)',
   client_credentials: 'floor: GetItem (client) — cc writes nothing',
-  authorization_code: 'floor: UpdateItem (code) + PutItem (family)',
+  authorization_code: 'floor: GetItem (code) + TransactWriteItems (code + family)',
 };
 
 interface Line {
@@ -62,9 +64,26 @@ function lines(results: Results): Line[] {
   for (const grant of ['refresh_token', 'client_credentials', 'authorization_code'] as const) {
     for (const concurrency of [1, 16]) {
       for (const row of results.load.filter((load) => load.grant === grant && load.concurrency === concurrency)) {
-        const label = row.kind === 'floor' ? FLOOR_LABEL[grant]! : row.kind === 'HTTP' ? 'service over HTTP' : 'Lambda handler direct (no HTTP)';
+        const label =
+          row.kind === 'floor'
+            ? FLOOR_LABEL[grant]!
+            : row.kind === 'previous floor'
+              ? `previous ordering's floor: ${row.what}`
+              : row.kind === 'HTTP'
+                ? 'service over HTTP'
+                : 'Lambda handler direct (no HTTP)';
         const calls = row.dynamoCallsPerOp !== undefined ? ` · ${row.dynamoCallsPerOp} DynamoDB calls/req` : '';
         push(`${grant} c=${concurrency}`, label, `${row.throughput.toFixed(0)} req/s`, `p50 ${row.p50Ms} ms · p99 ${row.p99Ms} ms · node CPU ${row.cpuMsPerOp} ms/req${calls} · n=${row.ops}`);
+      }
+      const floor = results.load.find((load) => load.grant === grant && load.concurrency === concurrency && load.kind === 'floor');
+      const previous = results.load.find((load) => load.grant === grant && load.concurrency === concurrency && load.kind === 'previous floor');
+      if (floor && previous) {
+        push(
+          `${grant} c=${concurrency}`,
+          'latency of signing before the write',
+          `+${round(floor.p50Ms - previous.p50Ms, 2)} ms`,
+          `p50 of the floor now minus the previous ordering's (p99 ${round(floor.p99Ms - previous.p99Ms, 2)} ms): the DynamoDB round trip it adds`,
+        );
       }
       const ratio = results.ratios.find((entry) => entry.grant === grant && entry.concurrency === concurrency);
       if (ratio) {
