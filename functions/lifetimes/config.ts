@@ -1,4 +1,5 @@
 import type { Clock } from '../oauth/clock.ts';
+import { TemporarilyUnavailable } from '../oauth/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { checkEntry, crossRuleViolations, groupByScope, rejectionMessage } from './guardrails.ts';
@@ -146,6 +147,18 @@ export function snapshotOf(settlement: Settlement, loadedAt: number): LifetimeSn
 export const DEFAULT_MAX_AGE_MS = 30_000;
 /** DESIGN.md §4: a change in SSM takes effect within a minute. */
 export const MAX_MAX_AGE_MS = 60_000;
+/**
+ * Each wait (the next refresh, a retry) is its nominal length times a factor drawn uniformly
+ * from [REFRESH_JITTER_MIN, 1]: environments started together by a deploy drift apart instead
+ * of reading SSM in step, and no wait is ever longer than its nominal length.
+ */
+export const REFRESH_JITTER_MIN = 0.8;
+/** After failed loads with a snapshot in hand: `maxAgeMs × 2^(failures − 1)`, at most this. */
+export const MAX_BACKOFF_MS = 300_000;
+/** After failed loads without a snapshot: `COLD_RETRY_BASE_MS × 2^(failures − 1)`, at most `maxAgeMs`. */
+export const COLD_RETRY_BASE_MS = 1_000;
+/** Upper bound of {@link LifetimeConfigStoreOptions.refreshWaitMs}. */
+export const MAX_REFRESH_WAIT_MS = 5_000;
 
 export interface LifetimeConfigStoreOptions {
   readonly source: ParameterSource;
@@ -154,15 +167,41 @@ export interface LifetimeConfigStoreOptions {
   readonly metrics: Metrics;
   /**
    * How long a loaded configuration is served before the source is read again; at most 60000.
+   * Each refresh is due after a jittered `[0.8, 1] × maxAgeMs`, never later.
    * @default 30000
    */
   readonly maxAgeMs?: number;
+  /**
+   * Uniform random numbers in [0, 1) for the jitter; injected so tests decide it.
+   * @default Math.random
+   */
+  readonly random?: () => number;
+  /**
+   * How long a request that finds the snapshot due waits for the refresh before it is served
+   * the snapshot in hand; at most 5000. 0 never waits: the setting for SSM, where a request
+   * waiting on a throttled read is the outage this store avoids. A local file reads in
+   * microseconds, so a short wait there lets the first request after the due time see an edit.
+   * @default 0
+   */
+  readonly refreshWaitMs?: number;
 }
 
-/** Thrown by {@link LifetimeConfigStore.current} when the source has never been read successfully. */
-export class ConfigurationUnavailableError extends Error {
-  readonly code = 'ERR_LIFETIMES_UNAVAILABLE';
+/**
+ * Why {@link LifetimeConfigStore.current} rejects: the source has never been read successfully
+ * and the store will not try again before `Retry-After` seconds. Answered 503
+ * `temporarily_unavailable` with `Retry-After`; the client sees the generic description, the
+ * source's error stays in `cause` for the log.
+ */
+export class ConfigurationUnavailableError extends TemporarilyUnavailable {
   override readonly name = 'ConfigurationUnavailableError';
+
+  constructor(retryAfterSeconds: number, failure: unknown) {
+    super(retryAfterSeconds, undefined, {
+      cause: new Error(`lifetime configuration unavailable: the parameter source has never been read (${detailOf(failure)})`, {
+        cause: failure,
+      }),
+    });
+  }
 }
 
 const LOGGED_VALUE_LENGTH = 100;
@@ -171,18 +210,27 @@ const DIMENSION_LENGTH = 250;
 
 /**
  * The lifetime configuration of a running service: loaded from a {@link ParameterSource},
- * checked by the guardrails, cached for `maxAgeMs`.
+ * checked by the guardrails, cached and refreshed behind the requests.
  *
- * - At most one load per `maxAgeMs`; concurrent callers of an expired cache share one load.
+ * - Once a snapshot exists, `current()` never waits for the source: a request that finds it due
+ *   is answered from it at once and starts one refresh in the background, which later requests
+ *   share (stale-while-revalidate). Nothing is scheduled: no timer keeps a process alive or
+ *   fires in a frozen Lambda environment; the refresh runs on a request and is seen by the next.
+ * - A refresh is due `maxAgeMs` after the previous load started, shortened by jitter to
+ *   [0.8, 1] × `maxAgeMs`, so environments started together do not read SSM in step.
  * - A rejected value keeps that parameter's last valid value (see {@link settleParameters}: per
  *   parameter, not per configuration), logs `configuration_rejected` (warn) with the parameter
  *   and the reason, and counts `ConfigurationRejected` with dimension `Parameter`. This repeats on
  *   every load until the value is fixed, so the alarm stays on while it is wrong.
- * - If the source fails, the last snapshot keeps being served (logged as
- *   `configuration_load_failed`, metric `ConfigurationLoadFailed`) and the source is tried again
- *   after `maxAgeMs`. Before any successful load, `current()` throws
- *   {@link ConfigurationUnavailableError} instead: the defaults may be looser than what the
- *   operator tuned, so a cold start never runs on them silently.
+ * - A failed load logs `configuration_load_failed` and counts `ConfigurationLoadFailed`, once
+ *   per attempt, and the next attempt backs off exponentially (jittered), whatever the error:
+ *   `maxAgeMs × 2^(n − 1)` up to 5 minutes with a snapshot, which keeps being served; a success
+ *   resets it. Every failure, throttling included, only ever makes calls rarer.
+ * - Before any successful load, concurrent requests share the first load, and if it fails
+ *   `current()` rejects with {@link ConfigurationUnavailableError} (503, `Retry-After`) rather
+ *   than running on the defaults, which may be looser than what the operator tuned. Until the
+ *   retry is due (1 s × 2^(n − 1), up to `maxAgeMs`) every request is refused at once without
+ *   calling the source; then one request tries again.
  *
  * @example
  * const store = new LifetimeConfigStore({ source, clock: systemClock, logger: jsonLogger, metrics });
@@ -195,14 +243,22 @@ export class LifetimeConfigStore {
   readonly #logger: Logger;
   readonly #metrics: Metrics;
   readonly #maxAgeMs: number;
+  readonly #random: () => number;
+  readonly #refreshWaitMs: number;
   #snapshot: LifetimeSnapshot | undefined;
   #accepted: ReadonlyMap<string, ParameterValue> = new Map();
-  #checkedAt = 0;
+  /** Clock time at which the last load started; `undefined` before the first. */
+  #attemptedAt: number | undefined;
+  /** Clock time from which the next load may start. */
+  #dueAt = Number.NEGATIVE_INFINITY;
+  /** Failed loads since the last success. */
+  #failures = 0;
+  #lastFailure: unknown;
   #loading: Promise<LifetimeSnapshot> | undefined;
 
   constructor(options: LifetimeConfigStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-    const { source, clock, logger, metrics, maxAgeMs = DEFAULT_MAX_AGE_MS } = options;
+    const { source, clock, logger, metrics, maxAgeMs = DEFAULT_MAX_AGE_MS, random = Math.random, refreshWaitMs = 0 } = options;
     if (typeof source?.load !== 'function') throw new TypeError('options.source must be a ParameterSource');
     if (typeof clock?.now !== 'function') throw new TypeError('options.clock must be a Clock');
     if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') throw new TypeError('options.logger must be a Logger');
@@ -210,32 +266,72 @@ export class LifetimeConfigStore {
     if (typeof maxAgeMs !== 'number' || !Number.isFinite(maxAgeMs) || maxAgeMs <= 0 || maxAgeMs > MAX_MAX_AGE_MS) {
       throw new TypeError(`options.maxAgeMs must be a number of milliseconds in (0, ${MAX_MAX_AGE_MS}]`);
     }
+    if (typeof random !== 'function') throw new TypeError('options.random must be a function returning numbers in [0, 1)');
+    if (typeof refreshWaitMs !== 'number' || !Number.isFinite(refreshWaitMs) || refreshWaitMs < 0 || refreshWaitMs > MAX_REFRESH_WAIT_MS) {
+      throw new TypeError(`options.refreshWaitMs must be a number of milliseconds in [0, ${MAX_REFRESH_WAIT_MS}]`);
+    }
     this.#source = source;
     this.#clock = clock;
     this.#logger = logger;
     this.#metrics = metrics;
     this.#maxAgeMs = maxAgeMs;
+    this.#random = random;
+    this.#refreshWaitMs = refreshWaitMs;
   }
 
-  /** The current configuration, read from the source if the cached one is older than `maxAgeMs`. */
+  /**
+   * The current configuration. With a snapshot in hand, that snapshot, at once (a due refresh
+   * runs behind it). Without one, the first load, shared by concurrent callers; rejects with
+   * {@link ConfigurationUnavailableError} if it failed, and until the next attempt is due.
+   */
   current(): Promise<LifetimeSnapshot> {
-    const age = this.#clock.now() - this.#checkedAt;
-    // A clock that went backwards counts as expired rather than freezing the cache.
-    if (this.#snapshot !== undefined && age >= 0 && age < this.#maxAgeMs) return Promise.resolve(this.#snapshot);
+    const now = this.#clock.now();
+    const snapshot = this.#snapshot;
+    if (snapshot === undefined) {
+      if (this.#loading !== undefined || this.#isDue(now)) return this.#start();
+      return Promise.reject(this.#unavailable(now));
+    }
+    if (this.#isDue(now)) {
+      // #load settles a failure itself; this only keeps a throwing logger from becoming an unhandled rejection.
+      this.#start().catch(() => undefined);
+    }
+    if (this.#refreshWaitMs > 0 && this.#loading !== undefined) return this.#briefly(this.#loading, snapshot);
+    return Promise.resolve(snapshot);
+  }
+
+  // A clock that went backwards counts as due rather than freezing the cache.
+  #isDue(now: number): boolean {
+    return now >= this.#dueAt || (this.#attemptedAt !== undefined && now < this.#attemptedAt);
+  }
+
+  #start(): Promise<LifetimeSnapshot> {
     this.#loading ??= this.#load().finally(() => {
       this.#loading = undefined;
     });
     return this.#loading;
   }
 
+  /** The refresh's result if it comes within `refreshWaitMs`, else the snapshot in hand. */
+  #briefly(loading: Promise<LifetimeSnapshot>, fallback: LifetimeSnapshot): Promise<LifetimeSnapshot> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<LifetimeSnapshot>((resolve) => {
+      timer = setTimeout(() => resolve(fallback), this.#refreshWaitMs);
+      timer.unref?.();
+    });
+    return Promise.race([loading.catch(() => fallback), waited]).finally(() => clearTimeout(timer));
+  }
+
   async #load(): Promise<LifetimeSnapshot> {
     const startedAt = this.#clock.now();
-    let raw: Map<string, string>;
+    this.#attemptedAt = startedAt;
     try {
-      raw = await this.#source.load();
+      return this.#settle(await this.#source.load(), startedAt);
     } catch (error) {
-      return this.#failed(error, startedAt);
+      return this.#failed(error);
     }
+  }
+
+  #settle(raw: Map<string, string>, startedAt: number): LifetimeSnapshot {
     const settlement = settleParameters(raw, this.#accepted);
     for (const rejection of settlement.rejections) {
       this.#logger.warn('configuration_rejected', {
@@ -248,22 +344,48 @@ export class LifetimeConfigStore {
     }
     this.#accepted = settlement.accepted;
     this.#snapshot = snapshotOf(settlement, startedAt);
-    this.#checkedAt = startedAt;
+    this.#failures = 0;
+    this.#lastFailure = undefined;
+    this.#dueAt = startedAt + this.#maxAgeMs * this.#jitter();
     return this.#snapshot;
   }
 
-  #failed(error: unknown, startedAt: number): LifetimeSnapshot {
-    const detail = error instanceof Error ? error.message : String(error);
+  #failed(error: unknown): LifetimeSnapshot {
+    const now = this.#clock.now();
+    const snapshot = this.#snapshot;
+    this.#failures += 1;
+    this.#lastFailure = error;
+    const [base, cap] = snapshot === undefined ? [COLD_RETRY_BASE_MS, this.#maxAgeMs] : [this.#maxAgeMs, MAX_BACKOFF_MS];
+    const retryInMs = Math.round(Math.min(base * 2 ** (this.#failures - 1), cap) * this.#jitter());
+    this.#dueAt = now + retryInMs;
     this.#metrics.count('ConfigurationLoadFailed');
-    if (this.#snapshot === undefined) {
-      this.#logger.error('configuration_load_failed', { error: detail, serving: 'nothing' });
-      throw new ConfigurationUnavailableError('lifetime configuration unavailable: the parameter source has never been read', {
-        cause: error,
-      });
+    const fields = { error: detailOf(error), failures: this.#failures, retryInMs };
+    if (snapshot === undefined) {
+      this.#logger.error('configuration_load_failed', { ...fields, serving: 'nothing' });
+      throw this.#unavailable(now);
     }
-    this.#logger.error('configuration_load_failed', { error: detail, serving: 'last snapshot', snapshotLoadedAt: this.#snapshot.loadedAt });
-    // Wait a full maxAge before trying again, so a throttled SSM is not hammered by every request.
-    this.#checkedAt = startedAt;
-    return this.#snapshot;
+    this.#logger.error('configuration_load_failed', { ...fields, serving: 'last snapshot', snapshotLoadedAt: snapshot.loadedAt });
+    return snapshot;
   }
+
+  #unavailable(now: number): ConfigurationUnavailableError {
+    return new ConfigurationUnavailableError(Math.max(0, this.#dueAt - now) / 1000, this.#lastFailure);
+  }
+
+  /** A factor in [REFRESH_JITTER_MIN, 1]; a source outside [0, 1] is clamped, so a wait never grows. */
+  #jitter(): number {
+    const drawn = this.#random();
+    const unit = Number.isFinite(drawn) ? Math.min(Math.max(drawn, 0), 1) : 1;
+    return REFRESH_JITTER_MIN + (1 - REFRESH_JITTER_MIN) * unit;
+  }
+}
+
+/**
+ * What failed, for the log. The SSM client hands throttling and timeouts on as
+ * {@link TemporarilyUnavailable}, whose own message is the one meant for clients; its cause names
+ * the service and the SDK error.
+ */
+function detailOf(error: unknown): string {
+  if (error instanceof TemporarilyUnavailable && error.cause instanceof Error) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -7,6 +7,14 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CoreEnvironment, ParametersEnvironment } from './environment.ts';
 
+/**
+ * How long a request that finds the lifetimes due waits for the local parameters file. The file
+ * is read in well under a millisecond, so an edit applies to the first request after the due
+ * time, as it did before refreshes moved behind the requests; a stuck read costs a request this
+ * much at most. SSM is never waited on once a snapshot exists (functions/lifetimes/config.ts).
+ */
+export const FILE_REFRESH_WAIT_MS = 1_000;
+
 /** Lifetimes from SSM (`/lifespan/<stage>/`, by path) in AWS, or from the local parameters file. */
 export function lifetimesFromEnvironment(
   core: CoreEnvironment,
@@ -14,9 +22,10 @@ export function lifetimesFromEnvironment(
   deps: { readonly clock: Clock; readonly logger: Logger; readonly metrics: Metrics },
   client?: SsmParametersClient,
 ): LifetimeConfigStore {
-  const source =
-    environment.kind === 'ssm'
-      ? new SsmParameterSource({ client: client ?? ssmClient(), stage: core.stage })
-      : new FileParameterSource({ path: environment.file });
-  return new LifetimeConfigStore({ source, maxAgeMs: environment.maxAgeMs, ...deps });
+  if (environment.kind === 'ssm') {
+    const source = new SsmParameterSource({ client: client ?? ssmClient(), stage: core.stage });
+    return new LifetimeConfigStore({ source, maxAgeMs: environment.maxAgeMs, ...deps });
+  }
+  const source = new FileParameterSource({ path: environment.file });
+  return new LifetimeConfigStore({ source, maxAgeMs: environment.maxAgeMs, refreshWaitMs: FILE_REFRESH_WAIT_MS, ...deps });
 }

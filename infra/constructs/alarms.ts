@@ -120,7 +120,7 @@ export class LifespanAlarms extends Construct {
     alarm(
       'configuration-load-failed',
       lifespan(METRICS.configurationLoadFailed),
-      'The functions could not read /lifespan/<stage>/ from SSM (throttling or permissions); they serve the last loaded configuration.',
+      'The functions could not read /lifespan/<stage>/ from SSM (throttling or permissions): warm ones serve their last configuration, cold ones answer 503 temporarily_unavailable.',
     );
 
     const requests = props.api.metricCount({ statistic: 'Sum', period: PERIOD });

@@ -51,7 +51,16 @@ export async function grantFixture() {
   const logger = memoryLogger();
   const dir = await mkdtemp(join(tmpdir(), 'lifespan-grants-'));
   const signer = new LocalKeySigner(await loadOrCreateLocalKeyFile(join(dir, 'key.json'), 'ES256'));
-  const lifetimes = new LifetimeConfigStore({ source: { load: async () => new Map(parameters) }, clock, logger, metrics, maxAgeMs: 1 });
+  // Waits for its in-memory source when due (as the local file source does), so a parameter the
+  // test sets applies to the first request after the clock moves, not the one after that.
+  const lifetimes = new LifetimeConfigStore({
+    source: { load: async () => new Map(parameters) },
+    clock,
+    logger,
+    metrics,
+    maxAgeMs: 1,
+    refreshWaitMs: 1_000,
+  });
   const client: Client = clientRecord({ scopes: ['openid', 'offline_access', 'read', 'write'], audiences: ['api'] });
   const clients = new DynamoDbClientRepository(dynamo, tableName);
   await clients.create(client);

@@ -1,11 +1,12 @@
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FileParameterSource, parseParametersFile } from '../../../functions/adapters/local/file-parameter-source.ts';
-import { LifetimeConfigStore } from '../../../functions/lifetimes/config.ts';
+import { ConfigurationUnavailableError, LifetimeConfigStore } from '../../../functions/lifetimes/config.ts';
 import { memoryLogger } from '../../../functions/observability/logger.ts';
 import { memoryMetrics } from '../../../functions/observability/metrics.ts';
+import { lifetimesFromEnvironment } from '../../../functions/runtime/lifetimes.ts';
 
 let directory: string;
 let path: string;
@@ -114,7 +115,7 @@ describe('FileParameterSource in the store', () => {
   it('runs on defaults when there is no file, even on a cold start', async () => {
     const store = new LifetimeConfigStore({
       source: new FileParameterSource({ path }),
-      clock: { now: () => 0 },
+      clock: { now: () => Date.now() },
       logger: memoryLogger(),
       metrics: memoryMetrics(),
     });
@@ -122,7 +123,7 @@ describe('FileParameterSource in the store', () => {
   });
 
   it('keeps the last valid configuration when the file turns into bad JSON, and logs it', async () => {
-    const clock = { time: 0, now() { return this.time; } };
+    const clock = { time: Date.now(), now() { return this.time; } };
     const logger = memoryLogger();
     const store = new LifetimeConfigStore({ source: new FileParameterSource({ path }), clock, logger, metrics: memoryMetrics() });
     await write({ access_token_ttl: 600 });
@@ -131,18 +132,38 @@ describe('FileParameterSource in the store', () => {
     await write('{ access_token_ttl: 300 }', 1_700_000_100);
     clock.time += 30_000;
     expect((await store.current()).global.access_token_ttl).toBe(600);
+    // The refresh that request started reads the file behind it.
+    await vi.waitFor(() => expect(logger.lines).toHaveLength(1));
+    expect((await store.current()).global.access_token_ttl).toBe(600);
     expect(logger.lines).toMatchObject([{ level: 'error', event: 'configuration_load_failed' }]);
     expect(String(logger.lines[0]?.fields.error)).toContain('not valid JSON');
+  });
+
+  it('as the local server wires it, an edit applies to the first request after the due time', async () => {
+    const clock = { time: Date.now(), now() { return this.time; } };
+    const store = lifetimesFromEnvironment(
+      { stage: 'test', issuer: 'http://127.0.0.1' },
+      { kind: 'file', file: path, maxAgeMs: 1000 },
+      { clock, logger: memoryLogger(), metrics: memoryMetrics() },
+    );
+    await write({ access_token_ttl: 600 });
+    expect((await store.current()).global.access_token_ttl).toBe(600);
+    await write({ access_token_ttl: 300 }, 1_700_000_100);
+    clock.time += 1000;
+    // Refreshes run behind the requests, but this source is waited for: a local file answers at once.
+    expect((await store.current()).global.access_token_ttl).toBe(300);
   });
 
   it('throws on a cold start with bad JSON instead of running on defaults', async () => {
     await write('not json');
     const store = new LifetimeConfigStore({
       source: new FileParameterSource({ path }),
-      clock: { now: () => 0 },
+      clock: { now: () => Date.now() },
       logger: memoryLogger(),
       metrics: memoryMetrics(),
     });
-    await expect(store.current()).rejects.toThrow('lifetime configuration unavailable');
+    const refused = store.current();
+    await expect(refused).rejects.toBeInstanceOf(ConfigurationUnavailableError);
+    await expect(refused).rejects.toMatchObject({ status: 503, cause: { message: expect.stringContaining('not valid JSON') } });
   });
 });

@@ -115,26 +115,31 @@ describe('SsmParameterSource', () => {
     await expect(new SsmParameterSource({ client: ssm, stage: 'prod' }).load()).rejects.toThrow('Rate exceeded');
   });
 
-  it('feeds the store: a change in SSM takes effect once the cache expires, not before', async () => {
+  it('feeds the store: a change in SSM is read once the refresh is due, not before, and served from the request after', async () => {
     const ssm = fakeWith(11);
-    const clock = { time: 0, now() { return this.time; } };
+    const start = Date.now();
+    const clock = { time: start, now() { return this.time; } };
     const store = new LifetimeConfigStore({
       source: new SsmParameterSource({ client: ssm, stage: 'prod' }),
       clock,
       logger: memoryLogger(),
       metrics: memoryMetrics(),
       maxAgeMs: 15_000,
+      random: () => 1,
     });
     expect((await store.current()).global.access_token_ttl).toBe(600);
     expect((await store.current()).clients.get('client-10')).toEqual({ access_token_ttl: 70 });
     const calls = ssm.requests.length;
 
     ssm.parameters.set('/lifespan/prod/access_token_ttl', '300');
-    clock.time = 14_999;
+    clock.time = start + 14_999;
     expect((await store.current()).global.access_token_ttl).toBe(600);
     expect(ssm.requests).toHaveLength(calls);
 
-    clock.time = 15_000;
+    clock.time = start + 15_000;
+    // Stale-while-revalidate: this request is answered at once; the refresh it started reads every page.
+    expect((await store.current()).global.access_token_ttl).toBe(600);
+    await new Promise<void>((resolve) => setImmediate(resolve));
     expect((await store.current()).global.access_token_ttl).toBe(300);
     expect(ssm.requests).toHaveLength(calls * 2);
   });
