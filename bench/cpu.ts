@@ -137,7 +137,7 @@ export async function measureCpu(dir: string, batch: number): Promise<CpuResult>
       codes,
       devices: unused('devices'),
       accessTokens: unused('accessTokens'),
-      markers: { validAfter: async () => 0, sessionsValidAfter: async () => 0, write: async () => undefined },
+      markers: { times: async () => ({ tokens: 0, sessions: 0 }), validAfter: async () => 0, sessionsValidAfter: async () => 0, write: async () => undefined },
       successors: new HmacSuccessorDeriver(randomBytes(32)),
       rates: unused('rates'),
     };

@@ -106,7 +106,6 @@ export async function startEnvironment(recorder: CallRecorder): Promise<BenchEnv
         LIFESPAN_SUCCESSOR_KEY_FILE: join(dir, 'successor-key'),
         // The AWS defaults (functions/runtime/environment.ts), not `npm start`'s quicker ones.
         LIFESPAN_PARAMETERS_CACHE_SECONDS: '30',
-        LIFESPAN_MARKER_SYNC_SECONDS: '5',
         LIFESPAN_LOGIN_URL: `${issuer}/login`,
         LIFESPAN_DEVICE_VERIFICATION_URL: `${issuer}/device`,
       },

@@ -116,7 +116,6 @@ async function main(): Promise<void> {
         LIFESPAN_ADMIN_TOKEN: token,
         LIFESPAN_SUCCESSOR_KEY_FILE: resolve(dataDir, 'successor-key'),
         LIFESPAN_PARAMETERS_CACHE_SECONDS: '2',
-        LIFESPAN_MARKER_SYNC_SECONDS: '1',
         LIFESPAN_LOGIN_URL: process.env['LIFESPAN_LOGIN_URL'] ?? `${issuer}/login`,
         LIFESPAN_DEVICE_VERIFICATION_URL: process.env['LIFESPAN_DEVICE_VERIFICATION_URL'] ?? `${issuer}/device`,
       },

@@ -25,7 +25,6 @@ export interface LocalEnvironment {
   readonly LIFESPAN_LOGIN_URL: string;
   readonly LIFESPAN_DEVICE_VERIFICATION_URL: string;
   readonly LIFESPAN_PARAMETERS_CACHE_SECONDS: string;
-  readonly LIFESPAN_MARKER_SYNC_SECONDS: string;
 }
 
 export interface LocalServer {

@@ -197,13 +197,14 @@ async function issueCode(
 }
 
 /** The SSO session a cookie names, if it is still active (expired items are treated as absent). */
-async function activeSession(deps: AuthorizeDependencies, cookie: string | undefined, now: number) {
+async function activeSession(deps: AuthorizeDependencies, cookie: string | undefined, now: number, clientId: string) {
   if (!cookie || cookie.length > 100) return undefined;
   const hash = hashSecret(cookie);
   const session = await deps.sessions.get(hash);
   if (!session || !isSessionActive(session, now)) return undefined;
-  // A compromised user's (or everyone's) sessions end with one marker, not one write per session.
-  if (session.createdAt <= (await deps.markers.sessionsValidAfter(session.subject))) return undefined;
+  // A compromised user's (or everyone's) sessions end with one marker, not one write per session;
+  // and a session whose login a token revocation covers could only issue dead codes.
+  if (session.authTime <= (await deps.markers.sessionsValidAfter(session.subject, clientId))) return undefined;
   return { hash, session };
 }
 
@@ -219,7 +220,7 @@ export async function authorize(
 ): Promise<AuthorizeOutcome> {
   const { client, request } = await parseAuthorizationRequest(query, deps);
   const now = epochSeconds(deps.clock);
-  const current = await activeSession(deps, cookies.session, now);
+  const current = await activeSession(deps, cookies.session, now, client.clientId);
   // max_age=0 is prompt=login (OIDC Core §3.1.2.1); whole seconds would otherwise let it pass.
   const tooOld =
     current !== undefined && request.maxAge !== undefined && (request.maxAge === 0 || now - current.session.authTime > request.maxAge);
@@ -277,7 +278,11 @@ export async function completeLogin(
   }
   const client = await deps.clients.get(login.request.clientId);
   if (!client) throw new AuthorizationPageError('invalid_client', 'unknown client');
-  const previous = await activeSession(deps, cookies.session, now);
+  // A login accepted before a revocation of its user (or client, or everyone) and completed after it starts nothing.
+  if (login.result.authenticatedAt <= (await deps.markers.sessionsValidAfter(login.result.subject, client.clientId))) {
+    throw new AuthorizationRedirectError(login.request, 'access_denied', 'the login was revoked: sign in again');
+  }
+  const previous = await activeSession(deps, cookies.session, now, client.clientId);
   if (previous) await deps.sessions.delete(previous.hash);
   const session = await startSession(deps, client, login.result, now);
   return {

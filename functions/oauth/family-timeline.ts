@@ -34,7 +34,7 @@ export async function familyTimeline(
   if (family.revokedAt !== undefined) events.push({ type: 'revoked', at: family.revokedAt, reason: family.revokedReason });
   // A revoke-all marker kills the family at once, though its item is only marked at its next use.
   const markedAt = await deps.markers.validAfter(family.subject, family.clientId);
-  const killedByMarker = !family.revoked && family.createdAt <= markedAt;
+  const killedByMarker = !family.revoked && family.authTime <= markedAt;
   if (killedByMarker) events.push({ type: 'revoked', at: markedAt, reason: 'marker' });
   events.sort((a, b) => Number(a['at']) - Number(b['at']));
   const known = [...rotations.keys()].filter((generation) => generation <= family.generation).length;

@@ -66,19 +66,12 @@ export interface StoreEnvironment {
   readonly tableName: string;
   /** DynamoDB Local's endpoint in local mode; absent in AWS. */
   readonly endpoint?: string;
-  /** How stale the in-memory revoke-all markers may get (LIFESPAN_MARKER_SYNC_SECONDS, default 5). */
-  readonly markerSyncMs: number;
 }
 
 export function readStoreEnvironment(env: Env): StoreEnvironment {
   const tableName = required(env, 'LIFESPAN_TABLE');
   const endpoint = env['LIFESPAN_DYNAMODB_ENDPOINT'];
-  const sync = env['LIFESPAN_MARKER_SYNC_SECONDS'] ?? '5';
-  if (!/^\d{1,2}$/.test(sync) || Number(sync) > 60) {
-    throw new EnvironmentError('LIFESPAN_MARKER_SYNC_SECONDS', 'must be a whole number of seconds from 0 to 60');
-  }
-  const markerSyncMs = Number(sync) * 1000;
-  return endpoint ? { tableName, endpoint, markerSyncMs } : { tableName, markerSyncMs };
+  return endpoint ? { tableName, endpoint } : { tableName };
 }
 
 export type SignerEnvironment =

@@ -31,7 +31,7 @@ export function storeServices(environment: StoreEnvironment, clock: Clock, clien
     sessions: lazy(() => new DynamoDbSessionStore(dynamo(), table)),
     loginRequests: lazy(() => new DynamoDbLoginRequestStore(dynamo(), table)),
     accessTokens: lazy(() => new DynamoDbAccessTokenStore(dynamo(), table)),
-    markers: lazy(() => new DynamoDbRevocationMarkers({ client: dynamo(), tableName: table, clock, syncIntervalMs: environment.markerSyncMs })),
+    markers: lazy(() => new DynamoDbRevocationMarkers({ client: dynamo(), tableName: table, clock })),
     profiles: lazy(() => new DynamoDbProfileStore(dynamo(), table)),
     rates: lazy(() => new DynamoDbRateCounter(dynamo(), table)),
     rotationHistory: lazy(() => new DynamoDbRotationHistory(dynamo(), table)),

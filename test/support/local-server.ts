@@ -53,8 +53,6 @@ export async function startTestServer(
       LIFESPAN_ADMIN_TOKEN: adminToken,
       LIFESPAN_SUCCESSOR_KEY_FILE: join(dir, 'successor-key'),
       LIFESPAN_PARAMETERS_CACHE_SECONDS: '1',
-      // Every request sees revoke-all markers at once (AWS default: within 5 s).
-      LIFESPAN_MARKER_SYNC_SECONDS: '0',
       LIFESPAN_LOGIN_URL: `http://127.0.0.1:${port}/login`,
       LIFESPAN_DEVICE_VERIFICATION_URL: `http://127.0.0.1:${port}/device`,
     },

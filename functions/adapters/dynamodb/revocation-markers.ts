@@ -1,112 +1,137 @@
-import { PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../../oauth/clock.ts';
-import type { MarkerKind, RevocationMarkers } from '../../oauth/tokens/markers.ts';
+import { TemporarilyUnavailable } from '../../oauth/errors.ts';
+import type { MarkerKind, MarkerTimes, RevocationMarkers } from '../../oauth/tokens/markers.ts';
 import { n, readNumber, readString, s } from './attributes.ts';
 
-const PARTITION = 'MARKERS';
-/** Writers' clocks differ a little: each sync re-reads a few seconds back. */
-const OVERLAP_MS = 5_000;
+type Item = Record<string, AttributeValue>;
+
+const key = (kind: MarkerKind, id: string): Item => ({ pk: s(`MARKER#${kind}#${kind === 'global' ? '*' : id}`), sk: s('MARKER') });
+
+/** Where versions before per-marker items wrote them: one partition, sorted by write time. */
+const LEGACY_PARTITION = 'MARKERS';
+/** Legacy markers are never written any more; a function re-reads them this often (an old version may still run during a deploy). */
+const LEGACY_REFRESH_MS = 60_000;
+/** BatchGetItem may leave keys unprocessed under throttling: tried again this often, then 503. */
+const BATCH_ATTEMPTS = 3;
 
 export interface DynamoDbRevocationMarkersOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly clock: Clock;
-  /** How stale the in-memory markers may get. @default 5000 */
-  readonly syncIntervalMs?: number;
 }
 
 /**
- * Markers live in one partition sorted by write time, so an execution environment loads them
- * all once and then, at most every `syncIntervalMs`, only the ones written since: a refresh
- * checks markers without a DynamoDB call of its own, and a bulk revocation reaches every
- * function within the sync interval.
+ * One item per marker (`MARKER#<kind>#<id>`), holding the latest `valid_after`. Every check is
+ * one consistent BatchGetItem of the few markers that apply, so a revocation is seen by the very
+ * next request in every function: there is no cache window. A marker only moves forward.
  */
 export class DynamoDbRevocationMarkers implements RevocationMarkers {
   readonly #client: DynamoDBClient;
   readonly #table: string;
   readonly #clock: Clock;
-  readonly #interval: number;
-  readonly #markers = new Map<string, { validAfter: number; expiresAt: number }>();
-  #syncedAt = Number.NEGATIVE_INFINITY;
-  #since = '0';
-  #syncing: Promise<void> | undefined;
+  #legacy: { readonly at: number; readonly markers: Promise<ReadonlyMap<string, number>> } | undefined;
 
   constructor(options: DynamoDbRevocationMarkersOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#clock = options.clock;
-    this.#interval = options.syncIntervalMs ?? 5_000;
   }
 
-  validAfter(subject: string, clientId: string): Promise<number> {
-    return this.#latest([`user#${subject}`, `client#${clientId}`, 'global#*']);
+  async times(subject: string | undefined, clientId: string | undefined): Promise<MarkerTimes> {
+    const wanted: Array<[MarkerKind, string]> = [['global', '*']];
+    if (subject !== undefined) wanted.push(['user', subject], ['sessions', subject]);
+    if (clientId !== undefined) wanted.push(['client', clientId]);
+    const [found, legacy] = await Promise.all([this.#read(wanted), this.#legacyMarkers()]);
+    const at = (kind: MarkerKind, id: string | undefined) =>
+      id === undefined ? 0 : Math.max(found.get(`${kind}#${kind === 'global' ? '*' : id}`) ?? 0, legacy.get(`${kind}#${kind === 'global' ? '*' : id}`) ?? 0);
+    const global = at('global', '*');
+    const tokens = Math.max(global, at('user', subject), at('client', clientId));
+    return { tokens, sessions: Math.max(global, at('sessions', subject), tokens) };
   }
 
-  sessionsValidAfter(subject: string): Promise<number> {
-    return this.#latest([`sessions#${subject}`, 'global#*']);
+  async validAfter(subject: string | undefined, clientId: string): Promise<number> {
+    return (await this.times(subject, clientId)).tokens;
   }
 
-  async #latest(ids: readonly string[]): Promise<number> {
-    await this.#sync();
-    const now = Math.floor(this.#clock.now() / 1000);
-    let latest = 0;
-    for (const id of ids) {
-      const marker = this.#markers.get(id);
-      if (marker && marker.expiresAt > now) latest = Math.max(latest, marker.validAfter);
-    }
-    return latest;
+  async sessionsValidAfter(subject: string, clientId?: string): Promise<number> {
+    return (await this.times(subject, clientId)).sessions;
   }
 
   async write(kind: MarkerKind, id: string, validAfter: number, retainUntil: number): Promise<void> {
-    const writtenAt = this.#clock.now();
-    await this.#client.send(
-      new PutItemCommand({
-        TableName: this.#table,
-        Item: {
-          pk: s(PARTITION),
-          sk: s(`${String(writtenAt).padStart(15, '0')}#${kind}#${kind === 'global' ? '*' : id}`),
-          kind: s(kind),
-          id: s(kind === 'global' ? '*' : id),
-          valid_after: n(validAfter),
-          expires_at: n(retainUntil),
-        },
-      }),
-    );
-    // This environment sees its own write at once.
-    this.#remember(`${kind}#${kind === 'global' ? '*' : id}`, validAfter, retainUntil);
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key(kind, id),
+          UpdateExpression: 'SET valid_after = :v, expires_at = :e',
+          // Markers move only forward: a late, older write never undoes a newer one.
+          ConditionExpression: 'attribute_not_exists(valid_after) OR valid_after <= :v',
+          ExpressionAttributeValues: { ':v': n(validAfter), ':e': n(retainUntil) },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
-  #remember(id: string, validAfter: number, expiresAt: number): void {
-    const known = this.#markers.get(id);
-    if (!known || known.validAfter < validAfter) this.#markers.set(id, { validAfter, expiresAt });
+  async #read(wanted: ReadonlyArray<[MarkerKind, string]>): Promise<Map<string, number>> {
+    const now = Math.floor(this.#clock.now() / 1000);
+    const found = new Map<string, number>();
+    let keys: Item[] = wanted.map(([kind, id]) => key(kind, id));
+    for (let attempt = 0; keys.length > 0; attempt += 1) {
+      if (attempt === BATCH_ATTEMPTS) throw new TemporarilyUnavailable(1, undefined, { cause: new Error('DynamoDB left revocation markers unprocessed') });
+      const output = await this.#client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of output.Responses?.[this.#table] ?? []) {
+        // Expiry is checked on every read: TTL deletes late.
+        if (readNumber(item, 'expires_at') > now) found.set(readString(item, 'pk').slice('MARKER#'.length), readNumber(item, 'valid_after'));
+      }
+      keys = output.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+    }
+    return found;
   }
 
-  #sync(): Promise<void> {
-    if (this.#clock.now() - this.#syncedAt < this.#interval) return Promise.resolve();
-    this.#syncing ??= this.#load().finally(() => {
-      this.#syncing = undefined;
-    });
-    return this.#syncing;
+  #legacyMarkers(): Promise<ReadonlyMap<string, number>> {
+    const now = this.#clock.now();
+    if (!this.#legacy || now - this.#legacy.at >= LEGACY_REFRESH_MS) {
+      const markers = this.#loadLegacy();
+      this.#legacy = { at: now, markers };
+      markers.catch(() => {
+        if (this.#legacy?.markers === markers) this.#legacy = undefined;
+      });
+    }
+    return this.#legacy.markers;
   }
 
-  async #load(): Promise<void> {
-    const startedAt = this.#clock.now();
-    let exclusiveStartKey: Record<string, AttributeValue> | undefined;
+  async #loadLegacy(): Promise<ReadonlyMap<string, number>> {
+    const now = Math.floor(this.#clock.now() / 1000);
+    const markers = new Map<string, number>();
+    let exclusiveStartKey: Item | undefined;
     do {
       const page = await this.#client.send(
         new QueryCommand({
           TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND sk > :since',
-          ExpressionAttributeValues: { ':pk': s(PARTITION), ':since': s(this.#since) },
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': s(LEGACY_PARTITION) },
           ...(exclusiveStartKey && { ExclusiveStartKey: exclusiveStartKey }),
         }),
       );
       for (const item of page.Items ?? []) {
-        this.#remember(`${readString(item, 'kind')}#${readString(item, 'id')}`, readNumber(item, 'valid_after'), readNumber(item, 'expires_at'));
+        if (readNumber(item, 'expires_at') <= now) continue;
+        const id = `${readString(item, 'kind')}#${readString(item, 'id')}`;
+        markers.set(id, Math.max(markers.get(id) ?? 0, readNumber(item, 'valid_after')));
       }
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
-    this.#since = String(Math.max(0, startedAt - OVERLAP_MS)).padStart(15, '0');
-    this.#syncedAt = startedAt;
+    return markers;
   }
 }

@@ -77,23 +77,26 @@ export const authorizationCodeGrant: GrantHandler = {
     const codeHash = hashSecret(code);
     const presented: Presented = { client, codeChallenge: s256(verifier), redirectUri, resource, now };
     const granted = await redeemable(await deps.codes.get(codeHash), presented, deps);
-    // A code from before a bulk revocation (a compromised user, a revoked client) yields nothing.
-    if (granted.createdAt <= (await deps.markers.validAfter(granted.subject, client.clientId))) {
-      throw new InvalidGrant('authorization code was revoked');
-    }
-
     const lifetimes = await lifetimesFor(deps, client, granted.audience);
     const familyId = newFamilyId();
     const jti = randomUUID();
     const started = firstFamilyState(client, granted, familyId, lifetimes, now);
-    const response = await userTokenResponse(deps, {
-      client,
-      grant: granted,
-      lifetimes,
-      jti,
-      ...(started && { refreshToken: started.refreshToken, familyId }),
-      ...(granted.nonce !== undefined && { nonce: granted.nonce }),
-    });
+    const [validAfter, response] = await Promise.all([
+      deps.markers.validAfter(granted.subject, client.clientId),
+      userTokenResponse(deps, {
+        client,
+        grant: granted,
+        lifetimes,
+        jti,
+        ...(started && { refreshToken: started.refreshToken, familyId }),
+        ...(granted.nonce !== undefined && { nonce: granted.nonce }),
+      }),
+    ]);
+    // A code from a login before a bulk revocation (a compromised user, a revoked client) yields nothing.
+    if (granted.authTime <= validAfter) {
+      await discardOpaque(deps, lifetimes.access_token_format.value, response);
+      throw new InvalidGrant('authorization code was revoked');
+    }
     const outcome = await deps.codes.redeem(
       {
         codeHash,

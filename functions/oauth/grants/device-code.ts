@@ -86,13 +86,21 @@ export const deviceCodeGrant: GrantHandler = {
     const familyId = newFamilyId();
     const jti = randomUUID();
     const started = firstFamilyState(client, grant, familyId, lifetimes, now);
-    const response = await userTokenResponse(deps, {
-      client,
-      grant,
-      lifetimes,
-      jti,
-      ...(started && { refreshToken: started.refreshToken, familyId }),
-    });
+    const [validAfter, response] = await Promise.all([
+      deps.markers.validAfter(grant.subject, client.clientId),
+      userTokenResponse(deps, {
+        client,
+        grant,
+        lifetimes,
+        jti,
+        ...(started && { refreshToken: started.refreshToken, familyId }),
+      }),
+    ]);
+    // An approval from a login before a bulk revocation yields nothing (and stays unconsumed: it is dead anyway).
+    if (grant.authTime <= validAfter) {
+      await discardOpaque(deps, lifetimes.access_token_format.value, response);
+      throw new TokenAccessDenied('the authorization was revoked');
+    }
     const consumed = await deps.devices.consume({ deviceCodeHash, clientId: client.clientId, now, consumerId: jti }, started?.item);
     // Refused with this request's own id: the SDK retried the write after it had committed.
     if (consumed.outcome === 'consumed' || consumed.device?.consumerId === jti) return issued(deps, client, response, GRANT_TYPES.deviceCode);

@@ -152,26 +152,31 @@ export const refreshTokenGrant: GrantHandler = {
     const stored = await deps.families.get(presented.familyId);
     const initial = await standing(stored, attempt, deps);
     const family = stored!;
-    if (family.createdAt <= (await deps.markers.validAfter(family.subject, client.clientId))) {
-      if (await deps.families.revoke(family.familyId, 'marker', now)) deps.metrics.count('FamilyRevoked', { Reason: 'revoked' });
-      throw refused('refresh token revoked');
-    }
-
     const generation = rotate ? presented.generation + 1 : presented.generation;
     const scope = requestedScope ?? family.scope;
     const lifetimes = await lifetimesFor(deps, client, family.audience);
     const rotationId = randomUUID();
-    const response = await userTokenResponse(deps, {
-      client,
-      grant: { ...family, scope },
-      lifetimes,
-      refreshToken: encodeRefreshToken({ familyId: family.familyId, generation, absoluteExpiresAt: family.absoluteExpiresAt, secret: attempt.successor }),
-      familyId: family.familyId,
-      jti: rotationId,
-      // OIDC Core §12.2 lets a refresh answer without an ID token. The login it would describe
-      // has not changed, and each token is one more KMS Sign (cost, quota, a round trip).
-      idToken: false,
-    });
+    // The markers are read afresh, beside the signature (in AWS a KMS call that takes longer).
+    const [validAfter, response] = await Promise.all([
+      deps.markers.validAfter(family.subject, client.clientId),
+      userTokenResponse(deps, {
+        client,
+        grant: { ...family, scope },
+        lifetimes,
+        refreshToken: encodeRefreshToken({ familyId: family.familyId, generation, absoluteExpiresAt: family.absoluteExpiresAt, secret: attempt.successor }),
+        familyId: family.familyId,
+        jti: rotationId,
+        // OIDC Core §12.2 lets a refresh answer without an ID token. The login it would describe
+        // has not changed, and each token is one more KMS Sign (cost, quota, a round trip).
+        idToken: false,
+      }),
+    ]);
+    // A bulk revocation kills everything from a login at or before it, however recently refreshed.
+    if (family.authTime <= validAfter) {
+      await discardOpaque(deps, lifetimes.access_token_format.value, response);
+      if (await deps.families.revoke(family.familyId, 'marker', now)) deps.metrics.count('FamilyRevoked', { Reason: 'marker' });
+      throw refused('refresh token revoked');
+    }
     if (initial === 'retry') return issued(deps, client, response, GRANT_TYPES.refreshToken);
 
     const idleTtl = attempt.idleTtl;

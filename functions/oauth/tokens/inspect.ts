@@ -42,7 +42,7 @@ async function familyActive(family: Family, secret: string | undefined, deps: In
   const expiresAt = Math.min(family.lastUsedAt + lifetimes.refresh_token_idle_ttl.value, family.absoluteExpiresAt);
   const current = secret === undefined || hashSecret(secret) === family.currentHash;
   const active =
-    current && !family.revoked && expiresAt > now && family.createdAt > (await deps.markers.validAfter(family.subject, family.clientId));
+    current && !family.revoked && expiresAt > now && family.authTime > (await deps.markers.validAfter(family.subject, family.clientId));
   return { active, expiresAt };
 }
 
@@ -67,12 +67,14 @@ async function inspectJwt(token: string, deps: InspectDependencies, now: number)
     return undefined;
   }
   const familyId = typeof payload['fid'] === 'string' ? payload['fid'] : undefined;
-  const family = familyId !== undefined ? await deps.families.get(familyId) : undefined;
-  const active =
-    !(await deps.accessTokens.isDenied(jti, now)) &&
-    iat > (await deps.markers.validAfter(sub, clientId)) &&
-    (familyId === undefined || (family !== undefined && !family.revoked));
   const authTime = typeof payload['auth_time'] === 'number' ? payload['auth_time'] : undefined;
+  const [denied, validAfter, family] = await Promise.all([
+    deps.accessTokens.isDenied(jti, now),
+    deps.markers.validAfter(sub, clientId),
+    familyId !== undefined ? deps.families.get(familyId) : undefined,
+  ]);
+  // Markers apply to the login behind the token (client credentials have none: their issue time).
+  const active = !denied && (authTime ?? iat) > validAfter && (familyId === undefined || (family !== undefined && !family.revoked));
   return {
     kind: 'access_token',
     format: 'jwt',
@@ -109,10 +111,13 @@ export async function inspectToken(token: string, deps: InspectDependencies): Pr
   if (token.startsWith('lsa_')) {
     const stored = await deps.accessTokens.getOpaque(hashSecret(token));
     if (!stored) return undefined;
-    const family = stored.familyId !== undefined ? await deps.families.get(stored.familyId) : undefined;
+    const [validAfter, family] = await Promise.all([
+      deps.markers.validAfter(stored.subject, stored.clientId),
+      stored.familyId !== undefined ? deps.families.get(stored.familyId) : undefined,
+    ]);
     const active =
       stored.expiresAt > now &&
-      stored.issuedAt > (await deps.markers.validAfter(stored.subject, stored.clientId)) &&
+      (stored.authTime ?? stored.issuedAt) > validAfter &&
       (stored.familyId === undefined || (family !== undefined && !family.revoked));
     return {
       kind: 'access_token',

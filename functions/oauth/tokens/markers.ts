@@ -4,19 +4,33 @@
  */
 export type MarkerKind = 'user' | 'sessions' | 'client' | 'global';
 
+/** What the markers that apply to one login say, in epoch seconds. */
+export interface MarkerTimes {
+  /** Tokens, codes and families from a login at or before this are dead (user, client, global). */
+  readonly tokens: number;
+  /**
+   * An SSO session from a login at or before this may not be reused: its sessions were ended
+   * (`sessions`, global), or whatever it would issue is already dead (`tokens`).
+   */
+  readonly sessions: number;
+}
+
 /**
  * Port: "tokens valid after" markers. A bulk revocation is one marker write, however many
- * tokens exist; every refresh, introspection and userinfo compares the token's issue time
- * with the markers that apply to it.
+ * tokens exist; every refresh, code exchange, device poll, introspection, userinfo and SSO reuse
+ * compares the time the user authenticated (`auth_time` of the login behind the token) with
+ * the markers that apply to it.
  */
 export interface RevocationMarkers {
+  /** Both answers of one read (epoch seconds; 0 when no marker applies). */
+  times(subject: string | undefined, clientId: string | undefined): Promise<MarkerTimes>;
   /**
-   * The latest `valid_after` (epoch seconds) among the markers for this subject, this client,
-   * and everyone; 0 when there is none. May be up to the adapter's sync interval stale.
+   * The latest `valid_after` among the markers for this subject, this client and everyone:
+   * anything from a login at or before it is dead. Read afresh on every call (no cache window).
    */
-  validAfter(subject: string, clientId: string): Promise<number>;
-  /** The same for SSO sessions: a `sessions` marker of the subject, or the global one. */
-  sessionsValidAfter(subject: string): Promise<number>;
+  validAfter(subject: string | undefined, clientId: string): Promise<number>;
+  /** The same for an SSO session about to be reused by `clientId`: see {@link MarkerTimes.sessions}. */
+  sessionsValidAfter(subject: string, clientId?: string): Promise<number>;
   /** Writes a marker: tokens issued at or before `validAfter` are dead. */
   write(kind: MarkerKind, id: string, validAfter: number, retainUntil: number): Promise<void>;
 }
