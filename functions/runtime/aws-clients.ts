@@ -18,8 +18,12 @@ export interface CallBudget {
   readonly maxAttempts: number;
 }
 
-/** The standard retry strategy's largest first backoff (throttling: a random delay up to 500 ms). */
-const MAX_BACKOFF_MS = 500;
+/**
+ * The standard retry strategy's largest first backoff: after throttling, a random share of 1 s
+ * (@smithy/core's `Retry.throttlingDelay()`; other errors wait at most 25 ms for DynamoDB, 50 ms
+ * for KMS and SSM). None of the three services sends `Retry-After`, which could stretch it.
+ */
+const MAX_BACKOFF_MS = 1000;
 
 /**
  * DynamoDB answers in single-digit milliseconds; KMS `Sign` and SSM `GetParametersByPath` in
