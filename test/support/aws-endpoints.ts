@@ -111,7 +111,7 @@ export async function startAwsErrorEndpoint(error: AwsJsonError, options: AwsErr
   const timers = new Set<NodeJS.Timeout>();
   const server = createHttpServer((request, response) => {
     void readBody(request).then((body) => {
-      requests.push({ target: String(request.headers['x-amz-target'] ?? ''), body });
+      requests.push({ target: String(request.headers['x-amz-target'] ?? ''), body: body.toString('utf8') });
       const timer = setTimeout(() => {
         timers.delete(timer);
         writeAwsJsonError(response, error);
@@ -131,11 +131,11 @@ export async function startAwsErrorEndpoint(error: AwsJsonError, options: AwsErr
   };
 }
 
-/** The whole body of a request, as text. */
-export async function readBody(request: IncomingMessage): Promise<string> {
+/** The whole body of a request or response. */
+export async function readBody(message: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  for await (const chunk of message) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** Listens on 127.0.0.1 at a free port and returns the endpoint. */
