@@ -3,6 +3,9 @@ import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, 
 import { TABLE_DEFINITION } from '../../functions/adapters/dynamodb/table-definition.ts';
 import { dynamoDbClient, LOCAL_DYNAMODB_BUDGET, type CallBudget } from '../../functions/runtime/aws-clients.ts';
 import { listen, readBody, writeAwsJsonError, type AwsJsonError } from './aws-endpoints.ts';
+import { CueList, type FaultCue } from './fault-cues.ts';
+
+export type { FaultCue } from './fault-cues.ts';
 
 /**
  * What the proxy does to a request a cue selects:
@@ -77,16 +80,6 @@ export interface DynamoDbFault {
   readonly match?: (body: DynamoDbRequestBody, operation: string) => boolean;
 }
 
-/** A cue in place: how often it has struck, and how to withdraw it. */
-export interface FaultCue {
-  /** Requests it has failed so far. */
-  readonly hits: number;
-  /** Requests it will still fail; `undefined` for a cue without `times`. */
-  readonly remaining: number | undefined;
-  /** Withdraws the cue (requests it holds stay held until the proxy's `clear` or `close`). */
-  clear(): void;
-}
-
 /** One request the proxy received. */
 export interface DynamoDbProxyRequest {
   /** The operation, e.g. `UpdateItem` (`X-Amz-Target` after the dot). */
@@ -148,12 +141,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-interface ActiveCue {
-  readonly operations: ReadonlySet<string> | undefined;
-  readonly mode: DynamoDbFaultMode;
-  readonly match: DynamoDbFault['match'];
-  remaining: number | undefined;
-  hits: number;
+interface ProxiedRequest {
+  readonly operation: string;
+  readonly body: DynamoDbRequestBody;
 }
 
 /**
@@ -164,8 +154,9 @@ interface ActiveCue {
  *
  * @example
  * const proxy = await startDynamoDbFaultProxy(inject('dynamoDbEndpoint'));
+ * const families = new DynamoDbFamilyStore(proxy.client(), tableName); // or LIFESPAN_DYNAMODB_ENDPOINT = proxy.endpoint
  * const cue = proxy.fail({ operation: 'UpdateItem', mode: 'throttle', times: 2, match: touchesPartition('FAMILY#') });
- * await expect(families.rotate(...)).rejects.toBeInstanceOf(TemporarilyUnavailable); // a store on proxy.client()
+ * await expect(refresh(families)).rejects.toBeInstanceOf(TemporarilyUnavailable);
  * expect(cue.hits).toBe(2);
  * expect(proxy.requestsFor('UpdateItem').some((request) => request.reachedDynamoDb)).toBe(false);
  * await proxy.close();
@@ -175,18 +166,10 @@ export async function startDynamoDbFaultProxy(dynamoDbEndpoint: string): Promise
   if (upstream.protocol !== 'http:') throw new TypeError(`the DynamoDB endpoint must be http:, not ${upstream.protocol}`);
   const agent = new Agent({ keepAlive: true });
   const requests: Array<Mutable<DynamoDbProxyRequest>> = [];
-  let cues: ActiveCue[] = [];
+  const cues = new CueList<ProxiedRequest, DynamoDbFault>();
   const held = new Set<ServerResponse>();
   const inFlight = new Set<Promise<void>>();
   const clients = new Set<DynamoDBClient>();
-
-  function take(operation: string, body: DynamoDbRequestBody): ActiveCue | undefined {
-    const cue = cues.find((candidate) => (candidate.operations?.has(operation) ?? true) && (candidate.match?.(body, operation) ?? true));
-    if (cue === undefined) return undefined;
-    cue.hits += 1;
-    if (cue.remaining !== undefined && --cue.remaining === 0) cues = cues.filter((other) => other !== cue);
-    return cue;
-  }
 
   function hold(response: ServerResponse): void {
     held.add(response);
@@ -218,20 +201,20 @@ export async function startDynamoDbFaultProxy(dynamoDbEndpoint: string): Promise
     const target = String(request.headers['x-amz-target'] ?? '');
     const operation = target.slice(target.indexOf('.') + 1);
     const body = parseBody(raw);
-    const cue = take(operation, body);
+    const mode = cues.take({ operation, body })?.mode;
     const record: Mutable<DynamoDbProxyRequest> = {
       operation,
       body,
-      outcome: cue?.mode ?? 'forwarded',
+      outcome: mode ?? 'forwarded',
       reachedDynamoDb: false,
       status: undefined,
       error: undefined,
     };
     requests.push(record);
 
-    const answer = cue && ANSWERS[cue.mode];
+    const answer = mode && ANSWERS[mode];
     if (answer) return writeAwsJsonError(response, answer);
-    switch (cue?.mode) {
+    switch (mode) {
       case 'hang':
         return hold(response);
       case 'reset':
@@ -267,23 +250,9 @@ export async function startDynamoDbFaultProxy(dynamoDbEndpoint: string): Promise
     endpoint,
     requests,
     requestsFor: (operation) => requests.filter((request) => request.operation === operation),
-    fail(fault) {
-      const cue = activeCue(fault);
-      cues.push(cue);
-      return {
-        get hits() {
-          return cue.hits;
-        },
-        get remaining() {
-          return cue.remaining;
-        },
-        clear() {
-          cues = cues.filter((other) => other !== cue);
-        },
-      };
-    },
+    fail: (fault) => cues.add(fault, selector(fault)),
     clear() {
-      cues = [];
+      cues.clear();
       for (const response of held) response.socket?.destroy();
       held.clear();
     },
@@ -296,7 +265,7 @@ export async function startDynamoDbFaultProxy(dynamoDbEndpoint: string): Promise
       return client;
     },
     async close() {
-      cues = [];
+      cues.clear();
       for (const client of clients) client.destroy();
       for (const response of held) response.socket?.destroy();
       server.closeAllConnections();
@@ -307,16 +276,15 @@ export async function startDynamoDbFaultProxy(dynamoDbEndpoint: string): Promise
   };
 }
 
-/** Validates a cue (a caller's mistake is a TypeError) and makes it active. */
-function activeCue(fault: DynamoDbFault): ActiveCue {
+/** Which requests a cue selects; a mode or operation that cannot be is a caller's mistake (TypeError). */
+function selector(fault: DynamoDbFault): (request: ProxiedRequest) => boolean {
   if (!MODES.has(fault.mode)) throw new TypeError(`unknown DynamoDB fault mode ${String(fault.mode)}`);
-  if (fault.times !== undefined && !(Number.isInteger(fault.times) && fault.times > 0)) {
-    throw new TypeError(`times must be a positive integer, not ${String(fault.times)}`);
-  }
-  const operations = fault.operation === undefined ? undefined : (typeof fault.operation === 'string' ? [fault.operation] : fault.operation);
-  const names = operations?.map((operation) => (operation.startsWith(TARGET_PREFIX) ? operation.slice(TARGET_PREFIX.length) : operation));
+  const listed = fault.operation === undefined ? undefined : typeof fault.operation === 'string' ? [fault.operation] : fault.operation;
+  const names = listed?.map((operation) => (operation.startsWith(TARGET_PREFIX) ? operation.slice(TARGET_PREFIX.length) : operation));
   for (const name of names ?? []) if (!/^[A-Z][A-Za-z]+$/.test(name)) throw new TypeError(`not a DynamoDB operation: ${name}`);
-  return { operations: names && new Set(names), mode: fault.mode, match: fault.match, remaining: fault.times, hits: 0 };
+  const operations = names && new Set(names);
+  const { match } = fault;
+  return ({ operation, body }) => (operations?.has(operation) ?? true) && (match?.(body, operation) ?? true);
 }
 
 /**
