@@ -111,8 +111,9 @@ export interface DynamoDbFaultProxy {
   settled(): Promise<void>;
   /**
    * A Lifespan DynamoDB client (functions/runtime/aws-clients.ts) through the proxy, destroyed by
-   * `close`. Each has its own retry quota: the SDK stops retrying a client after some 35 failed
-   * retries in a row, so a long scenario of faults wants a client per step.
+   * `close`. Each has its own retry quota (500 tokens; a retry after a timeout or 5xx costs 14, after
+   * throttling 5; a success gives one back): a client that has met some 35 timeouts stops retrying,
+   * so a long scenario of faults wants a fresh client per step.
    * @default budget LOCAL_DYNAMODB_BUDGET (DynamoDB Local's); {@link QUICK_DYNAMODB_BUDGET} for hangs
    */
   client(budget?: CallBudget): DynamoDBClient;
