@@ -21,7 +21,8 @@ export interface CallBudget {
 /**
  * The standard retry strategy's largest first backoff: after throttling, a random share of 1 s
  * (@smithy/core's `Retry.throttlingDelay()`; other errors wait at most 25 ms for DynamoDB, 50 ms
- * for KMS and SSM). None of the three services sends `Retry-After`, which could stretch it.
+ * for KMS and SSM). An answer with `Retry-After` or `x-amz-retry-after`, which these services do
+ * not normally send, would stretch it by up to 5 s more.
  */
 const MAX_BACKOFF_MS = 1000;
 
