@@ -14,6 +14,7 @@ const TRANSIENT_CODES = new Set([
   'LimitExceededException',
   'BandwidthLimitExceeded',
   'SlowDown',
+  'TransactionInProgressException',
   // the service itself failed or timed out
   'InternalServerError',
   'InternalFailure',
@@ -28,6 +29,13 @@ const TRANSIENT_CODES = new Set([
   // the SDK's own request and socket timeouts (@smithy/node-http-handler)
   'TimeoutError',
 ]);
+
+/**
+ * Why DynamoDB canceled a transaction when no item was at fault: throttled, or held by another
+ * transaction. Nothing was written, so the same transaction may simply be sent again.
+ */
+const TRANSIENT_CANCELLATIONS = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'TransactionConflict']);
+const UNCONCERNED = 'None';
 
 /** Node's socket errors: the endpoint could not be reached or dropped the connection. */
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -46,12 +54,28 @@ export function isTransientAwsError(error: unknown): boolean {
     $retryable?: unknown;
   };
   if (typeof name === 'string' && TRANSIENT_CODES.has(name)) return true;
+  if (name === 'TransactionCanceledException' && isTransientCancellation(error)) return true;
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || TRANSIENT_CODES.has(code))) return true;
   if ($retryable) return true;
   const status = $metadata?.httpStatusCode;
   if (typeof status === 'number' && (status === 429 || status >= 500)) return true;
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error && isTransientAwsError(cause);
+}
+
+/**
+ * DynamoDB answers a throttled `TransactWriteItems` with `TransactionCanceledException` (HTTP 400,
+ * never retried by the SDK) and the reason per item: transient when some item was throttled or in
+ * conflict and none failed its condition or validation.
+ */
+function isTransientCancellation(error: object): boolean {
+  const reasons = (error as { CancellationReasons?: unknown }).CancellationReasons;
+  if (!Array.isArray(reasons)) return false;
+  const codes = reasons.map((reason: unknown) => (typeof reason === 'object' && reason !== null ? (reason as { Code?: unknown }).Code : undefined));
+  return (
+    codes.some((code) => typeof code === 'string' && TRANSIENT_CANCELLATIONS.has(code)) &&
+    codes.every((code) => code === undefined || code === UNCONCERNED || (typeof code === 'string' && TRANSIENT_CANCELLATIONS.has(code)))
+  );
 }
 
 /** The cause of a 503, for the log: which dependency failed, and the SDK's error. */

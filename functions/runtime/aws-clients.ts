@@ -18,8 +18,13 @@ export interface CallBudget {
   readonly maxAttempts: number;
 }
 
-/** The standard retry strategy's largest first backoff (throttling: a random delay up to 500 ms). */
-const MAX_BACKOFF_MS = 500;
+/**
+ * The standard retry strategy's largest first backoff: after throttling, a random share of 1 s
+ * (@smithy/core's `Retry.throttlingDelay()`; other errors wait at most 25 ms for DynamoDB, 50 ms
+ * for KMS and SSM). An answer with `Retry-After` or `x-amz-retry-after`, which these services do
+ * not normally send, would stretch it by up to 5 s more.
+ */
+const MAX_BACKOFF_MS = 1000;
 
 /**
  * DynamoDB answers in single-digit milliseconds; KMS `Sign` and SSM `GetParametersByPath` in
@@ -41,13 +46,14 @@ export function worstCaseMs(budget: CallBudget): number {
 }
 
 /**
- * The longest chain of calls one request makes in series (a cold refresh: the lifetimes from SSM,
- * the client, the markers, the family read and its write in DynamoDB, KMS `Sign`), each at its
- * worst. The functions' timeout (infra/constructs/handler-function.ts) stays above it, so a slow
- * dependency is always answered by Lifespan (503) and never by Lambda's timeout.
+ * The longest chain of calls one request makes in series, each at its worst: a cold refresh
+ * reads the lifetimes from SSM, the client and the family from DynamoDB, signs with KMS (the
+ * markers are read beside the signature, and take less than it), then writes the family. The
+ * functions' timeout (infra/constructs/handler-function.ts) stays above it, so a slow dependency
+ * is always answered by Lifespan (503) and never by Lambda's timeout.
  */
 export const REQUEST_WORST_CASE_MS =
-  worstCaseMs(AWS_CALL_BUDGETS.ssm) + 4 * worstCaseMs(AWS_CALL_BUDGETS.dynamodb) + worstCaseMs(AWS_CALL_BUDGETS.kms);
+  worstCaseMs(AWS_CALL_BUDGETS.ssm) + 3 * worstCaseMs(AWS_CALL_BUDGETS.dynamodb) + worstCaseMs(AWS_CALL_BUDGETS.kms);
 
 /** Overrides for a client that is not AWS itself: DynamoDB Local, or a test's endpoint. */
 export interface EndpointOverride {

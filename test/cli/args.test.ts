@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../cli/args.ts';
-import { FakeSsm } from './fake-ssm.ts';
+import { FakeSsm } from '../support/fake-ssm.ts';
 import { run } from './run.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeFor, exchangeCode, expectTokens, newClient, newPublicClient, tokenRequest, writeParameters } from '../support/flows.ts';
 import { startTestServer, type TestServer } from '../support/local-server.ts';
-import { FakeSsm } from './fake-ssm.ts';
+import { FakeSsm } from '../support/fake-ssm.ts';
 import { run, stageValues } from './run.ts';
 
 type Explained = Record<string, { value: unknown; source: string }>;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { settleParameters, snapshotOf } from '../../functions/lifetimes/config.ts';
 import { PARAMETER_NAMES } from '../../functions/lifetimes/parameters.ts';
 import { resolveLifetimes, type ResolveContext } from '../../functions/lifetimes/resolver.ts';
-import { FakeSsm } from './fake-ssm.ts';
+import { FakeSsm } from '../support/fake-ssm.ts';
 import { run, stageValues } from './run.ts';
 
 /** What the service computes for the same raw values and context. */

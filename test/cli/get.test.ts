@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeSsm } from './fake-ssm.ts';
+import { FakeSsm } from '../support/fake-ssm.ts';
 import { run, stageValues } from './run.ts';
 
 const RAW = { access_token_ttl: '600', 'clients/web/access_token_ttl': '90000', 'audiences/api/access_token_format': 'opaque' };

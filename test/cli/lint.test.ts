@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeSsm } from './fake-ssm.ts';
+import { FakeSsm } from '../support/fake-ssm.ts';
 import { run, stageValues } from './run.ts';
 
 const lint = (raw: Record<string, string>, extra: string[] = []) =>
@@ -50,7 +50,7 @@ describe('lifespan lifetimes lint', () => {
 
   it('exits 3 when SSM cannot be read, and 2 for a scope flag', async () => {
     const ssm = new FakeSsm();
-    ssm.failWith = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    ssm.fail({ mode: 'throttle' });
     expect((await run(['lifetimes', 'lint', '--stage', 'test'], ssm)).code).toBe(3);
     expect((await lint({}, ['--client', 'web'])).code).toBe(2);
   });

@@ -1,6 +1,6 @@
 import { main } from '../../cli/main.ts';
 import type { ExitCode } from '../../cli/io.ts';
-import { FakeSsm } from './fake-ssm.ts';
+import { FakeSsm } from '../support/fake-ssm.ts';
 
 export interface Run {
   readonly code: ExitCode;

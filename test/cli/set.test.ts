@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lint } from '../../cli/lifetimes/lint.ts';
 import { PARAMETER_NAMES } from '../../functions/lifetimes/parameters.ts';
-import { FakeSsm } from './fake-ssm.ts';
+import { FakeSsm } from '../support/fake-ssm.ts';
 import { run, stageValues } from './run.ts';
 
 const set = (args: string[], current: Record<string, string> = {}) =>
@@ -87,7 +87,7 @@ describe('lifespan lifetimes set', () => {
 
   it('writes nothing and exits 3 when SSM cannot be read', async () => {
     const ssm = new FakeSsm();
-    ssm.failWith = Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
+    ssm.fail({ mode: 'access_denied' });
     const result = await run(['lifetimes', 'set', '--stage', 'test', 'access_token_ttl', '600'], ssm);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('AccessDeniedException');

@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync, privateEncrypt, randomBytes, randomUUI
 import {
   GetPublicKeyCommand,
   InvalidKeyUsageException,
+  KMSInternalException,
   KMSServiceException,
   NotFoundException,
   SignCommand,
@@ -12,6 +13,8 @@ import {
   type SignCommandOutput,
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
+import { AWS_CALL_BUDGETS } from '../../functions/runtime/aws-clients.ts';
+import { CueList, delay, Hangs, likeRealClient, requestTimeoutError, type FaultCue } from './fault-cues.ts';
 
 /** Key specs the fake can create; only RSA PKCS#1 v1.5 SHA-256 and P-256 ECDSA SHA-256 can sign. */
 export type FakeKeySpec = Extract<KeySpec, 'RSA_2048' | 'RSA_3072' | 'ECC_NIST_P256' | 'ECC_NIST_P384'>;
@@ -35,6 +38,40 @@ export interface FakeKey {
   readonly privateKey: KeyObject;
 }
 
+/**
+ * How a faked KMS call fails:
+ * - `throttle`: `ThrottlingException` (400), which KMS's model does not declare: the SDK builds
+ *   it as the base `KMSServiceException`, named, and so does the fake.
+ * - `internal`: `KMSInternalException` (500).
+ * - `timeout`: waits `delayMs`, then rejects as the SDK's request timeout does (`TimeoutError`).
+ * - `hang`: never settles until {@link FakeKms.clearFaults}, then answers as KMS would.
+ */
+export type KmsFaultMode = 'throttle' | 'internal' | 'timeout' | 'hang';
+
+/** A cue of {@link FakeKms.failSign} or {@link FakeKms.failGetPublicKey}. */
+export interface KmsFault {
+  readonly mode: KmsFaultMode;
+  /** How many calls it fails, each retry of `translateUnavailable` included. @default every call until cleared */
+  readonly times?: number;
+  /** How long `timeout` waits before rejecting. @default 10 */
+  readonly delayMs?: number;
+}
+
+/** Options of {@link FakeKms}. */
+export interface FakeKmsOptions {
+  /**
+   * Behave like `kmsClient()` (functions/runtime/aws-clients.ts) rather than a bare SDK client:
+   * a transient error is retried up to `AWS_CALL_BUDGETS.kms.maxAttempts` attempts in all (no
+   * backoff) and what is left becomes `asUnavailable(error, 'KMS')`: 503 `temporarily_unavailable`.
+   * @default false
+   */
+  readonly translateUnavailable?: boolean;
+}
+
+type Operation = 'GetPublicKey' | 'Sign';
+const MODES: ReadonlySet<string> = new Set<KmsFaultMode>(['throttle', 'internal', 'timeout', 'hang']);
+const DEFAULT_TIMEOUT_DELAY_MS = 10;
+
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
 const RAW_MESSAGE_LIMIT = 4096;
@@ -52,13 +89,49 @@ const SIGNING_ALGORITHMS: Record<FakeKeySpec, SigningAlgorithmSpec[]> = {
  * A KMS client fake that behaves like KMS for `GetPublicKey` and `Sign` (KMS has no emulator):
  * real key pairs, DER SubjectPublicKeyInfo, DER ECDSA signatures, pre-hashed `DIGEST` signing,
  * KMS's exceptions for unknown keys, wrong usage or algorithm and bad digests. Counts calls.
+ * Fails on cue ({@link failSign}, {@link failGetPublicKey}) with KMS's own errors.
+ *
+ * @example
+ * const kms = new FakeKms({ translateUnavailable: true });
+ * const key = kms.createKey({ keySpec: 'ECC_NIST_P256' });
+ * kms.failSign({ mode: 'throttle', times: 2 });
+ * await expect(kms.send(new SignCommand({ KeyId: key.keyId, ... }))).rejects.toBeInstanceOf(TemporarilyUnavailable);
+ * expect(kms.calls.Sign).toBe(2);
  */
 export class FakeKms {
-  /** Calls per command, so tests can assert caching. */
+  /** Calls per command (attempts, with `translateUnavailable`), so tests can assert caching. */
   readonly calls = { GetPublicKey: 0, Sign: 0 };
   /** Every `Sign` input, in order. */
   readonly signRequests: SignCommandInput[] = [];
   readonly #keys = new Map<string, FakeKey>();
+  readonly #cues = new CueList<Operation, KmsFault>();
+  readonly #hangs = new Hangs();
+  readonly #translateUnavailable: boolean;
+
+  constructor(options: FakeKmsOptions = {}) {
+    this.#translateUnavailable = options.translateUnavailable ?? false;
+  }
+
+  /** Makes `Sign` fail, the next `times` calls or until {@link clearFaults}. */
+  failSign(fault: KmsFault): FaultCue {
+    return this.#fail('Sign', fault);
+  }
+
+  /** Makes `GetPublicKey` fail, the next `times` calls or until {@link clearFaults}. */
+  failGetPublicKey(fault: KmsFault): FaultCue {
+    return this.#fail('GetPublicKey', fault);
+  }
+
+  /** Withdraws every cue; calls held by `hang` go on and are answered. */
+  clearFaults(): void {
+    this.#cues.clear();
+    this.#hangs.release();
+  }
+
+  /** Calls held by `hang` right now. */
+  get hanging(): number {
+    return this.#hangs.size;
+  }
 
   /** Creates a key pair of `keySpec` and returns its ids. */
   createKey(options: FakeKeyOptions): FakeKey {
@@ -77,18 +150,49 @@ export class FakeKms {
   send(command: GetPublicKeyCommand): Promise<GetPublicKeyCommandOutput>;
   send(command: SignCommand): Promise<SignCommandOutput>;
   async send(command: GetPublicKeyCommand | SignCommand): Promise<GetPublicKeyCommandOutput | SignCommandOutput> {
+    if (!(command instanceof GetPublicKeyCommand || command instanceof SignCommand)) {
+      throw new Error(`FakeKms does not implement ${(command as object).constructor.name}`);
+    }
+    if (!this.#translateUnavailable) return this.#attempt(command);
+    return likeRealClient('KMS', AWS_CALL_BUDGETS.kms.maxAttempts, () => this.#attempt(command));
+  }
+
+  /** One request to KMS: counted, then struck by a cue or answered. */
+  async #attempt(command: GetPublicKeyCommand | SignCommand): Promise<GetPublicKeyCommandOutput | SignCommandOutput> {
     // A real client never answers in the same tick; this lets concurrent callers overlap.
     await new Promise((resolve) => setImmediate(resolve));
     if (command instanceof GetPublicKeyCommand) {
       this.calls.GetPublicKey += 1;
+      await this.#strike('GetPublicKey');
       return this.#getPublicKey(command.input.KeyId);
     }
-    if (command instanceof SignCommand) {
-      this.calls.Sign += 1;
-      this.signRequests.push(command.input);
-      return this.#sign(command.input);
+    this.calls.Sign += 1;
+    this.signRequests.push(command.input);
+    await this.#strike('Sign');
+    return this.#sign(command.input);
+  }
+
+  #fail(operation: Operation, fault: KmsFault): FaultCue {
+    if (!MODES.has(fault.mode)) throw new TypeError(`unknown KMS fault mode ${String(fault.mode)}`);
+    if (fault.delayMs !== undefined && !(fault.delayMs >= 0)) throw new TypeError('delayMs must be a number of milliseconds');
+    return this.#cues.add(fault, (request) => request === operation);
+  }
+
+  async #strike(operation: Operation): Promise<void> {
+    const fault = this.#cues.take(operation);
+    switch (fault?.mode) {
+      case undefined:
+        return;
+      case 'throttle':
+        throw deserialized(new KMSServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: metadata(400), message: 'Rate exceeded' }));
+      case 'internal':
+        throw deserialized(new KMSInternalException({ $metadata: metadata(500), message: 'KMS encountered an internal error. Please try again.' }));
+      case 'timeout':
+        await delay(fault.delayMs ?? DEFAULT_TIMEOUT_DELAY_MS);
+        throw requestTimeoutError(AWS_CALL_BUDGETS.kms.requestTimeoutMs);
+      case 'hang':
+        return this.#hangs.hold();
     }
-    throw new Error(`FakeKms does not implement ${(command as object).constructor.name}`);
   }
 
   #getPublicKey(keyId: string | undefined): GetPublicKeyCommandOutput {
@@ -142,6 +246,16 @@ export class FakeKms {
     }
     return key;
   }
+}
+
+/** An error answer's metadata, as the SDK's deserializer fills it. */
+function metadata(httpStatusCode: number) {
+  return { httpStatusCode, requestId: randomUUID() };
+}
+
+/** The SDK's deserializer also copies the body's `__type` onto the exception. */
+function deserialized<E extends KMSServiceException>(error: E): E {
+  return Object.assign(error, { __type: error.name });
 }
 
 function rsaAlgorithms(): SigningAlgorithmSpec[] {
