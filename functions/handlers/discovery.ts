@@ -1,16 +1,5 @@
-import { lambdaHandler } from '../http/handler.ts';
-import { SUPPORTED_GRANT_TYPES } from '../oauth/grants/registry.ts';
-import { handlerServices, lambdaRuntime, type HandlerRuntime } from '../runtime/handler-runtime.ts';
-import { discoveryRoutes } from './discovery-routes.ts';
+import { lambdaRuntime } from '../runtime/handler-runtime.ts';
+import { createHandler } from './discovery-handler.ts';
 
-/** Discovery and `/jwks.json`: may read public keys, never sign. */
-export function createHandler(runtime: HandlerRuntime) {
-  const services = handlerServices(runtime);
-  return lambdaHandler(
-    discoveryRoutes({ issuer: services.core.issuer, signer: services.signer(), grantTypes: SUPPORTED_GRANT_TYPES }),
-    { logger: services.logger, metrics: services.metrics },
-  );
-}
-
-/** Lambda entry: the environment is read and checked at cold start. */
+/** Lambda entry of discovery and `/jwks.json`: the environment is read and checked at cold start. */
 export const handler = createHandler(lambdaRuntime());

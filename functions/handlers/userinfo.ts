@@ -1,27 +1,5 @@
-import { lambdaHandler } from '../http/handler.ts';
-import { handlerServices, lambdaRuntime, type HandlerRuntime } from '../runtime/handler-runtime.ts';
-import { lazy } from '../runtime/lazy.ts';
-import { userinfoRoutes } from './userinfo-routes.ts';
+import { lambdaRuntime } from '../runtime/handler-runtime.ts';
+import { createHandler } from './userinfo-handler.ts';
 
-/** `GET /userinfo`: verifies tokens with public keys; never signs. */
-export function createHandler(runtime: HandlerRuntime) {
-  const services = handlerServices(runtime);
-  const { core, clock, logger, metrics } = services;
-  const store = services.store();
-  const signer = services.signer();
-  const lifetimes = services.lifetimes();
-  const deps = lazy(() => ({
-    issuer: core.issuer,
-    clock,
-    signer: signer(),
-    families: store.families(),
-    accessTokens: store.accessTokens(),
-    markers: store.markers(),
-    profiles: store.profiles(),
-    lifetimes: lifetimes(),
-  }));
-  return lambdaHandler(userinfoRoutes(deps), { logger, metrics });
-}
-
-/** Lambda entry: the environment is read and checked at cold start. */
+/** Lambda entry of `/userinfo`: the environment is read and checked at cold start. */
 export const handler = createHandler(lambdaRuntime());

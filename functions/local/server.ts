@@ -68,7 +68,7 @@ export async function startLocalServer(options: {
   const loadHandler = (group: Route['group']): Promise<LambdaEntry> => {
     let entry = handlers.get(group);
     if (!entry) {
-      entry = import(`../handlers/${group}.ts`).then((module: { createHandler: (runtime: HandlerRuntime) => LambdaEntry }) =>
+      entry = import(`../handlers/${group}-handler.ts`).then((module: { createHandler: (runtime: HandlerRuntime) => LambdaEntry }) =>
         module.createHandler(runtime),
       );
       handlers.set(group, entry);
@@ -88,7 +88,7 @@ export async function startLocalServer(options: {
   const { port } = server.address() as AddressInfo;
   let poller: StreamPoller | undefined;
   if (options.rotationHistory ?? true) {
-    const history = import('../handlers/rotation-history.ts').then((module) => module.createHandler(runtime));
+    const history = import('../handlers/rotation-history-handler.ts').then((module) => module.createHandler(runtime));
     poller = startStreamPoller({
       endpoint: options.environment.LIFESPAN_DYNAMODB_ENDPOINT,
       tableName: options.environment.LIFESPAN_TABLE,

@@ -1,11 +1,14 @@
-import { createHash, generateKeyPairSync, privateEncrypt, randomBytes, randomUUID, constants, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, generateKeyPairSync, privateEncrypt, randomBytes, randomUUID, constants, type KeyObject } from 'node:crypto';
 import {
+  GenerateMacCommand,
   GetPublicKeyCommand,
+  UnsupportedOperationException,
   InvalidKeyUsageException,
   KMSInternalException,
   KMSServiceException,
   NotFoundException,
   SignCommand,
+  type GenerateMacCommandOutput,
   type GetPublicKeyCommandOutput,
   type KeySpec,
   type KeyUsageType,
@@ -17,13 +20,13 @@ import { AWS_CALL_BUDGETS } from '../../functions/runtime/aws-clients.ts';
 import { CueList, delay, Hangs, likeRealClient, requestTimeoutError, type FaultCue } from './fault-cues.ts';
 
 /** Key specs the fake can create; only RSA PKCS#1 v1.5 SHA-256 and P-256 ECDSA SHA-256 can sign. */
-export type FakeKeySpec = Extract<KeySpec, 'RSA_2048' | 'RSA_3072' | 'ECC_NIST_P256' | 'ECC_NIST_P384'>;
+export type FakeKeySpec = Extract<KeySpec, 'RSA_2048' | 'RSA_3072' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'HMAC_256'>;
 
 /** Options of {@link FakeKms.createKey}. */
 export interface FakeKeyOptions {
   readonly keySpec: FakeKeySpec;
   /** @default 'SIGN_VERIFY' */
-  readonly keyUsage?: Extract<KeyUsageType, 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT'>;
+  readonly keyUsage?: Extract<KeyUsageType, 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT' | 'GENERATE_VERIFY_MAC'>;
   /** An alias (`alias/…`) that also resolves to the key. */
   readonly alias?: string;
 }
@@ -83,6 +86,7 @@ const SIGNING_ALGORITHMS: Record<FakeKeySpec, SigningAlgorithmSpec[]> = {
   RSA_3072: rsaAlgorithms(),
   ECC_NIST_P256: ['ECDSA_SHA_256'],
   ECC_NIST_P384: ['ECDSA_SHA_384'],
+  HMAC_256: [],
 };
 
 /**
@@ -100,7 +104,7 @@ const SIGNING_ALGORITHMS: Record<FakeKeySpec, SigningAlgorithmSpec[]> = {
  */
 export class FakeKms {
   /** Calls per command (attempts, with `translateUnavailable`), so tests can assert caching. */
-  readonly calls = { GetPublicKey: 0, Sign: 0 };
+  readonly calls = { GetPublicKey: 0, Sign: 0, GenerateMac: 0 };
   /** Every `Sign` input, in order. */
   readonly signRequests: SignCommandInput[] = [];
   readonly #keys = new Map<string, FakeKey>();
@@ -149,7 +153,13 @@ export class FakeKms {
 
   send(command: GetPublicKeyCommand): Promise<GetPublicKeyCommandOutput>;
   send(command: SignCommand): Promise<SignCommandOutput>;
-  async send(command: GetPublicKeyCommand | SignCommand): Promise<GetPublicKeyCommandOutput | SignCommandOutput> {
+  send(command: GenerateMacCommand): Promise<GenerateMacCommandOutput>;
+  async send(command: GetPublicKeyCommand | SignCommand | GenerateMacCommand): Promise<GetPublicKeyCommandOutput | SignCommandOutput | GenerateMacCommandOutput> {
+    if (command instanceof GenerateMacCommand) {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.calls.GenerateMac += 1;
+      return this.#generateMac(command.input.KeyId, command.input.Message);
+    }
     if (!(command instanceof GetPublicKeyCommand || command instanceof SignCommand)) {
       throw new Error(`FakeKms does not implement ${(command as object).constructor.name}`);
     }
@@ -195,8 +205,22 @@ export class FakeKms {
     }
   }
 
+  /** HMAC-SHA-256 with an HMAC_256 key, as the successor key is derived in AWS. */
+  #generateMac(keyId: string | undefined, message: Uint8Array | undefined): GenerateMacCommandOutput {
+    const key = this.#resolve(keyId);
+    if (key.keyUsage !== 'GENERATE_VERIFY_MAC') {
+      throw new InvalidKeyUsageException({ $metadata: { httpStatusCode: 400 }, message: `${key.arn} key usage is ${key.keyUsage} which is not valid for GenerateMac.` });
+    }
+    if (!(message instanceof Uint8Array)) throw validation('Message is required');
+    const mac = createHmac('sha256', key.privateKey).update(message).digest();
+    return { $metadata: { httpStatusCode: 200 }, KeyId: key.arn, MacAlgorithm: 'HMAC_SHA_256', Mac: new Uint8Array(mac) };
+  }
+
   #getPublicKey(keyId: string | undefined): GetPublicKeyCommandOutput {
     const key = this.#resolve(keyId);
+    if (key.keySpec === 'HMAC_256') {
+      throw new UnsupportedOperationException({ $metadata: { httpStatusCode: 400 }, message: `${key.arn} is a symmetric key: it has no public key.` });
+    }
     const usage =
       key.keyUsage === 'SIGN_VERIFY'
         ? { SigningAlgorithms: SIGNING_ALGORITHMS[key.keySpec] }
@@ -272,6 +296,10 @@ function generateKeyPair(spec: FakeKeySpec): { publicKey: KeyObject; privateKey:
       return generateKeyPairSync('ec', { namedCurve: 'P-256' });
     case 'ECC_NIST_P384':
       return generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    case 'HMAC_256': {
+      const secret = createSecretKey(randomBytes(32));
+      return { publicKey: secret, privateKey: secret };
+    }
   }
 }
 

@@ -1,0 +1,60 @@
+import { lambdaHandler } from '../http/handler.ts';
+import { IntrospectionCache } from '../oauth/introspection.ts';
+import { readDeviceVerificationUrl } from '../runtime/environment.ts';
+import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime.ts';
+import { lazy } from '../runtime/lazy.ts';
+import { deviceRoutes } from './device-routes.ts';
+import { tokenRoutes } from './token-routes.ts';
+
+/** `POST /token`, `/device_authorization`, `/revoke` and `/introspect`: the only function allowed to sign. */
+export function createHandler(runtime: HandlerRuntime) {
+  const services = handlerServices(runtime);
+  const { core, clock, logger, metrics } = services;
+  const store = services.store();
+  const signer = services.signer();
+  const lifetimes = services.lifetimes();
+  const successors = services.successors();
+  const deviceVerificationUrl = readDeviceVerificationUrl(runtime.env);
+  const introspectionCache = new IntrospectionCache();
+
+  const grants = lazy(() => ({
+    issuer: core.issuer,
+    signer: signer(),
+    clock,
+    lifetimes: lifetimes(),
+    accessTokens: store.accessTokens(),
+    families: store.families(),
+    codes: store.codes(),
+    devices: store.devices(),
+    markers: store.markers(),
+    successors: successors(),
+    rates: store.rates(),
+    metrics: metrics(),
+    logger,
+  }));
+  const inspection = () => ({
+    issuer: core.issuer,
+    clock,
+    signer: signer(),
+    families: store.families(),
+    accessTokens: store.accessTokens(),
+    markers: store.markers(),
+    lifetimes: lifetimes(),
+    metrics: metrics(),
+  });
+
+  return lambdaHandler(
+    {
+      ...tokenRoutes({
+        clients: store.cachedClients,
+        grants,
+        metrics,
+        revocation: inspection,
+        introspection: () => ({ ...inspection(), cache: introspectionCache }),
+      }),
+      ...deviceRoutes({ clients: store.cachedClients, authorization: () => ({ ...grants(), verificationUri: deviceVerificationUrl }), metrics }),
+    },
+    { logger, metrics },
+  );
+}
+
