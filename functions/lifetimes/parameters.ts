@@ -110,6 +110,10 @@ export const PARAMETERS = {
     kind: 'boolean', default: true, scopes: GLOBAL_ONLY,
     description: "Revoke a user's refresh token families when their password changes.",
   },
+  end_sessions_on_password_change: {
+    kind: 'boolean', default: true, scopes: GLOBAL_ONLY,
+    description: "End a user's SSO sessions when their password or MFA changes (\"sign out other devices\").",
+  },
   rate_limit_window: {
     kind: 'seconds', default: 60, min: 1, max: 3600, scopes: GLOBAL_ONLY,
     description: 'Length of the window in which the rate limits below are counted.',

@@ -31,9 +31,12 @@ export type UserEvent = 'password_changed' | 'mfa_changed' | 'compromised';
 
 /**
  * `POST /admin/users/{subject}/events`. A password or MFA change revokes the user's refresh
- * (and access) tokens when `revoke_refresh_on_password_change` is on; `compromised` revokes
- * everything of the user and ends their SSO sessions. One or two marker writes, however many
- * tokens the user holds.
+ * (and access) tokens when `revoke_refresh_on_password_change` is on, and ends their SSO
+ * sessions when `end_sessions_on_password_change` is (Keycloak's and Auth0's "sign out other
+ * devices"); `compromised` revokes everything of the user and ends their sessions. One or two
+ * marker writes, however many tokens the user holds. A session kept across a change whose
+ * tokens were revoked can still be seen, but it issues nothing: what it would issue comes from
+ * the login before the change.
  */
 export async function userEvent(deps: BulkRevocationDependencies, subject: string, body: Record<string, unknown>) {
   const unknown = Object.keys(body).filter((key) => key !== 'type');
@@ -47,10 +50,13 @@ export async function userEvent(deps: BulkRevocationDependencies, subject: strin
     const at = await mark(deps, [['user', subject], ['sessions', subject]]);
     return { subject, type, revoked: ['tokens', 'sessions'], valid_after: at };
   }
-  const policy = resolveLifetimes(await deps.lifetimes.current()).revoke_refresh_on_password_change.value;
-  if (!policy) return { subject, type, revoked: [] };
-  const at = await mark(deps, [['user', subject]]);
-  return { subject, type, revoked: ['tokens'], valid_after: at };
+  const policy = resolveLifetimes(await deps.lifetimes.current());
+  const kinds: Array<readonly [MarkerKind, string]> = [];
+  if (policy.revoke_refresh_on_password_change.value) kinds.push(['user', subject]);
+  if (policy.end_sessions_on_password_change.value) kinds.push(['sessions', subject]);
+  if (kinds.length === 0) return { subject, type, revoked: [] };
+  const at = await mark(deps, kinds);
+  return { subject, type, revoked: kinds.map(([kind]) => (kind === 'user' ? 'tokens' : 'sessions')), valid_after: at };
 }
 
 /** `POST /admin/revocations` {scope: user | client | global, id?}: the emergency switches. */

@@ -82,33 +82,65 @@ describe('bulk revocation over HTTP', () => {
       await hasSession(again.browser);
     });
 
-    it('password_changed: every token of the user dies, the SSO session stays; tokens from it in the next second work', async () => {
+    it('password_changed: every token of the user dies and their SSO sessions end (sign out other devices); a new login (next second) works', async () => {
       const subject = uniqueSubject('changer');
       const { tokens, browser } = await login(subject);
       const other = await login(uniqueSubject());
       const response = await event(subject, { type: 'password_changed' });
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ subject, type: 'password_changed', revoked: ['tokens'] });
+      expect(await response.json()).toMatchObject({ subject, type: 'password_changed', revoked: ['tokens', 'sessions'] });
       await expectDead(web, tokens);
+      await hasNoSession(browser);
       await expectAlive(web, other.tokens);
+      await hasSession(other.browser);
 
       await startOfNextSecond();
-      const request = await authorizationRequest(service, web);
-      const callback = await expectCodeAtOnce(browser, request, service.url);
-      await expectAlive(web, await expectTokens(await exchangeCode(service, web, callback.searchParams.get('code')!, request.verifier)));
+      const again = await login(subject);
+      await expectAlive(web, again.tokens);
+      await hasSession(again.browser);
     });
 
-    it('revoke_refresh_on_password_change=false: password_changed and mfa_changed revoke nothing', async () => {
+    it('end_sessions_on_password_change=false: mfa_changed revokes the tokens; the session stays but issues nothing from the login before the change', async () => {
+      await writeParameters(service, { introspection_cache_ttl: 0, end_sessions_on_password_change: false });
+      try {
+        const subject = uniqueSubject('mfa');
+        const { tokens, browser } = await login(subject);
+        const response = await event(subject, { type: 'mfa_changed' });
+        expect(await response.json()).toMatchObject({ subject, type: 'mfa_changed', revoked: ['tokens'] });
+        await expectDead(web, tokens);
+        // Whatever the session would issue comes from the login before the change: a login is asked for.
+        await hasNoSession(browser);
+      } finally {
+        await writeParameters(service, { introspection_cache_ttl: 0 });
+      }
+    });
+
+    it('revoke_refresh_on_password_change=false: the tokens live, the sessions end', async () => {
       await writeParameters(service, { introspection_cache_ttl: 0, revoke_refresh_on_password_change: false });
       try {
+        const subject = uniqueSubject('kept-tokens');
+        const { tokens, browser } = await login(subject);
+        const response = await event(subject, { type: 'password_changed' });
+        expect(await response.json()).toMatchObject({ subject, type: 'password_changed', revoked: ['sessions'] });
+        await expectAlive(web, tokens);
+        await hasNoSession(browser);
+      } finally {
+        await writeParameters(service, { introspection_cache_ttl: 0 });
+      }
+    });
+
+    it('both off: password_changed and mfa_changed revoke nothing', async () => {
+      await writeParameters(service, { introspection_cache_ttl: 0, revoke_refresh_on_password_change: false, end_sessions_on_password_change: false });
+      try {
         const subject = uniqueSubject('kept');
-        const { tokens } = await login(subject);
+        const { tokens, browser } = await login(subject);
         for (const type of ['password_changed', 'mfa_changed']) {
           const response = await event(subject, { type });
           expect(response.status).toBe(200);
           expect(await response.json()).toEqual({ subject, type, revoked: [] });
         }
         await expectAlive(web, tokens);
+        await hasSession(browser);
       } finally {
         await writeParameters(service, { introspection_cache_ttl: 0 });
       }

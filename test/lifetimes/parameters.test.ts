@@ -29,6 +29,7 @@ const DESIGN_DEFAULTS = {
   clock_skew_tolerance: 30,
   access_token_format: 'jwt',
   revoke_refresh_on_password_change: true,
+  end_sessions_on_password_change: true,
   revoke_all_on_logout: false,
   // Rate limits (issue 4): parameters like the lifetimes, so they are tuned the same way.
   rate_limit_window: 60,
@@ -66,6 +67,7 @@ describe('the parameter table', () => {
     const globalOnly = PARAMETER_NAMES.filter((name) => !scopesOf(name).includes('client'));
     expect(globalOnly.sort()).toEqual([
       'clock_skew_tolerance',
+      'end_sessions_on_password_change',
       'introspection_cache_ttl',
       'rate_limit_window',
       'revoke_all_on_logout',

@@ -1,5 +1,14 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { GetPublicKeyCommand, InvalidKeyUsageException, KMSInternalException, KMSServiceException, NotFoundException, SignCommand } from '@aws-sdk/client-kms';
+import {
+  GenerateMacCommand,
+  GetPublicKeyCommand,
+  InvalidKeyUsageException,
+  KMSInternalException,
+  KMSServiceException,
+  NotFoundException,
+  SignCommand,
+  UnsupportedOperationException,
+} from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { DependencyError, isTransientAwsError } from '../../../functions/adapters/aws-errors.ts';
 import { KmsSigner } from '../../../functions/adapters/kms/kms-signer.ts';
@@ -58,7 +67,23 @@ describe('FakeKms', () => {
     await expect(sign(ec.keyId, 'RSASSA_PKCS1_V1_5_SHA_256')).rejects.toBeInstanceOf(InvalidKeyUsageException);
     await expect(sign(encryption.keyId, 'RSASSA_PKCS1_V1_5_SHA_256')).rejects.toBeInstanceOf(InvalidKeyUsageException);
     await expect(sign(ec.keyId, 'ECDSA_SHA_256', digest.subarray(0, 31))).rejects.toMatchObject({ name: 'ValidationException' });
-    expect(kms.calls).toEqual({ GetPublicKey: 1, Sign: 4 });
+    expect(kms.calls).toEqual({ GetPublicKey: 1, Sign: 4, GenerateMac: 0 });
+  });
+
+  it('derives MACs with an HMAC_256 key only (GenerateMac), as the successor key is derived in AWS; such a key has no public key', async () => {
+    const kms = new FakeKms();
+    const mac = kms.createKey({ keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' });
+    const ec = kms.createKey({ keySpec: 'ECC_NIST_P256' });
+    const message = new TextEncoder().encode('label');
+    const first = await kms.send(new GenerateMacCommand({ KeyId: mac.keyId, MacAlgorithm: 'HMAC_SHA_256', Message: message }));
+    const again = await kms.send(new GenerateMacCommand({ KeyId: mac.arn, MacAlgorithm: 'HMAC_SHA_256', Message: message }));
+    expect(first.Mac).toHaveLength(32);
+    expect(Buffer.from(again.Mac!)).toEqual(Buffer.from(first.Mac!));
+    const other = kms.createKey({ keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' });
+    const otherMac = await kms.send(new GenerateMacCommand({ KeyId: other.keyId, MacAlgorithm: 'HMAC_SHA_256', Message: message }));
+    expect(Buffer.from(otherMac.Mac!)).not.toEqual(Buffer.from(first.Mac!));
+    await expect(kms.send(new GenerateMacCommand({ KeyId: ec.keyId, MacAlgorithm: 'HMAC_SHA_256', Message: message }))).rejects.toBeInstanceOf(InvalidKeyUsageException);
+    await expect(kms.send(new GetPublicKeyCommand({ KeyId: mac.keyId }))).rejects.toBeInstanceOf(UnsupportedOperationException);
   });
 });
 

@@ -56,7 +56,7 @@ describe.each([
     ]);
     await signer.signJwt(claims, 'JWT');
     await signer.jwks();
-    expect(kms.calls).toEqual({ GetPublicKey: 1, Sign: 11 });
+    expect(kms.calls).toEqual({ GetPublicKey: 1, Sign: 11, GenerateMac: 0 });
   });
 
   it('publishes only public members', async () => {
