@@ -13,7 +13,7 @@ import {
   type DeviceVerificationDependencies,
 } from '../oauth/device/verification.ts';
 import { NotFound } from '../oauth/errors.ts';
-import { revokeAll, userEvent, type BulkRevocationDependencies } from '../oauth/bulk-revocation.ts';
+import { revokeAll, revokeClient, userEvent, type BulkRevocationDependencies } from '../oauth/bulk-revocation.ts';
 import { explainLifetimes } from '../oauth/explain-lifetimes.ts';
 import { familyTimeline } from '../oauth/family-timeline.ts';
 import type { FamilyStore, RotationHistory } from '../oauth/tokens/family.ts';
@@ -96,8 +96,11 @@ export function adminRoutes(deps: AdminDependencies): Record<string, RouteHandle
     'GET /admin/lifetimes': admin(async (request) => json(200, await explainLifetimes(deps.revocations(), request.query))),
     'DELETE /admin/clients/{id}': admin(async (request) => {
       const clientId = clientIdParameter(request);
-      if (!(await deps.clients().delete(clientId))) throw new NotFound('no such client');
-      deps.logger().info('client_deleted', { client_id: clientId });
+      if (!(await deps.clients().get(clientId))) throw new NotFound('no such client');
+      // The marker first: if the delete then fails, the client's tokens are dead anyway.
+      const validAfter = await revokeClient(deps.revocations(), clientId);
+      await deps.clients().delete(clientId);
+      deps.logger().info('client_deleted', { client_id: clientId, valid_after: validAfter });
       return empty(204);
     }),
   };

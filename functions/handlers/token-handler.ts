@@ -49,7 +49,7 @@ export function createHandler(runtime: HandlerRuntime) {
         clients: store.cachedClients,
         grants,
         metrics,
-        revocation: inspection,
+        revocation: () => ({ ...inspection(), cache: introspectionCache }),
         introspection: () => ({ ...inspection(), cache: introspectionCache }),
       }),
       ...deviceRoutes({ clients: store.cachedClients, authorization: () => ({ ...grants(), verificationUri: deviceVerificationUrl }), metrics }),

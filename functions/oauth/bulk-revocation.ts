@@ -59,6 +59,14 @@ export async function userEvent(deps: BulkRevocationDependencies, subject: strin
   return { subject, type, revoked: kinds.map(([kind]) => (kind === 'user' ? 'tokens' : 'sessions')), valid_after: at };
 }
 
+/**
+ * A deleted client's tokens die with it: one client marker (a constant number of writes,
+ * however many families and access tokens it holds), seen by the very next request anywhere.
+ */
+export async function revokeClient(deps: BulkRevocationDependencies, clientId: string): Promise<number> {
+  return mark(deps, [['client', clientId]]);
+}
+
 /** `POST /admin/revocations` {scope: user | client | global, id?}: the emergency switches. */
 export async function revokeAll(deps: BulkRevocationDependencies, body: Record<string, unknown>) {
   const unknown = Object.keys(body).filter((key) => key !== 'scope' && key !== 'id');

@@ -4,6 +4,7 @@ import { InvalidRequest } from './errors.ts';
 import { hashSecret } from './secrets.ts';
 import type { AccessTokenStore } from './tokens/access-token-store.ts';
 import type { FamilyStore } from './tokens/family.ts';
+import { cacheKey, type IntrospectionCache } from './introspection.ts';
 import { inspectToken, type InspectDependencies } from './tokens/inspect.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
@@ -12,6 +13,8 @@ export interface RevocationDependencies extends InspectDependencies {
   readonly families: Pick<FamilyStore, 'get' | 'revoke'>;
   readonly accessTokens: Pick<AccessTokenStore, 'getOpaque' | 'isDenied' | 'deny' | 'deleteOpaque'>;
   readonly metrics: Metrics;
+  /** This function's introspection answers: a revocation here forgets what they said. */
+  readonly cache?: Pick<IntrospectionCache, 'forget' | 'forgetFamily'>;
 }
 
 /**
@@ -31,9 +34,11 @@ export async function revokeToken(client: Client, params: ReadonlyMap<string, st
   if (inspected.kind === 'refresh_token') {
     if (inspected.family.clientId !== client.clientId) return;
     if (await deps.families.revoke(inspected.family.familyId, 'revoked', now)) deps.metrics.count('FamilyRevoked', { Reason: 'revoked' });
+    deps.cache?.forgetFamily(inspected.family.familyId);
     return;
   }
   if (inspected.clientId !== client.clientId || inspected.expiresAt <= now) return;
   if (inspected.format === 'opaque') await deps.accessTokens.deleteOpaque(hashSecret(token));
   else await deps.accessTokens.deny(inspected.jti, inspected.expiresAt);
+  deps.cache?.forget(cacheKey(token));
 }

@@ -7,6 +7,8 @@ import {
   codeFor,
   discover,
   exchangeCode,
+  expectActive,
+  expectInactive,
   expectTokenError,
   expectTokens,
   logInThrough,
@@ -15,10 +17,12 @@ import {
   refresh,
   sleep,
   tokenRequest,
+  userinfoRequest,
   writeParameters,
   type TestClient,
 } from '../support/flows.ts';
 import { startTestServer, type TestServer } from '../support/local-server.ts';
+import { decodeRefreshToken } from '../../functions/oauth/tokens/refresh-token.ts';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
@@ -164,12 +168,24 @@ describe('/token per client', () => {
   });
 
   describe('a deleted client', () => {
-    it('its refresh token is refused with 401 invalid_client once the client cache (5 s) has expired', async () => {
+    it('its tokens die with it at once: the refresh is refused, the access token inactive at userinfo and introspection, the family revoked', async () => {
       const web = await newClient(service);
+      const api = await newClient(service, { client_name: 'orders api', redirect_uris: [], grant_types: ['client_credentials'], scopes: ['orders:read'] });
       const tokens = await tokensFor(web);
+      const familyId = decodeRefreshToken(tokens.refresh_token!)!.familyId;
+      await expectActive(service, api, tokens.access_token);
+      expect((await userinfoRequest(service, tokens.access_token)).status).toBe(200);
       const deleted = await service.admin(`/admin/clients/${web.client_id}`, { method: 'DELETE' });
       expect(deleted.status).toBe(204);
       expect((await service.admin(`/admin/clients/${web.client_id}`)).status).toBe(404);
+      // No wait: the client record may still be cached, the marker is not.
+      const refused = await refresh(service, web, tokens.refresh_token!);
+      expect([400, 401]).toContain(refused.status);
+      expect(['invalid_grant', 'invalid_client']).toContain(((await refused.json()) as { error: string }).error);
+      expect((await userinfoRequest(service, tokens.access_token)).status).toBe(401);
+      await expectInactive(service, api, tokens.access_token);
+      expect(await (await service.admin(`/admin/families/${familyId}`)).json()).toMatchObject({ state: 'revoked' });
+      // Once the cached record has expired, the client itself is unknown.
       await sleep(5_500);
       await expectTokenError(await refresh(service, web, tokens.refresh_token!), 401, 'invalid_client');
       const authorize = await fetch((await authorizationRequest(service, web)).url, { redirect: 'manual' });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { freePort } from '../../functions/local/dynamodb-local.ts';
-import { startLocalServer, type LocalServer } from '../../functions/local/server.ts';
+import { startLocalServer, type LocalEnvironment, type LocalServer } from '../../functions/local/server.ts';
 import { freshTable, localDynamoClient } from './dynamodb.ts';
 import { collectLines } from './output.ts';
 
@@ -13,13 +13,25 @@ export interface TestServer {
   readonly tableName: string;
   readonly parametersFile: string;
   readonly server: LocalServer;
+  /** What its handlers were built from. */
+  readonly environment: LocalEnvironment;
   /** fetch against the server, with the admin token when `admin` is set. */
   admin(path: string, init?: RequestInit): Promise<Response>;
 }
 
 /**
+ * Another set of the same functions: the same environment (issuer, table, keys, parameters),
+ * handler instances of their own with their own caches, on another port — what a second Lambda
+ * execution environment of each function is in AWS.
+ */
+export async function startSecondInstance(of: TestServer): Promise<TestServer> {
+  const server = await startLocalServer({ port: await freePort(), write: collectLines, environment: of.environment });
+  return serverView(server, of.environment, of.tableName, of.parametersFile, of.adminToken);
+}
+
+/**
  * The local server, in this test file's process, on the run's DynamoDB Local with a table of
- * its own. One per test file: handlers read the environment once, at import, as in Lambda.
+ * its own. Its handlers are built from their own environment, as Lambda builds them at cold start.
  */
 export async function startTestServer(
   options: {
@@ -36,10 +48,7 @@ export async function startTestServer(
   await writeFile(parametersFile, JSON.stringify(options.parameters ?? {}));
   const port = await freePort();
   const adminToken = 'test-admin-token-0123456789abcdefghijklmnop';
-  const server = await startLocalServer({
-    port,
-    write: collectLines,
-    environment: {
+  const environment: LocalEnvironment = {
       LIFESPAN_STAGE: 'test',
       LIFESPAN_ISSUER: `http://127.0.0.1:${port}`,
       LIFESPAN_TABLE: tableName,
@@ -55,14 +64,19 @@ export async function startTestServer(
       LIFESPAN_PARAMETERS_CACHE_SECONDS: '1',
       LIFESPAN_LOGIN_URL: `http://127.0.0.1:${port}/login`,
       LIFESPAN_DEVICE_VERIFICATION_URL: `http://127.0.0.1:${port}/device`,
-    },
-  });
+  };
+  const server = await startLocalServer({ port, write: collectLines, environment });
+  return serverView(server, environment, tableName, parametersFile, adminToken);
+}
+
+function serverView(server: LocalServer, environment: LocalEnvironment, tableName: string, parametersFile: string, adminToken: string): TestServer {
   return {
     url: server.url,
     adminToken,
     tableName,
     parametersFile,
     server,
+    environment,
     admin: (path, init = {}) =>
       fetch(`${server.url}${path}`, {
         ...init,
