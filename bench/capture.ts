@@ -14,7 +14,8 @@ export async function commandOf(use: (client: DynamoDBClient) => Promise<unknown
   let command: AnyCommand | undefined;
   const capturing = {
     send: async (sent: AnyCommand) => {
-      command = sent;
+      // The first command the adapter sends is the one it waits for first.
+      command ??= sent;
       throw new Captured('captured');
     },
   } as unknown as DynamoDBClient;

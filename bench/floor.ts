@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDbClientRepository } from '../functions/adapters/dynamodb/client-repository.ts';
 import { DynamoDbCodeStore } from '../functions/adapters/dynamodb/code-store.ts';
 import { DynamoDbFamilyStore } from '../functions/adapters/dynamodb/family-store.ts';
+import { DynamoDbRevocationMarkers } from '../functions/adapters/dynamodb/revocation-markers.ts';
 import { defaultValues } from '../functions/lifetimes/parameters.ts';
 import { epochSeconds, systemClock } from '../functions/oauth/clock.ts';
 import { s256 } from '../functions/oauth/pkce.ts';
@@ -28,6 +29,7 @@ const DEFAULTS = defaultValues();
 export interface FloorFamily {
   readonly familyId: string;
   readonly clientId: string;
+  readonly subject: string;
   readonly absoluteExpiresAt: number;
   generation: number;
   currentHash: string;
@@ -68,7 +70,7 @@ export async function floorFamilies(env: BenchEnvironment, real: Family, count: 
       rotations: { M: rotations },
     };
     await env.db.send(new PutItemCommand({ TableName: env.tableName, Item: item }));
-    families.push({ familyId, clientId: real.clientId, absoluteExpiresAt: real.absoluteExpiresAt, generation: real.generation, currentHash });
+    families.push({ familyId, clientId: real.clientId, subject: real.subject, absoluteExpiresAt: real.absoluteExpiresAt, generation: real.generation, currentHash });
   });
   return families;
 }
@@ -110,6 +112,7 @@ export function refreshFloorOp(env: BenchEnvironment, families: readonly FloorFa
     const nextHash = hashSecret(randomBytes(32).toString('base64url'));
     if (readFirst) {
       await send(env, await commandOf((client) => new DynamoDbFamilyStore(client, env.tableName).get(family.familyId)), 'GetItem (family)');
+      await send(env, await markersRead(env, family.subject, family.clientId), 'BatchGetItem (markers)');
     }
     await send(env, await rotateCommand(env, rotateRequest(family, nextHash, epochSeconds(systemClock))), 'UpdateItem (family)');
     family.generation += 1;
@@ -149,12 +152,18 @@ export function codeFloorOp(env: BenchEnvironment, app: BenchClient, grant: Fami
     };
     if (readFirst) {
       await send(env, await commandOf((client) => store(client).get(request.codeHash)), 'GetItem (code)');
+      await send(env, await markersRead(env, grant.subject, app.clientId), 'BatchGetItem (markers)');
       await send(env, await commandOf((client) => store(client).redeem(request, { family, expiresAt })), 'TransactWriteItems (code + family)');
       return;
     }
     await send(env, await commandOf((client) => store(client).redeem(request)), 'UpdateItem (code)');
     await send(env, await commandOf((client) => new DynamoDbFamilyStore(client, env.tableName).create(family, expiresAt)), 'PutItem (family)');
   };
+}
+
+/** The markers read a grant makes (the adapter's own BatchGetItem, without the legacy query it also makes once a minute). */
+function markersRead(env: BenchEnvironment, subject: string, clientId: string): Promise<AnyCommand> {
+  return commandOf((client) => new DynamoDbRevocationMarkers({ client, tableName: env.tableName, clock: systemClock }).times(subject, clientId));
 }
 
 /** Client credentials write nothing; the closest floor is reading the client item (what the 5 s client cache saves). */

@@ -90,8 +90,8 @@ export async function measureLoads(
       await compared('refresh_token', concurrency, [
         { kind: 'HTTP', what: 'POST /token refresh_token', op: refreshOp(http, clients.app, families, concurrency) },
         { kind: 'handler', what: 'token handler, refresh_token event', op: refreshOp(handler, clients.app, families, concurrency) },
-        { kind: 'floor', what: 'consistent GetItem + conditional UpdateItem on a family item', op: refreshFloorOp(env, floorRefresh, concurrency) },
-        { kind: 'previous floor', what: 'conditional UpdateItem alone (write, then sign)', op: refreshFloorOp(env, floorRefresh, concurrency, false) },
+        { kind: 'floor', what: 'GetItem (family) + BatchGetItem (markers) + conditional UpdateItem', op: refreshFloorOp(env, floorRefresh, concurrency) },
+        { kind: 'previous floor', what: 'conditional UpdateItem alone (write, then sign; markers cached)', op: refreshFloorOp(env, floorRefresh, concurrency, false) },
       ]),
     );
     ratio(
@@ -111,7 +111,7 @@ export async function measureLoads(
       concurrency,
       await compared('authorization_code', concurrency, [
         { kind: 'HTTP', what: 'POST /token authorization_code', op: codeExchangeOp(http, clients.app, serviceCodes), maxOps: count },
-        { kind: 'floor', what: 'GetItem (code) + TransactWriteItems (code + family)', op: codeFloorOp(env, clients.app, real, floorCodes), maxOps: count },
+        { kind: 'floor', what: 'GetItem (code) + BatchGetItem (markers) + TransactWriteItems (code + family)', op: codeFloorOp(env, clients.app, real, floorCodes), maxOps: count },
         {
           kind: 'previous floor',
           what: 'UpdateItem (code) + PutItem (family), then sign',
