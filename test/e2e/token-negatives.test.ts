@@ -189,6 +189,36 @@ describe('/token refusals', () => {
       await expectTokens(await exchangeCode(service, client, code, verifier));
     });
 
+    it.each(['/token', '/revoke', '/introspect', '/device_authorization'])(
+      '%s: an unknown client, a wrong secret, a public client with a secret, a confidential one without: the same answer',
+      async (path) => {
+        const form = path === '/token' ? { grant_type: 'client_credentials' } : path === '/device_authorization' ? {} : { token: 'x' };
+        const send = async (body: Record<string, string>, headers: Record<string, string> = {}) => {
+          const response = await fetch(`${service.url}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+            body: new URLSearchParams({ ...form, ...body }).toString(),
+          });
+          return { status: response.status, challenge: response.headers.get('www-authenticate'), body: await response.text() };
+        };
+        // Fresh clients and ids for each endpoint: failures are counted per client id.
+        const [confidential, browser] = await Promise.all([newClient(service), newPublicClient(service)]);
+        const nobody = `nobody-${crypto.randomUUID()}`;
+        const unknown = await send({}, { authorization: basic(nobody, 'secret') });
+        expect(unknown.status).toBe(401);
+        const answers = {
+          'unknown, by post': await send({ client_id: nobody, client_secret: 'secret' }),
+          'unknown, no secret': await send({ client_id: nobody }),
+          'wrong secret': await send({}, { authorization: basic(confidential.client_id, 'wrong') }),
+          'public client with a secret (post)': await send({ client_id: browser.client_id, client_secret: 'x' }),
+          'public client with a secret (Basic)': await send({}, { authorization: basic(browser.client_id, 'x') }),
+          'confidential client with no secret': await send({ client_id: confidential.client_id }),
+          'right secret, wrong method': await send({ client_id: confidential.client_id, client_secret: confidential.client_secret! }),
+        };
+        for (const [why, answer] of Object.entries(answers)) expect({ why, ...answer }).toEqual({ why, ...unknown });
+      },
+    );
+
     it('a malformed Basic header is 401 invalid_client', async () => {
       for (const authorization of ['Basic', 'Basic !!!', `Basic ${Buffer.from('no-colon').toString('base64')}`, `Basic ${Buffer.from(':secret').toString('base64')}`]) {
         await expectTokenError(await tokenRequest(service, { grant_type: 'client_credentials' }, undefined, { authorization }), 401, 'invalid_client');
