@@ -121,11 +121,16 @@ export function readParametersEnvironment(env: Env): ParametersEnvironment {
 
 export type AdminEnvironment = { readonly kind: 'iam' } | { readonly kind: 'token'; readonly token: string };
 
+/** The shortest admin bearer token accepted (local mode): 32 characters of a random token are ≥ 190 bits. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 export function readAdminEnvironment(env: Env): AdminEnvironment {
   const kind = oneOf(env, 'LIFESPAN_ADMIN_AUTH', ['iam', 'token'] as const, 'iam');
   if (kind === 'iam') return { kind };
   const token = required(env, 'LIFESPAN_ADMIN_TOKEN');
-  if (token.length < 32) throw new EnvironmentError('LIFESPAN_ADMIN_TOKEN', 'must be at least 32 characters');
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new EnvironmentError('LIFESPAN_ADMIN_TOKEN', `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
+  }
   return { kind, token };
 }
 
