@@ -5,6 +5,8 @@ import {
   basic,
   codeFor,
   exchangeCode,
+  expectActive,
+  expectInactive,
   expectTokenError,
   expectTokens,
   newClient,
@@ -12,6 +14,7 @@ import {
   refresh,
   sleep,
   tokenRequest,
+  userinfoRequest,
   writeParameters,
   type TestClient,
 } from '../support/flows.ts';
@@ -53,6 +56,26 @@ describe('/token refusals', () => {
       const rotated = await expectTokens(await refresh(service, client, first.refresh_token!));
       await expectTokenError(await exchangeCode(service, client, code, verifier), 400, 'invalid_grant');
       await expectTokenError(await refresh(service, client, rotated.refresh_token!), 400, 'invalid_grant');
+    });
+
+    it('a used code replayed by another client or without the right verifier is refused and revokes nothing; by its client with its verifier, it revokes', async () => {
+      const { code, verifier } = await freshCode();
+      const first = await expectTokens(await exchangeCode(service, client, code, verifier));
+      const wrongVerifier = randomBytes(48).toString('base64url');
+      // Whoever else got hold of the used code (a leaked log, a malicious app) cannot spend the real client's tokens.
+      await expectTokenError(await exchangeCode(service, other, code, verifier), 400, 'invalid_grant');
+      await expectTokenError(await exchangeCode(service, spa, code, verifier), 400, 'invalid_grant');
+      await expectTokenError(await exchangeCode(service, client, code, wrongVerifier), 400, 'invalid_grant');
+      await expectTokenError(await exchangeCode(service, other, code, wrongVerifier), 400, 'invalid_grant');
+      expect((await expectActive(service, client, first.access_token))['sub']).toBe('alice');
+      expect((await userinfoRequest(service, first.access_token)).status).toBe(200);
+      const rotated = await expectTokens(await refresh(service, client, first.refresh_token!));
+
+      // RFC 6749 §4.1.2: the client itself presenting the code again (right verifier) revokes what it issued.
+      await expectTokenError(await exchangeCode(service, client, code, verifier), 400, 'invalid_grant');
+      await expectTokenError(await refresh(service, client, rotated.refresh_token!), 400, 'invalid_grant');
+      await expectInactive(service, client, rotated.access_token);
+      expect((await userinfoRequest(service, first.access_token)).status).toBe(401);
     });
 
     it('a PKCE mismatch is invalid_grant, and does not burn the code: the right verifier still works', async () => {
