@@ -215,7 +215,7 @@ describe('/token refusals', () => {
     it.each(['/token', '/revoke', '/introspect', '/device_authorization'])(
       '%s: an unknown client, a wrong secret, a public client with a secret, a confidential one without: the same answer',
       async (path) => {
-        const form = path === '/token' ? { grant_type: 'client_credentials' } : path === '/device_authorization' ? {} : { token: 'x' };
+        const form: Record<string, string> = path === '/token' ? { grant_type: 'client_credentials' } : path === '/device_authorization' ? {} : { token: 'x' };
         const send = async (body: Record<string, string>, headers: Record<string, string> = {}) => {
           const response = await fetch(`${service.url}${path}`, {
             method: 'POST',
