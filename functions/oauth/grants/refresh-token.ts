@@ -39,6 +39,19 @@ async function countFailedAttempt(attempt: Attempt, deps: GrantDependencies): Pr
 }
 
 /**
+ * A retry within the reuse interval writes nothing to the family, so the rotation limit inside
+ * that write cannot see it: retries are counted per family on their own counter, against the
+ * same `refresh_rate_limit` per `rate_limit_window` (on the retry path only).
+ */
+async function countRetry(attempt: Attempt, deps: GrantDependencies): Promise<void> {
+  const { count, resetAt } = await deps.rates.hit(`refresh-retry#${attempt.presented.familyId}`, attempt.window, attempt.now);
+  if (count > attempt.limit) {
+    deps.metrics.count('RateLimited', { Limit: 'refresh_retries' });
+    throw new TooManyRequests(resetAt - attempt.now, 'too many refreshes of this token family');
+  }
+}
+
+/**
  * Whether `presented` is a token this family really issued at most {@link MAX_CHAIN_WALK}
  * rotations ago: walk the successor chain forward from it; a genuine superseded token reaches
  * the current hash, a guess does not.
@@ -79,10 +92,11 @@ interface Attempt {
 
 /**
  * Where the presented token stands in the family as stored: `current` (rotate it), `retry` (the
- * previous token sent again within the reuse interval: it gets the same successor, no write), or
- * an error — reuse revokes the family, an older token or a guess counts against the failure limit
- * before the chain is walked, anything dead or foreign is refused. Used on the read before
- * signing, and again on the item a refused write returns (the family changed in between).
+ * previous token sent again within the reuse interval: it gets the same successor, no write, and
+ * counts against the retry limit), or an error — reuse revokes the family, an older token or a
+ * guess counts against the failure limit before the chain is walked, anything dead or foreign is
+ * refused. Used on the read before signing, and again on the item a refused write returns (the
+ * family changed in between).
  */
 async function standing(stored: Family | undefined, attempt: Attempt, deps: GrantDependencies): Promise<'current' | 'retry'> {
   const { presented, presentedHash, client, rotate, now } = attempt;
@@ -104,7 +118,8 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
   }
   if (rotate && stored.previousHash === presentedHash && stored.generation === presented.generation + 1) {
     if (attempt.interval > 0 && stored.rotatedAt !== undefined && now - stored.rotatedAt <= attempt.interval) {
-      // A retry (a lost response, concurrent tabs): the same successor, no write.
+      // A retry (a lost response, concurrent tabs): the same successor, no write, but counted.
+      await countRetry(attempt, deps);
       if (hashSecret(await attempt.successor()) === stored.currentHash) return 'retry';
     }
     return reuseDetected(stored, client, deps, now);
