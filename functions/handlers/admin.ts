@@ -10,6 +10,7 @@ export function createHandler(runtime: HandlerRuntime) {
   const { clock, logger, metrics } = services;
   const store = services.store();
   const lifetimes = services.lifetimes();
+  const userCodes = services.userCodeKeys();
   return lambdaHandler(
     adminRoutes({
       auth: readAdminEnvironment(runtime.env),
@@ -17,7 +18,7 @@ export function createHandler(runtime: HandlerRuntime) {
       clock,
       logger: () => logger,
       login: () => ({ issuer: services.core.issuer, clock, clients: store.clients(), loginRequests: store.loginRequests() }),
-      devices: () => ({ clock, clients: store.clients(), devices: store.devices() }),
+      devices: () => ({ clock, clients: store.clients(), devices: store.devices(), userCodes: userCodes() }),
       revocations: lazy(() => ({
         clock,
         markers: store.markers(),

@@ -42,8 +42,9 @@ export function createHandler(runtime: HandlerRuntime) {
     throw new Error('the development login page runs only with a loopback issuer');
   }
   const store = services.store();
+  const userCodes = services.userCodeKeys();
   const login = () => ({ issuer: core.issuer, clock, clients: store.clients(), loginRequests: store.loginRequests() });
-  const devices = () => ({ clock, clients: store.clients(), devices: store.devices() });
+  const devices = () => ({ clock, clients: store.clients(), devices: store.devices(), userCodes: userCodes() });
   return lambdaHandler(devLoginRoutes(login, devices), { logger: services.logger, metrics: services.metrics });
 }
 

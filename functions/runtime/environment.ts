@@ -138,7 +138,10 @@ export type SuccessorEnvironment =
   | { readonly kind: 'kms'; readonly macKeyId: string }
   | { readonly kind: 'local'; readonly keyFile: string };
 
-/** The server-held key that derives refresh-token successors: a KMS HMAC key, or a local file. */
+/**
+ * The server-held key that derives refresh-token successors and keys device user codes (one
+ * derived key per use): a KMS HMAC key, or a local file.
+ */
 export function readSuccessorEnvironment(env: Env): SuccessorEnvironment {
   const kind = oneOf(env, 'LIFESPAN_SIGNER', ['kms', 'local'] as const, 'kms');
   return kind === 'kms'

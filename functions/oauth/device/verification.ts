@@ -1,15 +1,15 @@
 import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
 import { NotFound } from '../errors.ts';
-import { hashSecret } from '../secrets.ts';
 import { parseAccept, parseReject } from '../sessions/login.ts';
 import type { DeviceRequest, DeviceStore } from './device-request.ts';
-import { formatUserCode, normaliseUserCode } from './user-code.ts';
+import { formatUserCode, normaliseUserCode, type UserCodeKeys } from './user-code.ts';
 
 export interface DeviceVerificationDependencies {
   readonly clock: Clock;
   readonly clients: Pick<ClientRepository, 'get'>;
   readonly devices: Pick<DeviceStore, 'findByUserCode' | 'accept' | 'reject'>;
+  readonly userCodes: UserCodeKeys;
 }
 
 /** A device approval has no `remember`: there is no browser session to keep. */
@@ -18,25 +18,28 @@ const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'claims']);
 const REJECT_ERRORS = new Set(['access_denied']);
 const UNKNOWN = 'no such device request, or it expired or was already handled';
 
-function userCodeHash(raw: string): string {
-  const userCode = normaliseUserCode(raw);
+/** The pending request a typed user code names, looked up by its keyed hash. */
+async function pending(
+  deps: DeviceVerificationDependencies,
+  rawUserCode: string,
+  now: number,
+): Promise<{ userCode: string; deviceCodeHash: string; device: DeviceRequest }> {
+  const userCode = normaliseUserCode(rawUserCode);
   if (!userCode) throw new NotFound(UNKNOWN);
-  return hashSecret(userCode);
-}
-
-async function pending(deps: DeviceVerificationDependencies, hash: string, now: number): Promise<{ deviceCodeHash: string; device: DeviceRequest }> {
-  const found = await deps.devices.findByUserCode(hash, now);
+  const found = await deps.devices.findByUserCode(await deps.userCodes.keyOf(userCode), now);
   if (!found || found.device.status !== 'pending') throw new NotFound(UNKNOWN);
-  return found;
+  return { userCode, ...found };
 }
 
 /** `GET /admin/device-requests/{user_code}`: what the login app shows the user before they approve. */
-export async function describeDeviceRequest(deps: DeviceVerificationDependencies, rawUserCode: string): Promise<Record<string, unknown>> {
-  const hash = userCodeHash(rawUserCode);
-  const { device } = await pending(deps, hash, epochSeconds(deps.clock));
+export async function describeDeviceRequest(
+  deps: DeviceVerificationDependencies,
+  rawUserCode: string,
+): Promise<Record<string, unknown>> {
+  const { userCode, device } = await pending(deps, rawUserCode, epochSeconds(deps.clock));
   const client = await deps.clients.get(device.clientId);
   return {
-    user_code: formatUserCode(normaliseUserCode(rawUserCode)!),
+    user_code: formatUserCode(userCode),
     client: { client_id: device.clientId, client_name: client?.clientName },
     requested_scope: device.scope,
     requested_audience: device.audience,
@@ -50,10 +53,9 @@ export async function acceptDeviceRequest(
   rawUserCode: string,
   body: Record<string, unknown>,
 ): Promise<{ status: 'accepted' }> {
-  const hash = userCodeHash(rawUserCode);
   const now = epochSeconds(deps.clock);
   const { subject, acr, amr, claims } = parseAccept(body, now, ACCEPT_FIELDS);
-  const { deviceCodeHash } = await pending(deps, hash, now);
+  const { deviceCodeHash } = await pending(deps, rawUserCode, now);
   const approval = {
     subject,
     authTime: now,
@@ -71,10 +73,9 @@ export async function rejectDeviceRequest(
   rawUserCode: string,
   body: Record<string, unknown>,
 ): Promise<{ status: 'rejected' }> {
-  const hash = userCodeHash(rawUserCode);
   const { description } = parseReject(body, REJECT_ERRORS);
   const now = epochSeconds(deps.clock);
-  const { deviceCodeHash } = await pending(deps, hash, now);
+  const { deviceCodeHash } = await pending(deps, rawUserCode, now);
   if (!(await deps.devices.reject(deviceCodeHash, description === undefined ? {} : { description }, now))) throw new NotFound(UNKNOWN);
   return { status: 'rejected' };
 }
