@@ -18,7 +18,7 @@ export function createHandler(runtime: HandlerRuntime) {
       clock,
       logger: () => logger,
       login: () => ({ issuer: services.core.issuer, clock, clients: store.clients(), loginRequests: store.loginRequests() }),
-      devices: () => ({ clock, clients: store.clients(), devices: store.devices(), userCodes: userCodes() }),
+      devices: () => ({ clock, clients: store.clients(), devices: store.devices(), userCodes: userCodes(), rates: store.rates(), metrics: metrics() }),
       revocations: lazy(() => ({
         clock,
         markers: store.markers(),

@@ -40,7 +40,7 @@ describe('device authorization grant (RFC 8628)', () => {
   });
 
   const authorization = () => ({ ...f.deps, verificationUri: 'https://login.example.com/device', userCodes: f.userCodes });
-  const verification = () => ({ clock: f.clock, clients: f.clients, devices: f.deps.devices, userCodes: f.userCodes });
+  const verification = () => ({ clock: f.clock, clients: f.clients, devices: f.deps.devices, userCodes: f.userCodes, rates: f.deps.rates, metrics: f.metrics });
   const start = (params: Record<string, string> = { scope: 'openid offline_access read' }, asClient: Client = client) =>
     authorizeDevice(authorization(), asClient, new Map(Object.entries(params)));
   const poll = (device: DeviceAuthorizationResponse, asClient: Client = client) =>

@@ -5,7 +5,13 @@ import { HmacUserCodeKeys } from '../../../functions/adapters/local/local-succes
 import type { Client } from '../../../functions/oauth/clients/client.ts';
 import { authorizeDevice } from '../../../functions/oauth/device/authorization.ts';
 import { normaliseUserCode, type UserCodeKeys } from '../../../functions/oauth/device/user-code.ts';
-import { describeDeviceRequest } from '../../../functions/oauth/device/verification.ts';
+import {
+  acceptDeviceRequest,
+  describeDeviceRequest,
+  rejectDeviceRequest,
+  USER_CODE_FAILURES,
+  type Lookup,
+} from '../../../functions/oauth/device/verification.ts';
 import { OAuthError } from '../../../functions/oauth/errors.ts';
 import { hashSecret } from '../../../functions/oauth/secrets.ts';
 import { clientRecord } from '../../support/clients.ts';
@@ -25,6 +31,9 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: string; statu
   throw new Error('expected a refusal');
 }
 
+/** A well-formed user code, distinct for each `i` (that one belongs to a request: odds of 1 in 20⁸). */
+const unknownCode = (i: number) => `BCDF${'BCDFGHJKLMNPQRSTVWXZ'[i % 20]}${'BCDFGHJKLMNPQRSTVWXZ'[Math.floor(i / 20) % 20]}HJ`;
+
 describe('device user codes', () => {
   let f: Fixture;
   let client: Client;
@@ -32,6 +41,8 @@ describe('device user codes', () => {
     f = await grantFixture();
     client = clientRecord({ grantTypes: [DEVICE_GRANT], scopes: ['openid', 'read'], audiences: ['api'] });
     await f.clients.create(client);
+    // Each test starts at the beginning of a counting window; the clock moves only when told.
+    f.clock.advance(USER_CODE_FAILURES.windowSeconds - (f.clock.seconds % USER_CODE_FAILURES.windowSeconds));
   });
 
   const start = (userCodes: UserCodeKeys = f.userCodes) =>
@@ -41,8 +52,11 @@ describe('device user codes', () => {
     clients: f.clients,
     devices: f.deps.devices,
     userCodes,
+    rates: f.deps.rates,
+    metrics: f.metrics,
   });
-  const describeCode = (userCode: string, userCodes?: UserCodeKeys) => describeDeviceRequest(verification(userCodes), userCode);
+  const describeCode = (userCode: string, lookup: Lookup = {}, userCodes?: UserCodeKeys) =>
+    describeDeviceRequest(verification(userCodes), userCode, lookup);
   const pointers = async () => {
     const { Items = [] } = await f.dynamo.send(new ScanCommand({ TableName: f.tableName, ConsistentRead: true }));
     return Items.map((item) => item['pk']!.S!).filter((pk) => pk.startsWith('USERCODE#'));
@@ -63,9 +77,62 @@ describe('device user codes', () => {
       const ours = await start();
       const theirs = await start(other);
       expect(await describeCode(ours.user_code)).toMatchObject({ user_code: ours.user_code });
-      expect(await describeCode(theirs.user_code, other)).toMatchObject({ user_code: theirs.user_code });
-      expect((await refusal(describeCode(ours.user_code, other))).code).toBe('not_found');
+      expect(await describeCode(theirs.user_code, {}, other)).toMatchObject({ user_code: theirs.user_code });
+      expect((await refusal(describeCode(ours.user_code, {}, other))).code).toBe('not_found');
       expect((await refusal(describeCode(theirs.user_code))).code).toBe('not_found');
+    });
+  });
+
+  describe('failed lookups are rate limited (RFC 8628 §5.1)', () => {
+    it(`per source: ${USER_CODE_FAILURES.perSource} failures, then 429 with Retry-After for any code from it, right ones too; other sources go on`, async () => {
+      const device = await start();
+      const browser = { source: '203.0.113.7' };
+      for (let i = 0; i < USER_CODE_FAILURES.perSource; i += 1) {
+        if (i === 5) expect(await describeCode(device.user_code, browser)).toMatchObject({ user_code: device.user_code });
+        expect((await refusal(describeCode(unknownCode(i), browser))).code).toBe('not_found');
+      }
+      const limited = await refusal(describeCode(unknownCode(99), browser));
+      expect(limited).toMatchObject({ code: 'too_many_requests', status: 429 });
+      expect(Number(limited.headers['Retry-After'])).toBe(USER_CODE_FAILURES.windowSeconds);
+      // The right code is refused too from there, and nothing changes.
+      expect((await refusal(acceptDeviceRequest(verification(), device.user_code, { subject: 'mallory' }, browser))).status).toBe(429);
+      expect((await refusal(rejectDeviceRequest(verification(), device.user_code, {}, browser))).status).toBe(429);
+      expect((await refusal(describeCode(device.user_code, browser))).status).toBe(429);
+      expect(f.metrics.points).toContainEqual(expect.objectContaining({ name: 'RateLimited', dimensions: { Limit: 'user_code_failures' } }));
+      // Another address, and the login app's calls (no source), are not limited by it.
+      expect(await describeCode(device.user_code, { source: '198.51.100.1' })).toMatchObject({ user_code: device.user_code });
+      expect(await acceptDeviceRequest(verification(), device.user_code, { subject: 'alice' })).toEqual({ status: 'accepted' });
+    });
+
+    it(`globally: ${USER_CODE_FAILURES.total} failures from anywhere, then every lookup is 429 until the window ends`, async () => {
+      const device = await start();
+      for (let i = 0; i < USER_CODE_FAILURES.total; i += 1) {
+        // Malformed codes count as failed lookups too.
+        const typed = i % 10 === 0 ? 'not a code' : unknownCode(i);
+        expect((await refusal(describeCode(typed, i % 2 === 0 ? {} : { source: `192.0.2.${i}` }))).code).toBe('not_found');
+      }
+      expect((await refusal(describeCode(unknownCode(500)))).status).toBe(429);
+      const limited = await refusal(acceptDeviceRequest(verification(), device.user_code, { subject: 'alice' }));
+      expect(limited).toMatchObject({ code: 'too_many_requests', status: 429 });
+      expect(Number(limited.headers['Retry-After'])).toBeGreaterThan(0);
+      f.clock.advance(Number(limited.headers['Retry-After']));
+      expect(await acceptDeviceRequest(verification(), device.user_code, { subject: 'alice' })).toEqual({ status: 'accepted' });
+    });
+
+    it('a bad accept body is a 400 and not a failed lookup; accept, reject and describe all count', async () => {
+      const device = await start();
+      const browser = { source: '203.0.113.9' };
+      for (let i = 0; i < 20; i += 1) {
+        expect((await refusal(acceptDeviceRequest(verification(), unknownCode(i), { subject: 42 }, browser))).code).toBe('invalid_request');
+      }
+      const attempts: Array<() => Promise<unknown>> = [
+        () => describeCode(unknownCode(1), browser),
+        () => acceptDeviceRequest(verification(), unknownCode(2), { subject: 'alice' }, browser),
+        () => rejectDeviceRequest(verification(), unknownCode(3), {}, browser),
+      ];
+      for (let i = 0; i < USER_CODE_FAILURES.perSource; i += 1) expect((await refusal(attempts[i % 3]!())).code).toBe('not_found');
+      expect((await refusal(attempts[0]!())).status).toBe(429);
+      expect(await describeCode(device.user_code, { source: '203.0.113.10' })).toMatchObject({ user_code: device.user_code });
     });
   });
 });
