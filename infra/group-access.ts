@@ -32,10 +32,11 @@ export interface GroupAccess {
   /** Sends browsers to the deployer's login app: `LIFESPAN_LOGIN_URL`. */
   readonly loginUrl: boolean;
   /**
-   * Derives refresh-token successors: `kms:GenerateMac` on the HMAC key (one call per cold
-   * start) and `LIFESPAN_KMS_MAC_KEY_ID`.
+   * Uses the server-held HMAC key — refresh-token successors (token), device user-code keys
+   * (token stores them, admin looks them up): `kms:GenerateMac` on that key (one call per cold
+   * start and use) and `LIFESPAN_KMS_MAC_KEY_ID`.
    */
-  readonly refreshSuccessor: boolean;
+  readonly macKey: boolean;
   /** Serves `/device_authorization`, which tells devices where users enter their code: `LIFESPAN_DEVICE_VERIFICATION_URL`. */
   readonly deviceVerification: boolean;
 }
@@ -51,7 +52,7 @@ const NOTHING = {
   lifetimes: false,
   adminAuth: false,
   loginUrl: false,
-  refreshSuccessor: false,
+  macKey: false,
   deviceVerification: false,
 } as const;
 
@@ -64,11 +65,11 @@ export const GROUP_ACCESS: Readonly<Record<HandlerGroup, GroupAccess | typeof LO
     table: READ_WRITE,
     keys: 'sign',
     lifetimes: true,
-    refreshSuccessor: true,
+    macKey: true,
     deviceVerification: true,
   },
   userinfo: { ...NOTHING, table: ['GetItem', 'Query'], keys: 'verify', lifetimes: true },
-  admin: { ...NOTHING, table: READ_WRITE, lifetimes: true, adminAuth: true },
+  admin: { ...NOTHING, table: READ_WRITE, lifetimes: true, adminAuth: true, macKey: true },
   devlogin: LOCAL_ONLY,
 };
 
@@ -93,7 +94,7 @@ export interface AccessResources {
   readonly publishedKeyArns: readonly string[];
   /** `…:parameter/lifespan/<stage>` and `…:parameter/lifespan/<stage>/*`. */
   readonly parameterArns: readonly string[];
-  /** The HMAC key deriving refresh-token successors; needed only by groups with `refreshSuccessor`. */
+  /** The server-held HMAC key (successors, user-code keys); needed only by groups with `macKey`. */
   readonly successorKeyArn: string | undefined;
 }
 
@@ -114,8 +115,8 @@ export function accessStatements(access: GroupAccess, resources: AccessResources
   if (access.keys === 'sign') {
     statements.push(new PolicyStatement({ actions: ['kms:Sign'], resources: [resources.activeKeyArn] }));
   }
-  if (access.refreshSuccessor) {
-    if (resources.successorKeyArn === undefined) throw new TypeError('refreshSuccessor needs successorKeyArn');
+  if (access.macKey) {
+    if (resources.successorKeyArn === undefined) throw new TypeError('macKey needs successorKeyArn');
     statements.push(new PolicyStatement({ actions: ['kms:GenerateMac'], resources: [resources.successorKeyArn] }));
   }
   if (access.lifetimes) {
@@ -134,7 +135,7 @@ export interface EnvironmentValues {
   readonly otherKeyArns: readonly string[];
   /** Required when a group with `loginUrl` is deployed. */
   readonly loginUrl: string | undefined;
-  /** Required when a group with `refreshSuccessor` is deployed. */
+  /** Required when a group with `macKey` is deployed. */
   readonly successorKeyArn: string | undefined;
   /** Where users enter device codes; defaults to `/device` beside the login URL. */
   readonly deviceVerificationUrl?: string | undefined;
@@ -149,13 +150,13 @@ export function accessEnvironment(group: HandlerGroup, access: GroupAccess, valu
   const environment: Record<string, string> = { LIFESPAN_STAGE: values.stage, LIFESPAN_ISSUER: values.issuer };
   if (access.table.length > 0) environment['LIFESPAN_TABLE'] = values.tableName;
   // LIFESPAN_SIGNER selects KMS for both signing and successor derivation (readSuccessorEnvironment).
-  if (access.keys !== 'none' || access.refreshSuccessor) environment['LIFESPAN_SIGNER'] = 'kms';
+  if (access.keys !== 'none' || access.macKey) environment['LIFESPAN_SIGNER'] = 'kms';
   if (access.keys !== 'none') {
     environment['LIFESPAN_KMS_KEY_ID'] = values.activeKeyArn;
     if (values.otherKeyArns.length > 0) environment['LIFESPAN_KMS_PUBLISHED_KEY_IDS'] = values.otherKeyArns.join(',');
   }
-  if (access.refreshSuccessor) {
-    if (values.successorKeyArn === undefined) throw new TypeError('refreshSuccessor needs successorKeyArn');
+  if (access.macKey) {
+    if (values.successorKeyArn === undefined) throw new TypeError('macKey needs successorKeyArn');
     environment['LIFESPAN_KMS_MAC_KEY_ID'] = values.successorKeyArn;
   }
   if (access.lifetimes) environment['LIFESPAN_PARAMETERS'] = 'ssm';

@@ -162,7 +162,7 @@ export class LifespanStack extends Stack {
 
     const deployable = ROUTES.filter((route) => !route.localOnly);
     const groups = [...new Set(deployable.map((route) => route.group))].map((group) => ({ group, access: deployedAccess(group) }));
-    this.successorKey = groups.some(({ access }) => access.refreshSuccessor) ? new SuccessorKey(this, 'SuccessorKey', { stage }) : undefined;
+    this.successorKey = groups.some(({ access }) => access.macKey) ? new SuccessorKey(this, 'SuccessorKey', { stage }) : undefined;
     const successorKeyArn = this.successorKey?.key.keyArn;
 
     const parameterPathArn = this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `lifespan/${stage}/*` });

@@ -10,6 +10,7 @@ export function createHandler(runtime: HandlerRuntime) {
   const { clock, logger, metrics } = services;
   const store = services.store();
   const lifetimes = services.lifetimes();
+  const userCodes = services.userCodeKeys();
   return lambdaHandler(
     adminRoutes({
       auth: readAdminEnvironment(runtime.env),
@@ -17,7 +18,15 @@ export function createHandler(runtime: HandlerRuntime) {
       clock,
       logger: () => logger,
       login: () => ({ issuer: services.core.issuer, clock, clients: store.clients(), loginRequests: store.loginRequests() }),
-      devices: () => ({ clock, clients: store.clients(), devices: store.devices() }),
+      // No user address here: the caller is the login app, so only the global lookup limit applies.
+      devices: () => ({
+        clock,
+        clients: store.clients(),
+        devices: store.devices(),
+        userCodes: userCodes(),
+        rates: store.rates(),
+        metrics: metrics(),
+      }),
       revocations: lazy(() => ({
         clock,
         markers: store.markers(),

@@ -8,6 +8,7 @@ import {
   AuthorizationRedirectError,
   clientRedirect,
   completeLogin,
+  loginVerifierParameter,
   type AuthorizeDependencies,
   type AuthorizeOutcome,
 } from '../oauth/authorize.ts';
@@ -58,7 +59,7 @@ export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDepend
       const policy = cookiePolicyFor(dependencies.issuer);
       const session = request.cookies.get(sessionCookieName(policy));
       try {
-        const verifier = request.query.get('login_verifier');
+        const verifier = loginVerifierParameter(request.query);
         const outcome =
           verifier !== null
             ? await completeLogin(dependencies, verifier, {

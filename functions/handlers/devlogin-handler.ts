@@ -42,8 +42,16 @@ export function createHandler(runtime: HandlerRuntime) {
     throw new Error('the development login page runs only with a loopback issuer');
   }
   const store = services.store();
+  const userCodes = services.userCodeKeys();
   const login = () => ({ issuer: core.issuer, clock, clients: store.clients(), loginRequests: store.loginRequests() });
-  const devices = () => ({ clock, clients: store.clients(), devices: store.devices() });
+  const devices = () => ({
+    clock,
+    clients: store.clients(),
+    devices: store.devices(),
+    userCodes: userCodes(),
+    rates: store.rates(),
+    metrics: services.metrics(),
+  });
   return lambdaHandler(devLoginRoutes(login, devices), { logger: services.logger, metrics: services.metrics });
 }
 
@@ -88,10 +96,10 @@ function devLoginRoutes(
       const userCode = request.query.get('user_code') ?? '';
       if (userCode === '') return html(200, devicePage(''));
       try {
-        return html(200, devicePage(userCode, await describeDeviceRequest(devices(), userCode)));
+        return html(200, devicePage(userCode, await describeDeviceRequest(devices(), userCode, { source: request.sourceIp })));
       } catch (error) {
         if (!(error instanceof OAuthError)) throw error;
-        return html(error.status, devicePage(userCode, undefined, error.message));
+        return html(error.status, devicePage(userCode, undefined, error.message), { ...error.headers });
       }
     },
     'POST /device': async (request) => {
@@ -99,11 +107,13 @@ function devLoginRoutes(
       const userCode = form.get('user_code') ?? '';
       const reject = form.get('action') === 'reject';
       try {
-        if (reject) await rejectDeviceRequest(devices(), userCode, {});
-        else await acceptDeviceRequest(devices(), userCode, { subject: form.get('subject') ?? '', amr: ['pwd'] });
+        // The browser is the user here: its address is limited as well as everyone's (RFC 8628 §5.1).
+        const lookup = { source: request.sourceIp };
+        if (reject) await rejectDeviceRequest(devices(), userCode, {}, lookup);
+        else await acceptDeviceRequest(devices(), userCode, { subject: form.get('subject') ?? '', amr: ['pwd'] }, lookup);
       } catch (error) {
         if (!(error instanceof OAuthError)) throw error;
-        return html(error.status, devicePage(userCode, undefined, error.message));
+        return html(error.status, devicePage(userCode, undefined, error.message), { ...error.headers });
       }
       const outcome = reject ? 'The device was denied access.' : 'The device is connected.';
       return html(200, page('Lifespan development device login', `<h1>${escapeHtml(outcome)}</h1><p>You can return to your device.</p>`));

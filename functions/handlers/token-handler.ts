@@ -14,6 +14,7 @@ export function createHandler(runtime: HandlerRuntime) {
   const signer = services.signer();
   const lifetimes = services.lifetimes();
   const successors = services.successors();
+  const userCodes = services.userCodeKeys();
   const deviceVerificationUrl = readDeviceVerificationUrl(runtime.env);
   const introspectionCache = new IntrospectionCache();
 
@@ -52,7 +53,11 @@ export function createHandler(runtime: HandlerRuntime) {
         revocation: () => ({ ...inspection(), cache: introspectionCache }),
         introspection: () => ({ ...inspection(), cache: introspectionCache }),
       }),
-      ...deviceRoutes({ clients: store.cachedClients, authorization: () => ({ ...grants(), verificationUri: deviceVerificationUrl }), metrics }),
+      ...deviceRoutes({
+        clients: store.cachedClients,
+        authorization: () => ({ ...grants(), verificationUri: deviceVerificationUrl, userCodes: userCodes() }),
+        metrics,
+      }),
     },
     { logger, metrics },
   );

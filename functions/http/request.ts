@@ -72,11 +72,16 @@ export function formBody(request: HttpRequest): Map<string, string> {
   return uniqueParameters(new URLSearchParams(request.body), 'body');
 }
 
-/** Query or form parameters with duplicates refused and empty values treated as absent (RFC 6749 §3.1). */
+/**
+ * Query or form parameters with duplicates refused and empty values treated as absent (RFC 6749
+ * §3.1). A name counts as sent even when its value is empty: `a=&a=x` is a repeat, not `a=x`.
+ */
 export function uniqueParameters(params: URLSearchParams, where: string): Map<string, string> {
+  const seen = new Set<string>();
   const result = new Map<string, string>();
   for (const [name, value] of params) {
-    if (result.has(name)) throw new InvalidRequest(`parameter ${name} is repeated in the ${where}`);
+    if (seen.has(name)) throw new InvalidRequest(`parameter ${name} is repeated in the ${where}`);
+    seen.add(name);
     if (value !== '') result.set(name, value);
   }
   return result;

@@ -122,7 +122,7 @@ export const PARAMETERS = {
     // Checked inside the refresh's one conditional write, against the family's record of its
     // latest 20 rotations: hence the ceiling.
     kind: 'seconds', unit: 'requests', default: 10, min: 1, max: 20, scopes: GLOBAL_AND_CLIENT,
-    description: 'Refreshes allowed per refresh-token family per window (and as many failed attempts); more are answered 429.',
+    description: 'Refreshes allowed per refresh-token family per window (and as many retries within the reuse interval, and as many failed attempts); more are answered 429.',
   },
   client_auth_failure_limit: {
     kind: 'seconds', unit: 'requests', default: 10, min: 1, max: 10_000, scopes: GLOBAL_AND_CLIENT,

@@ -8,24 +8,49 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureTable } from '../adapters/dynamodb/ensure-table.ts';
+import { MIN_ADMIN_TOKEN_LENGTH } from '../runtime/environment.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { startLocalServer } from './server.ts';
 
 const TABLE = 'lifespan-local';
 
+/** A setting `npm start` cannot run with: reported as one line, before anything has started. */
+class StartupError extends Error {}
+
 function readPort(): number {
   const raw = process.env['PORT'] ?? '4000';
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) throw new Error(`PORT must be a TCP port number, not ${raw}`);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) throw new StartupError(`PORT must be a TCP port number, not ${raw}`);
   return port;
 }
 
-/** Kept between runs so scripts and curl examples can read it; LIFESPAN_ADMIN_TOKEN wins. */
+/**
+ * Kept between runs so scripts and curl examples can read it; LIFESPAN_ADMIN_TOKEN wins. Checked
+ * here as the admin handler checks it, so a short token stops the start instead of every admin
+ * call failing later.
+ */
 function adminToken(dataDir: string): string {
-  const fromEnv = process.env['LIFESPAN_ADMIN_TOKEN'];
-  if (fromEnv) return fromEnv;
+  const fromEnv = process.env['LIFESPAN_ADMIN_TOKEN']?.trim();
   const file = resolve(dataDir, 'admin-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (fromEnv) {
+    if (fromEnv.length < MIN_ADMIN_TOKEN_LENGTH) {
+      throw new StartupError(
+        `LIFESPAN_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (it has ${fromEnv.length}); ` +
+          `set a longer one, or unset it to use ${file}`,
+      );
+    }
+    return fromEnv;
+  }
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (stored.length < MIN_ADMIN_TOKEN_LENGTH) {
+      throw new StartupError(
+        `${file} must hold an admin token of at least ${MIN_ADMIN_TOKEN_LENGTH} characters (it has ${stored.length}); ` +
+          'delete it to have one generated',
+      );
+    }
+    return stored;
+  }
   const token = randomBytes(32).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return token;
@@ -44,12 +69,27 @@ function stopStaleEmulator(pidFile: string, dbPath: string): void {
   rmSync(pidFile, { force: true });
 }
 
-async function main(): Promise<void> {
+/** What `npm start` runs with, checked before DynamoDB Local or the server starts. */
+function settings(): { port: number; dataDir: string; token: string; parametersFile: string } {
   const port = readPort();
   const dataDir = resolve(process.env['LIFESPAN_DATA_DIR'] ?? '.lifespan');
   mkdirSync(resolve(dataDir, 'dynamodb'), { recursive: true });
+  const token = adminToken(dataDir);
   const parametersFile = resolve(dataDir, 'parameters.json');
   if (!existsSync(parametersFile)) writeFileSync(parametersFile, '{}\n');
+  return { port, dataDir, token, parametersFile };
+}
+
+async function main(): Promise<void> {
+  let checked: ReturnType<typeof settings>;
+  try {
+    checked = settings();
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    console.error(`lifespan: ${error.message}`);
+    process.exit(1);
+  }
+  const { port, dataDir, token, parametersFile } = checked;
 
   // Signals are caught from the start: one that arrives while DynamoDB Local is still starting
   // is acted on as soon as it is up, instead of killing this process and orphaning the java one.
@@ -99,7 +139,6 @@ async function main(): Promise<void> {
       TABLE,
     );
     const issuer = `http://127.0.0.1:${port}`;
-    const token = adminToken(dataDir);
     server = await startLocalServer({
       port,
       environment: {

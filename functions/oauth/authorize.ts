@@ -247,6 +247,17 @@ export async function authorize(
   return { location: login.toString(), setLoginBinding: { value: binding.value, maxAge: LOGIN_REQUEST_TTL } };
 }
 
+/**
+ * The `login_verifier` of `/authorize`, or null for a new authorization request. Sent twice, even
+ * with one copy empty, it is refused on a page (RFC 6749 §3.1): the request names no redirect URI
+ * that could be trusted yet.
+ */
+export function loginVerifierParameter(query: URLSearchParams): string | null {
+  const values = query.getAll('login_verifier');
+  if (values.length > 1) throw new AuthorizationPageError('invalid_request', 'parameter login_verifier is repeated');
+  return values[0] ?? null;
+}
+
 /** The verifier handed back by an accepted login: `<challenge>.<secret>`. */
 export function loginVerifier(challenge: string, secret: string): string {
   return `${challenge}.${secret}`;

@@ -114,11 +114,16 @@ export function readParametersEnvironment(env: Env): ParametersEnvironment {
 
 export type AdminEnvironment = { readonly kind: 'iam' } | { readonly kind: 'token'; readonly token: string };
 
+/** The shortest admin bearer token accepted (local mode): 32 characters of a random token are ≥ 190 bits. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 export function readAdminEnvironment(env: Env): AdminEnvironment {
   const kind = oneOf(env, 'LIFESPAN_ADMIN_AUTH', ['iam', 'token'] as const, 'iam');
   if (kind === 'iam') return { kind };
   const token = required(env, 'LIFESPAN_ADMIN_TOKEN');
-  if (token.length < 32) throw new EnvironmentError('LIFESPAN_ADMIN_TOKEN', 'must be at least 32 characters');
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new EnvironmentError('LIFESPAN_ADMIN_TOKEN', `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
+  }
   return { kind, token };
 }
 
@@ -126,7 +131,10 @@ export type SuccessorEnvironment =
   | { readonly kind: 'kms'; readonly macKeyId: string }
   | { readonly kind: 'local'; readonly keyFile: string };
 
-/** The server-held key that derives refresh-token successors: a KMS HMAC key, or a local file. */
+/**
+ * The server-held key that derives refresh-token successors and keys device user codes (one
+ * derived key per use): a KMS HMAC key, or a local file.
+ */
 export function readSuccessorEnvironment(env: Env): SuccessorEnvironment {
   const kind = oneOf(env, 'LIFESPAN_SIGNER', ['kms', 'local'] as const, 'kms');
   return kind === 'kms'

@@ -18,7 +18,7 @@ import { lazy } from './lazy.ts';
 import { lifetimesFromEnvironment } from './lifetimes.ts';
 import { signerFromEnvironment } from './signer.ts';
 import { storeServices } from './store.ts';
-import { successorFromEnvironment } from './successor.ts';
+import { successorFromEnvironment, userCodeKeysFromEnvironment } from './successor.ts';
 
 /**
  * What a handler is built from: its environment, its clock, and where its log and metric lines
@@ -77,6 +77,11 @@ export function handlerServices(runtime: HandlerRuntime) {
     successors: () => {
       const environment = readSuccessorEnvironment(env);
       return lazy(() => successorFromEnvironment(environment, aws.kms));
+    },
+    /** The storage keys of device user codes, from the same server-held key (another label). */
+    userCodeKeys: () => {
+      const environment = readSuccessorEnvironment(env);
+      return lazy(() => userCodeKeysFromEnvironment(environment, aws.kms));
     },
   };
 }

@@ -8,11 +8,12 @@ export interface SuccessorKeyProps {
 }
 
 /**
- * The KMS HMAC key from which the token function derives refresh-token successors
- * (`GenerateMac` over a fixed label, once per cold start; functions/adapters/kms). Its material
- * never leaves KMS and cannot rotate. A new key would break the successor chain that tells a
- * reused refresh token from a forged one (and retries within the reuse interval), so the key is
- * retained and must never be replaced.
+ * The KMS HMAC key from which the token function derives refresh-token successors, and the token
+ * and admin functions the keys device user codes are stored under (`GenerateMac` over a fixed
+ * label per use, once per cold start; functions/adapters/kms). Its material never leaves KMS and
+ * cannot rotate. A new key would break the successor chain that tells a reused refresh token
+ * from a forged one (and retries within the reuse interval), and orphan the device requests
+ * pending at that moment, so the key is retained and must never be replaced.
  */
 export class SuccessorKey extends Construct {
   readonly key: Key;

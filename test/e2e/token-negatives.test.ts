@@ -5,6 +5,8 @@ import {
   basic,
   codeFor,
   exchangeCode,
+  expectActive,
+  expectInactive,
   expectTokenError,
   expectTokens,
   newClient,
@@ -12,6 +14,7 @@ import {
   refresh,
   sleep,
   tokenRequest,
+  userinfoRequest,
   writeParameters,
   type TestClient,
 } from '../support/flows.ts';
@@ -53,6 +56,26 @@ describe('/token refusals', () => {
       const rotated = await expectTokens(await refresh(service, client, first.refresh_token!));
       await expectTokenError(await exchangeCode(service, client, code, verifier), 400, 'invalid_grant');
       await expectTokenError(await refresh(service, client, rotated.refresh_token!), 400, 'invalid_grant');
+    });
+
+    it('a used code replayed by another client or without the right verifier is refused and revokes nothing; by its client with its verifier, it revokes', async () => {
+      const { code, verifier } = await freshCode();
+      const first = await expectTokens(await exchangeCode(service, client, code, verifier));
+      const wrongVerifier = randomBytes(48).toString('base64url');
+      // Whoever else got hold of the used code (a leaked log, a malicious app) cannot spend the real client's tokens.
+      await expectTokenError(await exchangeCode(service, other, code, verifier), 400, 'invalid_grant');
+      await expectTokenError(await exchangeCode(service, spa, code, verifier), 400, 'invalid_grant');
+      await expectTokenError(await exchangeCode(service, client, code, wrongVerifier), 400, 'invalid_grant');
+      await expectTokenError(await exchangeCode(service, other, code, wrongVerifier), 400, 'invalid_grant');
+      expect((await expectActive(service, client, first.access_token))['sub']).toBe('alice');
+      expect((await userinfoRequest(service, first.access_token)).status).toBe(200);
+      const rotated = await expectTokens(await refresh(service, client, first.refresh_token!));
+
+      // RFC 6749 §4.1.2: the client itself presenting the code again (right verifier) revokes what it issued.
+      await expectTokenError(await exchangeCode(service, client, code, verifier), 400, 'invalid_grant');
+      await expectTokenError(await refresh(service, client, rotated.refresh_token!), 400, 'invalid_grant');
+      await expectInactive(service, client, rotated.access_token);
+      expect((await userinfoRequest(service, first.access_token)).status).toBe(401);
     });
 
     it('a PKCE mismatch is invalid_grant, and does not burn the code: the right verifier still works', async () => {
@@ -188,6 +211,36 @@ describe('/token refusals', () => {
       );
       await expectTokens(await exchangeCode(service, client, code, verifier));
     });
+
+    it.each(['/token', '/revoke', '/introspect', '/device_authorization'])(
+      '%s: an unknown client, a wrong secret, a public client with a secret, a confidential one without: the same answer',
+      async (path) => {
+        const form: Record<string, string> = path === '/token' ? { grant_type: 'client_credentials' } : path === '/device_authorization' ? {} : { token: 'x' };
+        const send = async (body: Record<string, string>, headers: Record<string, string> = {}) => {
+          const response = await fetch(`${service.url}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+            body: new URLSearchParams({ ...form, ...body }).toString(),
+          });
+          return { status: response.status, challenge: response.headers.get('www-authenticate'), body: await response.text() };
+        };
+        // Fresh clients and ids for each endpoint: failures are counted per client id.
+        const [confidential, browser] = await Promise.all([newClient(service), newPublicClient(service)]);
+        const nobody = `nobody-${crypto.randomUUID()}`;
+        const unknown = await send({}, { authorization: basic(nobody, 'secret') });
+        expect(unknown.status).toBe(401);
+        const answers = {
+          'unknown, by post': await send({ client_id: nobody, client_secret: 'secret' }),
+          'unknown, no secret': await send({ client_id: nobody }),
+          'wrong secret': await send({}, { authorization: basic(confidential.client_id, 'wrong') }),
+          'public client with a secret (post)': await send({ client_id: browser.client_id, client_secret: 'x' }),
+          'public client with a secret (Basic)': await send({}, { authorization: basic(browser.client_id, 'x') }),
+          'confidential client with no secret': await send({ client_id: confidential.client_id }),
+          'right secret, wrong method': await send({ client_id: confidential.client_id, client_secret: confidential.client_secret! }),
+        };
+        for (const [why, answer] of Object.entries(answers)) expect({ why, ...answer }).toEqual({ why, ...unknown });
+      },
+    );
 
     it('a malformed Basic header is 401 invalid_client', async () => {
       for (const authorization of ['Basic', 'Basic !!!', `Basic ${Buffer.from('no-colon').toString('base64')}`, `Basic ${Buffer.from(':secret').toString('base64')}`]) {

@@ -48,6 +48,15 @@ describe('formBody', () => {
     expect(codeOf(() => formBody(form('scope=a&scope=b')))).toEqual({ code: 'invalid_request', status: 400 });
   });
 
+  it.each([
+    ['empty first', 'scope=&scope=openid'],
+    ['empty last', 'scope=openid&scope='],
+    ['both empty', 'scope=&scope='],
+    ['a bare name first', 'scope&scope=openid'],
+  ])('refuses a repeated parameter when one copy is empty (%s)', (_why, body) => {
+    expect(codeOf(() => formBody(form(body)))).toEqual({ code: 'invalid_request', status: 400 });
+  });
+
   it('treats an empty value as absent', () => {
     expect(formBody(form('scope=&state=x')).has('scope')).toBe(false);
   });

@@ -9,7 +9,7 @@ export interface ExpectedAccess {
   readonly getPublicKey: boolean;
   /** kms:Sign on the active key only. */
   readonly sign: boolean;
-  /** kms:GenerateMac on the successor key. */
+  /** kms:GenerateMac on the server's HMAC key (refresh successors, device user-code keys). */
   readonly generateMac: boolean;
   /** ssm:GetParametersByPath on /lifespan/<stage> and /lifespan/<stage>/*. */
   readonly ssm: boolean;
@@ -50,9 +50,10 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
     dynamodb: READ_WRITE,
     getPublicKey: false,
     sign: false,
-    generateMac: false,
+    // Looks device user codes up by their keyed hash (RFC 8628 §5.1: never a plain hash).
+    generateMac: true,
     ssm: true,
-    environment: [...CORE, 'LIFESPAN_TABLE', 'LIFESPAN_PARAMETERS', 'LIFESPAN_ADMIN_AUTH'],
+    environment: [...CORE, 'LIFESPAN_TABLE', 'LIFESPAN_SIGNER', 'LIFESPAN_KMS_MAC_KEY_ID', 'LIFESPAN_PARAMETERS', 'LIFESPAN_ADMIN_AUTH'],
   },
 };
 

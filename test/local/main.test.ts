@@ -1,6 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -137,6 +137,42 @@ describe('npm start', () => {
     expect(await stop(second.child, 'SIGTERM')).toBe(0);
     expect(javaProcessesFor(dataDir)).toEqual([]);
   }, 120_000);
+
+  /** Runs `npm start` until it exits on its own; its exit code and what it printed. */
+  const runToExit = (dataDir: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['functions/local/main.ts'], {
+        env: { ...process.env, PORT: '1', LIFESPAN_DATA_DIR: dataDir, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => reject(new Error(`npm start did not exit:\n${stdout}${stderr}`)), 20_000);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+
+  it.each([
+    ['LIFESPAN_ADMIN_TOKEN', { LIFESPAN_ADMIN_TOKEN: 'short-token' }, undefined, /^lifespan: LIFESPAN_ADMIN_TOKEN must be at least 32 characters \(it has 11\)/],
+    ['the stored .lifespan/admin-token', { LIFESPAN_ADMIN_TOKEN: '' }, 'short-token\n', /^lifespan: .*admin-token must hold an admin token of at least 32 characters \(it has 11\)/],
+  ])('an admin token shorter than 32 characters in %s stops the start with one line, before DynamoDB Local starts', async (_where, env, stored, message) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lifespan-start-'));
+    if (stored !== undefined) await writeFile(join(dataDir, 'admin-token'), stored);
+    const { code, stdout, stderr } = await runToExit(dataDir, env);
+    expect(code).not.toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(message);
+    // The token itself is not printed, and nothing was started.
+    expect(stderr).not.toContain('short-token');
+    expect(javaProcessesFor(dataDir)).toEqual([]);
+    expect(existsSync(join(dataDir, 'dynamodb.pid'))).toBe(false);
+  }, 30_000);
 
   it('a SIGTERM while DynamoDB Local is still starting leaves nothing behind', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lifespan-kill-'));

@@ -10,7 +10,7 @@ import { DynamoDbDeviceStore } from '../../functions/adapters/dynamodb/device-st
 import { DynamoDbFamilyStore } from '../../functions/adapters/dynamodb/family-store.ts';
 import { DynamoDbRevocationMarkers } from '../../functions/adapters/dynamodb/revocation-markers.ts';
 import { DynamoDbRateCounter } from '../../functions/adapters/dynamodb/rate-counter.ts';
-import { HmacSuccessorDeriver } from '../../functions/adapters/local/local-successor-deriver.ts';
+import { HmacSuccessorDeriver, HmacUserCodeKeys } from '../../functions/adapters/local/local-successor-deriver.ts';
 import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../../functions/adapters/local/local-key-signer.ts';
 import { LifetimeConfigStore } from '../../functions/lifetimes/config.ts';
 import type { Client } from '../../functions/oauth/clients/client.ts';
@@ -65,6 +65,9 @@ export async function grantFixture() {
   const clients = new DynamoDbClientRepository(dynamo, tableName);
   await clients.create(client);
   const codes = new DynamoDbCodeStore(dynamo, tableName);
+  // The server-held key: successors and user-code keys, as one deployment has them.
+  const serverKey = randomBytes(32);
+  const userCodes = new HmacUserCodeKeys(serverKey);
   const deps: GrantDependencies = {
     issuer: 'https://auth.example.com',
     signer,
@@ -77,7 +80,7 @@ export async function grantFixture() {
     devices: new DynamoDbDeviceStore(dynamo, tableName),
     accessTokens: new DynamoDbAccessTokenStore(dynamo, tableName),
     markers: new DynamoDbRevocationMarkers({ client: dynamo, tableName, clock }),
-    successors: new HmacSuccessorDeriver(randomBytes(32)),
+    successors: new HmacSuccessorDeriver(serverKey),
     rates: new DynamoDbRateCounter(dynamo, tableName),
   };
 
@@ -113,5 +116,5 @@ export async function grantFixture() {
   const refresh = (token: string, extra: Record<string, string> = {}, asClient: Client = client) =>
     refreshTokenGrant.handle({ client: asClient, params: new Map([['refresh_token', token], ...Object.entries(extra)]) }, deps);
 
-  return { dynamo, tableName, clock, parameters, metrics, logger, client, clients, deps, issue, refresh };
+  return { dynamo, tableName, clock, parameters, metrics, logger, client, clients, deps, userCodes, issue, refresh };
 }

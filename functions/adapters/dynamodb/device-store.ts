@@ -26,7 +26,7 @@ import { n, readNumber, readOptionalNumber, readOptionalString, readString, read
 type Item = Record<string, AttributeValue>;
 
 const deviceKey = (deviceCodeHash: string): Item => ({ pk: s(`DEVICE#${deviceCodeHash}`), sk: s('DEVICE') });
-const userCodeKey = (userCodeHash: string): Item => ({ pk: s(`USERCODE#${userCodeHash}`), sk: s('USERCODE') });
+const pointerKey = (userCodeKey: string): Item => ({ pk: s(`USERCODE#${userCodeKey}`), sk: s('USERCODE') });
 
 /** `status` and `interval` are DynamoDB reserved words. */
 const NAMES = { '#status': 'status', '#interval': 'interval' };
@@ -57,11 +57,12 @@ function fromItem(item: Item): DeviceRequest {
 
 /**
  * Device authorization requests (`DEVICE#<sha256 of the device code>`) and their user-code
- * pointers (`USERCODE#<sha256 of the normalised user code>`), both with the TTL attribute.
+ * pointers (`USERCODE#<HMAC of the normalised user code under the server's key>`, from
+ * `UserCodeKeys`), both with the TTL attribute.
  * Every state change is one conditional write; expired items count as absent.
  */
 export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
-  async create(deviceCodeHash: string, userCodeHash: string, device: DeviceRequest): Promise<boolean> {
+  async create(deviceCodeHash: string, userCodeKey: string, device: DeviceRequest): Promise<boolean> {
     try {
       await this.client.send(
         new TransactWriteItemsCommand({
@@ -72,7 +73,7 @@ export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
                 // A user code whose request expired may be reused before DynamoDB deletes it.
                 ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now',
                 ExpressionAttributeValues: { ':now': n(device.createdAt) },
-                Item: { ...userCodeKey(userCodeHash), device_code_hash: s(deviceCodeHash), expires_at: n(device.expiresAt) },
+                Item: { ...pointerKey(userCodeKey), device_code_hash: s(deviceCodeHash), expires_at: n(device.expiresAt) },
               },
             },
             {
@@ -101,8 +102,8 @@ export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
     }
   }
 
-  async findByUserCode(userCodeHash: string, now: number): Promise<{ deviceCodeHash: string; device: DeviceRequest } | undefined> {
-    const pointer = await this.#get(userCodeKey(userCodeHash), now);
+  async findByUserCode(userCodeKey: string, now: number): Promise<{ deviceCodeHash: string; device: DeviceRequest } | undefined> {
+    const pointer = await this.#get(pointerKey(userCodeKey), now);
     if (!pointer) return undefined;
     const deviceCodeHash = readString(pointer, 'device_code_hash');
     const item = await this.#get(deviceKey(deviceCodeHash), now);

@@ -1,5 +1,5 @@
 import { TableStore } from './table-store.ts';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { RateCounter } from '../../oauth/rate-limit.ts';
 import { n, s } from './attributes.ts';
 
@@ -19,5 +19,13 @@ export class DynamoDbRateCounter extends TableStore implements RateCounter {
       }),
     );
     return { count: Number(Attributes?.['count']?.N ?? '1'), resetAt };
+  }
+
+  async peek(key: string, windowSeconds: number, now: number): Promise<{ count: number; resetAt: number }> {
+    const window = Math.floor(now / windowSeconds);
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: { pk: s(`RATE#${key}#${window}`), sk: s('RATE') }, ConsistentRead: true }),
+    );
+    return { count: Number(Item?.['count']?.N ?? '0'), resetAt: (window + 1) * windowSeconds };
   }
 }

@@ -58,7 +58,9 @@ function presented(authorization: string | undefined, form: ReadonlyMap<string, 
 /**
  * The client-authentication step of the token, revocation and introspection endpoints:
  * `client_secret_basic`, `client_secret_post` or `none` (public clients), each only for a
- * client registered with that method. Secrets are compared as hashes in constant time.
+ * client registered with that method. Secrets are compared as hashes in constant time. An
+ * unknown client, a wrong secret and a method the client is not registered for all get the same
+ * `invalid_client`, description and challenge alike.
  */
 export async function authenticateClient(
   request: { readonly headers: Readonly<Record<string, string>>; readonly form: ReadonlyMap<string, string> },
@@ -80,10 +82,10 @@ async function check(claim: Presented, clients: Pick<ClientRepository, 'get'>): 
     claim.secret === undefined ? '' : hashSecret(claim.secret),
     client?.secretHash ?? DUMMY_HASH,
   );
-  if (!client) throw new InvalidClient();
-  if (client.tokenEndpointAuthMethod !== claim.method) {
-    throw new InvalidClient(`this client authenticates with ${client.tokenEndpointAuthMethod}`);
+  // One answer for every failure about the client itself (unknown, wrong secret, wrong method):
+  // saying more would tell a caller which ids exist and how each authenticates.
+  if (!client || client.tokenEndpointAuthMethod !== claim.method || (claim.method !== 'none' && !secretMatches)) {
+    throw new InvalidClient();
   }
-  if (claim.method !== 'none' && !secretMatches) throw new InvalidClient();
   return { client, method: claim.method };
 }

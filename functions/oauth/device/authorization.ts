@@ -6,13 +6,15 @@ import { grantedAudience, grantedScope } from '../scopes.ts';
 import { hashSecret, randomSecret } from '../secrets.ts';
 import { lifetimesFor } from '../tokens/issue.ts';
 import { DEFAULT_POLL_INTERVAL, type DeviceRequest, type DeviceStore } from './device-request.ts';
-import { formatUserCode, newUserCode } from './user-code.ts';
+import { formatUserCode, newUserCode, type UserCodeKeys } from './user-code.ts';
 
 export interface DeviceAuthorizationDependencies {
   readonly issuer: string;
   readonly clock: Clock;
   readonly lifetimes: Pick<LifetimeConfigStore, 'current'>;
   readonly devices: Pick<DeviceStore, 'create'>;
+  /** The keyed hash the user code is stored under (never a plain hash: 34.5 bits are quickly tried). */
+  readonly userCodes: UserCodeKeys;
   /** Where the user enters the code: the login app's device page (`LIFESPAN_DEVICE_VERIFICATION_URL`). */
   readonly verificationUri: string;
 }
@@ -38,7 +40,7 @@ export function newDeviceCode(): string {
 /**
  * `POST /device_authorization` (RFC 8628 §3.1–3.2) for an authenticated client: checks the
  * client may use the grant and what it asks for, stores the request by hash of the device
- * code with a pointer from its user code, and answers with both codes.
+ * code with a pointer from its user code (keyed with the server's key), and answers with both codes.
  */
 export async function authorizeDevice(
   deps: DeviceAuthorizationDependencies,
@@ -64,7 +66,7 @@ export async function authorizeDevice(
   };
   for (let attempt = 0; attempt < USER_CODE_ATTEMPTS; attempt += 1) {
     const userCode = newUserCode();
-    if (!(await deps.devices.create(hashSecret(deviceCode), hashSecret(userCode), device))) continue;
+    if (!(await deps.devices.create(hashSecret(deviceCode), await deps.userCodes.keyOf(userCode), device))) continue;
     const complete = new URL(deps.verificationUri);
     complete.searchParams.set('user_code', formatUserCode(userCode));
     return {

@@ -1,4 +1,5 @@
 import type { NewFamilyItem } from '../tokens/family.ts';
+import type { UserCodeKeys } from './user-code.ts';
 
 /** Where a device authorization request is (RFC 8628): pending → accepted | rejected, accepted → consumed. */
 export type DeviceStatus = 'pending' | 'accepted' | 'rejected' | 'consumed';
@@ -73,12 +74,13 @@ export interface SlowDownRequest {
 /** Port: device authorization requests (RFC 8628), single use, short-lived, found by device code or user code. */
 export interface DeviceStore {
   /**
-   * Stores the request under its device-code hash and a pointer under its user-code hash, in
-   * one write. False (nothing written) when an unexpired request already holds that user code.
+   * Stores the request under its device-code hash and a pointer under its user code's key
+   * ({@link UserCodeKeys}), in one write. False (nothing written) when an unexpired request
+   * already holds that user code.
    */
-  create(deviceCodeHash: string, userCodeHash: string, device: DeviceRequest): Promise<boolean>;
+  create(deviceCodeHash: string, userCodeKey: string, device: DeviceRequest): Promise<boolean>;
   /** The request a user code points to; undefined when either item is absent or expired. */
-  findByUserCode(userCodeHash: string, now: number): Promise<{ readonly deviceCodeHash: string; readonly device: DeviceRequest } | undefined>;
+  findByUserCode(userCodeKey: string, now: number): Promise<{ readonly deviceCodeHash: string; readonly device: DeviceRequest } | undefined>;
   /** pending → accepted, if unexpired. Undefined when it was not pending (or expired). */
   accept(deviceCodeHash: string, approval: DeviceApproval, now: number): Promise<DeviceRequest | undefined>;
   /** pending → rejected, if unexpired. */

@@ -9,6 +9,16 @@ export const USER_CODE_LENGTH = 8;
 
 const NORMALISED = new RegExp(`^[${USER_CODE_ALPHABET}]{${USER_CODE_LENGTH}}$`);
 
+/**
+ * Port: the key a user code is stored under. A user code has ~34.5 bits, so a plain hash of it is
+ * reversed from a table dump by trying every code: the key is an HMAC under a key only the server
+ * holds (the refresh-successor key, domain-separated), so the table alone gives nothing away.
+ */
+export interface UserCodeKeys {
+  /** The storage key of a normalised user code (deterministic: the same code, the same key). */
+  keyOf(userCode: string): Promise<string>;
+}
+
 /** A new user code in normalised form (8 letters, no dash), each letter drawn uniformly with crypto randomness. */
 export function newUserCode(): string {
   let code = '';

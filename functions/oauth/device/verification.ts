@@ -1,16 +1,40 @@
+import type { Metrics } from '../../observability/metrics.ts';
 import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
-import { NotFound } from '../errors.ts';
+import { NotFound, TooManyRequests } from '../errors.ts';
+import type { RateCounter } from '../rate-limit.ts';
 import { hashSecret } from '../secrets.ts';
 import { parseAccept, parseReject } from '../sessions/login.ts';
 import type { DeviceRequest, DeviceStore } from './device-request.ts';
-import { formatUserCode, normaliseUserCode } from './user-code.ts';
+import { formatUserCode, normaliseUserCode, type UserCodeKeys } from './user-code.ts';
 
 export interface DeviceVerificationDependencies {
   readonly clock: Clock;
   readonly clients: Pick<ClientRepository, 'get'>;
   readonly devices: Pick<DeviceStore, 'findByUserCode' | 'accept' | 'reject'>;
+  readonly userCodes: UserCodeKeys;
+  readonly rates: RateCounter;
+  readonly metrics: Metrics;
 }
+
+/**
+ * Who is typing the user code, where known: the address of the browser on the development device
+ * page. The admin API's caller is the login app, not the user, so there only the global limit
+ * applies (a login app should limit its own device page per user as well).
+ */
+export interface Lookup {
+  readonly source?: string;
+}
+
+/**
+ * RFC 8628 §5.1: failed user-code lookups allowed per window, from one source and in all. A user
+ * code has ~34.5 bits (20⁸ codes): at 100 failures a minute for everyone together, a guesser gets
+ * 500 tries in a 5-minute code lifetime, odds of about 2 × 10⁻⁵ even with 1,000 codes pending at
+ * once. Past a limit every lookup, right or wrong, is refused until the window ends: a right code
+ * must not be accepted there, or the limit would not stop guessing. A fixed property of the code,
+ * not a lifetime to tune, hence constants.
+ */
+export const USER_CODE_FAILURES = { windowSeconds: 60, perSource: 10, total: 100 } as const;
 
 /** A device approval has no `remember`: there is no browser session to keep. */
 const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'claims']);
@@ -18,25 +42,61 @@ const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'claims']);
 const REJECT_ERRORS = new Set(['access_denied']);
 const UNKNOWN = 'no such device request, or it expired or was already handled';
 
-function userCodeHash(raw: string): string {
-  const userCode = normaliseUserCode(raw);
-  if (!userCode) throw new NotFound(UNKNOWN);
-  return hashSecret(userCode);
+/** The counters a lookup is limited by: everyone's, and its source's (by hash: no address is stored). */
+function counters(lookup: Lookup): Array<{ key: string; limit: number }> {
+  const all = [{ key: 'usercode#all', limit: USER_CODE_FAILURES.total }];
+  return lookup.source ? [...all, { key: `usercode#source#${hashSecret(lookup.source)}`, limit: USER_CODE_FAILURES.perSource }] : all;
 }
 
-async function pending(deps: DeviceVerificationDependencies, hash: string, now: number): Promise<{ deviceCodeHash: string; device: DeviceRequest }> {
-  const found = await deps.devices.findByUserCode(hash, now);
-  if (!found || found.device.status !== 'pending') throw new NotFound(UNKNOWN);
-  return found;
+function limited(deps: DeviceVerificationDependencies, resetAt: number, now: number): TooManyRequests {
+  deps.metrics.count('RateLimited', { Limit: 'user_code_failures' });
+  return new TooManyRequests(resetAt - now, 'too many failed user code lookups: wait and try again');
+}
+
+/** Before a lookup: past either limit, refused without looking (right codes included). */
+async function guard(deps: DeviceVerificationDependencies, lookup: Lookup, now: number): Promise<void> {
+  const counts = await Promise.all(
+    counters(lookup).map(async ({ key, limit }) => ({ limit, ...(await deps.rates.peek(key, USER_CODE_FAILURES.windowSeconds, now)) })),
+  );
+  const over = counts.find(({ count, limit }) => count >= limit);
+  if (over) throw limited(deps, over.resetAt, now);
+}
+
+/** A lookup that found nothing pending: counted; the one that crosses a limit is answered 429. */
+async function failed(deps: DeviceVerificationDependencies, lookup: Lookup, now: number): Promise<never> {
+  const counts = await Promise.all(
+    counters(lookup).map(async ({ key, limit }) => ({ limit, ...(await deps.rates.hit(key, USER_CODE_FAILURES.windowSeconds, now)) })),
+  );
+  const over = counts.find(({ count, limit }) => count > limit);
+  if (over) throw limited(deps, over.resetAt, now);
+  throw new NotFound(UNKNOWN);
+}
+
+/** The pending request a typed user code names: limited, looked up by its keyed hash, failures counted. */
+async function pending(
+  deps: DeviceVerificationDependencies,
+  rawUserCode: string,
+  lookup: Lookup,
+  now: number,
+): Promise<{ userCode: string; deviceCodeHash: string; device: DeviceRequest }> {
+  await guard(deps, lookup, now);
+  const userCode = normaliseUserCode(rawUserCode);
+  if (!userCode) return failed(deps, lookup, now);
+  const found = await deps.devices.findByUserCode(await deps.userCodes.keyOf(userCode), now);
+  if (!found || found.device.status !== 'pending') return failed(deps, lookup, now);
+  return { userCode, ...found };
 }
 
 /** `GET /admin/device-requests/{user_code}`: what the login app shows the user before they approve. */
-export async function describeDeviceRequest(deps: DeviceVerificationDependencies, rawUserCode: string): Promise<Record<string, unknown>> {
-  const hash = userCodeHash(rawUserCode);
-  const { device } = await pending(deps, hash, epochSeconds(deps.clock));
+export async function describeDeviceRequest(
+  deps: DeviceVerificationDependencies,
+  rawUserCode: string,
+  lookup: Lookup = {},
+): Promise<Record<string, unknown>> {
+  const { userCode, device } = await pending(deps, rawUserCode, lookup, epochSeconds(deps.clock));
   const client = await deps.clients.get(device.clientId);
   return {
-    user_code: formatUserCode(normaliseUserCode(rawUserCode)!),
+    user_code: formatUserCode(userCode),
     client: { client_id: device.clientId, client_name: client?.clientName },
     requested_scope: device.scope,
     requested_audience: device.audience,
@@ -49,11 +109,11 @@ export async function acceptDeviceRequest(
   deps: DeviceVerificationDependencies,
   rawUserCode: string,
   body: Record<string, unknown>,
+  lookup: Lookup = {},
 ): Promise<{ status: 'accepted' }> {
-  const hash = userCodeHash(rawUserCode);
   const now = epochSeconds(deps.clock);
   const { subject, acr, amr, claims } = parseAccept(body, now, ACCEPT_FIELDS);
-  const { deviceCodeHash } = await pending(deps, hash, now);
+  const { deviceCodeHash } = await pending(deps, rawUserCode, lookup, now);
   const approval = {
     subject,
     authTime: now,
@@ -70,11 +130,11 @@ export async function rejectDeviceRequest(
   deps: DeviceVerificationDependencies,
   rawUserCode: string,
   body: Record<string, unknown>,
+  lookup: Lookup = {},
 ): Promise<{ status: 'rejected' }> {
-  const hash = userCodeHash(rawUserCode);
   const { description } = parseReject(body, REJECT_ERRORS);
   const now = epochSeconds(deps.clock);
-  const { deviceCodeHash } = await pending(deps, hash, now);
+  const { deviceCodeHash } = await pending(deps, rawUserCode, lookup, now);
   if (!(await deps.devices.reject(deviceCodeHash, description === undefined ? {} : { description }, now))) throw new NotFound(UNKNOWN);
   return { status: 'rejected' };
 }

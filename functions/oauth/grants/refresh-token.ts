@@ -4,38 +4,61 @@ import { epochSeconds } from '../clock.ts';
 import { InvalidGrant, InvalidRequest, InvalidScope, TemporarilyUnavailable, TooManyRequests } from '../errors.ts';
 import { parseScope } from '../scopes.ts';
 import { hashSecret } from '../secrets.ts';
-import type { Family } from '../tokens/family.ts';
+import { KEPT_ROTATIONS, type Family } from '../tokens/family.ts';
 import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
 import { decodeRefreshToken, encodeRefreshToken, type RefreshToken } from '../tokens/refresh-token.ts';
 import type { GrantDependencies, GrantHandler } from './grant.ts';
 
-/** How far back a presented token may be walked to prove it genuine (rotations since it was current). */
-const MAX_CHAIN_WALK = 100_000;
+/**
+ * How far back a presented token is walked to prove it genuine (rotations since it was current):
+ * the rotations the family item keeps ({@link KEPT_ROTATIONS}, which also bounds
+ * `refresh_rate_limit`). Each step is one HMAC-SHA-256 in this process (in AWS too: KMS derives the
+ * key once per cold start), so a whole walk is some tens of microseconds and never holds the event
+ * loop. Beyond it, a token that is neither current nor previous is treated as a guess: refused and
+ * counted, the family left alone. A thief replaying a token more than this many rotations old is
+ * refused, not detected. (An unbounded walk let one forged token cost 100,000 HMACs.)
+ */
+const MAX_CHAIN_WALK = KEPT_ROTATIONS;
 /** More scopes than a registration may hold (100) is never a narrowing. */
 const MAX_SCOPES = 100;
 
 const refused = (description = 'refresh token is invalid, expired or revoked') => new InvalidGrant(description);
 
 /**
- * Guesses at a live family's secret are counted on their own, off the happy path: past the
- * limit they are answered 429 instead of invalid_grant. (Dead, unknown or foreign families
- * are refused outright: there is nothing there to guess.)
+ * Tokens of a live family that are neither current nor previous (an older one, or a guess) are
+ * counted on their own, off the happy path, *before* any successor is derived: past the limit
+ * they are answered 429 at the cost of one counter write. (Dead, unknown or foreign families are
+ * refused outright: there is nothing there to guess.)
  */
-async function failedAttempt(familyId: string, limit: number, window: number, deps: GrantDependencies, now: number, error: Error): Promise<never> {
-  const { count, resetAt } = await deps.rates.hit(`refresh#${familyId}`, window, now);
-  if (count > limit) {
+async function countFailedAttempt(attempt: Attempt, deps: GrantDependencies): Promise<void> {
+  const { count, resetAt } = await deps.rates.hit(`refresh#${attempt.presented.familyId}`, attempt.window, attempt.now);
+  if (count > attempt.limit) {
     deps.metrics.count('RateLimited', { Limit: 'refresh_failures' });
-    throw new TooManyRequests(resetAt - now, 'too many failed refresh attempts');
+    throw new TooManyRequests(resetAt - attempt.now, 'too many failed refresh attempts');
   }
-  throw error;
 }
 
 /**
- * Whether `presented` is a token this family really issued earlier: walk the successor chain
- * forward from it; a genuine superseded token reaches the current hash, a guess does not.
+ * A retry within the reuse interval writes nothing to the family, so the rotation limit inside
+ * that write cannot see it: retries are counted per family on their own counter, against the
+ * same `refresh_rate_limit` per `rate_limit_window` (on the retry path only).
+ */
+async function countRetry(attempt: Attempt, deps: GrantDependencies): Promise<void> {
+  const { count, resetAt } = await deps.rates.hit(`refresh-retry#${attempt.presented.familyId}`, attempt.window, attempt.now);
+  if (count > attempt.limit) {
+    deps.metrics.count('RateLimited', { Limit: 'refresh_retries' });
+    throw new TooManyRequests(resetAt - attempt.now, 'too many refreshes of this token family');
+  }
+}
+
+/**
+ * Whether `presented` is a token this family really issued at most {@link MAX_CHAIN_WALK}
+ * rotations ago: walk the successor chain forward from it; a genuine superseded token reaches
+ * the current hash, a guess does not.
  */
 async function isSuperseded(presented: RefreshToken, family: Family, deps: GrantDependencies): Promise<boolean> {
-  if (presented.generation >= family.generation || family.generation - presented.generation > MAX_CHAIN_WALK) return false;
+  const back = family.generation - presented.generation;
+  if (back < 1 || back > MAX_CHAIN_WALK) return false;
   let secret = presented.secret;
   for (let generation = presented.generation; generation < family.generation; generation += 1) {
     secret = await deps.successors.successor(presented.familyId, generation, secret);
@@ -54,7 +77,8 @@ async function reuseDetected(family: Family, client: Client, deps: GrantDependen
 interface Attempt {
   readonly presented: RefreshToken;
   readonly presentedHash: string;
-  readonly successor: string;
+  /** The next secret, derived once and only when needed (a guess never derives it). */
+  readonly successor: () => Promise<string>;
   readonly client: Client;
   readonly rotate: boolean;
   readonly idleTtl: number;
@@ -67,11 +91,12 @@ interface Attempt {
 }
 
 /**
- * Where the presented token stands in the family as stored: `current` (rotate it), `retry` (a
- * superseded token sent again within the reuse interval: it gets the same successor, no write),
- * or an error — reuse revokes the family, a guess counts against the failure limit, anything
- * dead or foreign is refused. Used on the read before signing, and again on the item a refused
- * write returns (the family changed in between).
+ * Where the presented token stands in the family as stored: `current` (rotate it), `retry` (the
+ * previous token sent again within the reuse interval: it gets the same successor, no write, and
+ * counts against the retry limit), or an error — reuse revokes the family, an older token or a
+ * guess counts against the failure limit before the chain is walked, anything dead or foreign is
+ * refused. Used on the read before signing, and again on the item a refused write returns (the
+ * family changed in between).
  */
 async function standing(stored: Family | undefined, attempt: Attempt, deps: GrantDependencies): Promise<'current' | 'retry'> {
   const { presented, presentedHash, client, rotate, now } = attempt;
@@ -91,20 +116,18 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
     if (attempt.requestedScope?.some((scope) => !stored.scope.includes(scope))) throw new InvalidScope('requested scope exceeds the scope granted');
     return 'current';
   }
-  const previous = rotate && stored.previousHash === presentedHash && stored.generation === presented.generation + 1;
-  if (
-    previous &&
-    attempt.interval > 0 &&
-    stored.rotatedAt !== undefined &&
-    now - stored.rotatedAt <= attempt.interval &&
-    hashSecret(attempt.successor) === stored.currentHash
-  ) {
-    // A retry (a lost response, concurrent tabs): the same successor, no write.
-    return 'retry';
+  if (rotate && stored.previousHash === presentedHash && stored.generation === presented.generation + 1) {
+    if (attempt.interval > 0 && stored.rotatedAt !== undefined && now - stored.rotatedAt <= attempt.interval) {
+      // A retry (a lost response, concurrent tabs): the same successor, no write, but counted.
+      await countRetry(attempt, deps);
+      if (hashSecret(await attempt.successor()) === stored.currentHash) return 'retry';
+    }
+    return reuseDetected(stored, client, deps, now);
   }
-  if (previous || (rotate && (await isSuperseded(presented, stored, deps)))) return reuseDetected(stored, client, deps, now);
+  await countFailedAttempt(attempt, deps);
+  if (rotate && (await isSuperseded(presented, stored, deps))) return reuseDetected(stored, client, deps, now);
   deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
-  return failedAttempt(presented.familyId, attempt.limit, attempt.window, deps, now, refused());
+  throw refused();
 }
 
 /**
@@ -133,10 +156,13 @@ export const refreshTokenGrant: GrantHandler = {
     const settings = await lifetimesFor(deps, client);
     const rotate = settings.refresh_token_rotation.value;
     const limit = settings.refresh_rate_limit.value;
+    const derive = async (): Promise<string> =>
+      rotate ? deps.successors.successor(presented.familyId, presented.generation, presented.secret) : presented.secret;
+    let successor: Promise<string> | undefined;
     const attempt: Attempt = {
       presented,
       presentedHash: hashSecret(presented.secret),
-      successor: rotate ? await deps.successors.successor(presented.familyId, presented.generation, presented.secret) : presented.secret,
+      successor: () => (successor ??= derive()),
       client,
       rotate,
       idleTtl: settings.refresh_token_idle_ttl.value,
@@ -152,6 +178,7 @@ export const refreshTokenGrant: GrantHandler = {
     const stored = await deps.families.get(presented.familyId);
     const initial = await standing(stored, attempt, deps);
     const family = stored!;
+    const next = await attempt.successor();
     const generation = rotate ? presented.generation + 1 : presented.generation;
     const scope = requestedScope ?? family.scope;
     const lifetimes = await lifetimesFor(deps, client, family.audience);
@@ -163,7 +190,7 @@ export const refreshTokenGrant: GrantHandler = {
         client,
         grant: { ...family, scope },
         lifetimes,
-        refreshToken: encodeRefreshToken({ familyId: family.familyId, generation, absoluteExpiresAt: family.absoluteExpiresAt, secret: attempt.successor }),
+        refreshToken: encodeRefreshToken({ familyId: family.familyId, generation, absoluteExpiresAt: family.absoluteExpiresAt, secret: next }),
         familyId: family.familyId,
         jti: rotationId,
         // OIDC Core §12.2 lets a refresh answer without an ID token. The login it would describe
@@ -187,7 +214,7 @@ export const refreshTokenGrant: GrantHandler = {
       generation: presented.generation,
       absoluteExpiresAt: presented.absoluteExpiresAt,
       presentedHash: attempt.presentedHash,
-      nextHash: hashSecret(attempt.successor),
+      nextHash: hashSecret(next),
       now,
       idleCutoff: now - idleTtl,
       expiresAt: Math.min(now + idleTtl, presented.absoluteExpiresAt),

@@ -4,6 +4,7 @@ import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
 import { InvalidRequest, NotFound } from '../errors.ts';
 import { hashSecret } from '../secrets.ts';
+import { RESERVED_CLAIMS } from '../tokens/issue.ts';
 import type { LoginRequestStore, LoginResult } from './login-request.ts';
 
 export interface LoginDependencies {
@@ -69,6 +70,9 @@ export function parseAccept(body: Record<string, unknown>, now: number, fields: 
   if (claims !== undefined && (typeof claims !== 'object' || claims === null || Array.isArray(claims) || JSON.stringify(claims).length > 4096)) {
     throw new InvalidRequest('claims must be a JSON object of at most 4 KB');
   }
+  // Refused rather than dropped, so a login app that sets one learns it at once (acr and amr have fields of their own).
+  const reserved = claims === undefined ? [] : Object.keys(claims as object).filter((name) => RESERVED_CLAIMS.has(name));
+  if (reserved.length > 0) throw new InvalidRequest(`claims may not set ${reserved.join(', ')}: the server asserts them`);
   return {
     subject,
     ...(acr !== undefined && { acr: acr as string }),

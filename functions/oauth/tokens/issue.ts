@@ -95,8 +95,14 @@ export function atHash(accessToken: string): string {
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
-/** Claims the login app may not set: they are the server's to assert. */
-const RESERVED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'auth_time', 'nonce', 'at_hash', 'c_hash', 'sid', 'acr', 'amr', 'azp']);
+/**
+ * Claims the login app's `claims` may not set: the server asserts them (JWT, RFC 9068, OIDC Core,
+ * RFC 9449 `cnf`, and Lifespan's own `fid`). Accept refuses them; issuing drops any stored before.
+ */
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  'iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'client_id', 'scope', 'typ', 'nonce', 'at_hash', 'c_hash', 's_hash',
+  'sid', 'auth_time', 'acr', 'amr', 'azp', 'cnf', 'fid',
+]);
 
 export async function issueIdToken(
   deps: IssueDependencies,

@@ -77,6 +77,32 @@ describe('authenticateClient', () => {
     expect(await attempt(headers, form)).toMatchObject({ error: 'invalid_client', status: 401 });
   });
 
+  it('answers an unknown client, a wrong secret, a public client with a secret and a confidential one without alike', async () => {
+    const refusal = async (headers: Record<string, string>, form: Record<string, string>) => {
+      try {
+        await authenticateClient({ headers, form: new Map(Object.entries(form)) }, clients);
+      } catch (error) {
+        if (error instanceof OAuthError) return { code: error.code, status: error.status, description: error.message, headers: error.headers };
+        throw error;
+      }
+      throw new Error('expected a refusal');
+    };
+    const unknown = await refusal({ authorization: basic('nobody', 'secret') }, {});
+    expect(unknown).toMatchObject({ code: 'invalid_client', status: 401 });
+    const others = {
+      'an unknown client by post': await refusal({}, { client_id: 'nobody', client_secret: 'secret' }),
+      'an unknown client without a secret': await refusal({}, { client_id: 'nobody' }),
+      'a wrong secret (Basic)': await refusal({ authorization: basic(confidential.client.clientId, `${confidential.secret}x`) }, {}),
+      'a wrong secret (post)': await refusal({}, { client_id: postClient.client.clientId, client_secret: 'wrong' }),
+      'a public client sending a secret (post)': await refusal({}, { client_id: publicClient.clientId, client_secret: 'x' }),
+      'a public client sending a secret (Basic)': await refusal({ authorization: basic(publicClient.clientId, 'x') }, {}),
+      'a confidential client sending none': await refusal({}, { client_id: confidential.client.clientId }),
+      'a post client sending none': await refusal({}, { client_id: postClient.client.clientId }),
+      'the right secret by the wrong method': await refusal({}, { client_id: confidential.client.clientId, client_secret: confidential.secret }),
+    };
+    for (const [why, answer] of Object.entries(others)) expect({ why, ...answer }).toEqual({ why, ...unknown });
+  });
+
   it('refuses two methods at once, and a body client_id that contradicts Basic', async () => {
     const header = { authorization: basic(confidential.client.clientId, confidential.secret) };
     expect(await attempt(header, { client_secret: confidential.secret })).toMatchObject({ error: 'invalid_request', status: 400 });

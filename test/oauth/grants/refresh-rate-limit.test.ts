@@ -40,6 +40,24 @@ describe('refresh rate limits', () => {
     expect((await f.refresh(token)).refresh_token).toBeDefined();
   });
 
+  it('retries of the previous token within refresh_token_reuse_interval count toward refresh_rate_limit: the N+1st is 429, the current token still works', async () => {
+    f.parameters.set('refresh_token_reuse_interval', '60');
+    const previous = (await f.issue()).refresh_token!;
+    f.clock.advance(1);
+    const current = (await f.refresh(previous)).refresh_token!;
+    // All within one second, so within one counting window.
+    for (let i = 0; i < 3; i += 1) expect((await f.refresh(previous)).refresh_token).toBe(current);
+    const limited = await refusal(f.refresh(previous));
+    expect(limited).toMatchObject({ code: 'too_many_requests', status: 429 });
+    expect(Number(limited.headers['Retry-After'])).toBeGreaterThan(0);
+    expect(Number(limited.headers['Retry-After'])).toBeLessThanOrEqual(60);
+    expect(f.metrics.points).toContainEqual(expect.objectContaining({ name: 'RateLimited', dimensions: { Limit: 'refresh_retries' } }));
+    const familyId = decodeRefreshToken(current)!.familyId;
+    expect(await f.deps.families.get(familyId)).toMatchObject({ generation: 1, revoked: false });
+    expect((await f.refresh(current)).refresh_token).toBeDefined();
+    expect(await f.deps.families.get(familyId)).toMatchObject({ generation: 2, revoked: false });
+  });
+
   it('counts failed attempts on a family apart: past the limit they get 429, and the real token still works', async () => {
     const token = (await f.issue()).refresh_token!;
     const forged = encodeRefreshToken({ ...decodeRefreshToken(token)!, secret: newRefreshSecret() });
