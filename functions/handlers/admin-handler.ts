@@ -3,21 +3,28 @@ import { readAdminEnvironment } from '../runtime/environment.ts';
 import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime.ts';
 import { lazy } from '../runtime/lazy.ts';
 import { adminRoutes } from './admin-routes.ts';
+import { userCodeKeysFor } from '../runtime/successor.ts';
+import { storeFor } from '../runtime/store.ts';
+import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
+import { loginStores } from '../runtime/login-stores.ts';
+import { rotationHistoryStore } from '../runtime/history-store.ts';
 
 /** The admin API (IAM-authorized in AWS, bearer token locally). */
 export function createHandler(runtime: HandlerRuntime) {
   const services = handlerServices(runtime);
   const { clock, logger, metrics } = services;
-  const store = services.store();
-  const lifetimes = services.lifetimes();
-  const userCodes = services.userCodeKeys();
+  const store = storeFor(services);
+  const history = rotationHistoryStore(store);
+  const logins = loginStores(store);
+  const lifetimes = lifetimeConfigFor(services);
+  const userCodes = userCodeKeysFor(services);
   return lambdaHandler(
     adminRoutes({
       auth: readAdminEnvironment(runtime.env),
       clients: store.clients,
       clock,
       logger: () => logger,
-      login: () => ({ issuer: services.core.issuer, clock, clients: store.clients(), loginRequests: store.loginRequests() }),
+      login: () => ({ issuer: services.core.issuer, clock, clients: store.clients(), loginRequests: logins.loginRequests() }),
       // No user address here: the caller is the login app, so only the global lookup limit applies.
       devices: () => ({
         clock,
@@ -31,7 +38,7 @@ export function createHandler(runtime: HandlerRuntime) {
         clock,
         markers: store.markers(),
         families: store.families(),
-        history: store.rotationHistory(),
+        history: history(),
         clients: store.clients(),
         lifetimes: lifetimes(),
       })),

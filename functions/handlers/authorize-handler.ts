@@ -3,25 +3,30 @@ import { readLoginUrl } from '../runtime/environment.ts';
 import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime.ts';
 import { lazy } from '../runtime/lazy.ts';
 import { authorizeRoutes } from './authorize-routes.ts';
+import { storeFor } from '../runtime/store.ts';
+import { signerFor } from '../runtime/signer.ts';
+import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
+import { loginStores } from '../runtime/login-stores.ts';
 
 /** `GET /authorize` and `GET /logout` (browser-facing: the SSO session cookie). */
 export function createHandler(runtime: HandlerRuntime) {
   const services = handlerServices(runtime);
   const { core, clock, logger, metrics } = services;
   const loginUrl = readLoginUrl(runtime.env);
-  const store = services.store();
-  const signer = services.signer();
-  const lifetimes = services.lifetimes();
+  const store = storeFor(services);
+  const logins = loginStores(store);
+  const signer = signerFor(services);
+  const lifetimes = lifetimeConfigFor(services);
   const deps = lazy(() => ({
     issuer: core.issuer,
     loginUrl,
     clock,
     clients: store.cachedClients(),
-    sessions: store.sessions(),
-    loginRequests: store.loginRequests(),
+    sessions: logins.sessions(),
+    loginRequests: logins.loginRequests(),
     codes: store.codes(),
     markers: store.markers(),
-    profiles: store.profiles(),
+    profiles: logins.profiles(),
     signer: signer(),
     lifetimes: lifetimes(),
   }));

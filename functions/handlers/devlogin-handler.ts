@@ -11,6 +11,9 @@ import {
 import { OAuthError } from '../oauth/errors.ts';
 import { acceptLogin, describeLogin, rejectLogin, type LoginDependencies } from '../oauth/sessions/login.ts';
 import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime.ts';
+import { userCodeKeysFor } from '../runtime/successor.ts';
+import { storeFor } from '../runtime/store.ts';
+import { loginStores } from '../runtime/login-stores.ts';
 
 /**
  * The development login page, served only by `npm start` (its routes are `localOnly`, so the
@@ -41,9 +44,10 @@ export function createHandler(runtime: HandlerRuntime) {
   if (!core.issuer.startsWith('http://127.0.0.1') && !core.issuer.startsWith('http://localhost')) {
     throw new Error('the development login page runs only with a loopback issuer');
   }
-  const store = services.store();
-  const userCodes = services.userCodeKeys();
-  const login = () => ({ issuer: core.issuer, clock, clients: store.clients(), loginRequests: store.loginRequests() });
+  const store = storeFor(services);
+  const logins = loginStores(store);
+  const userCodes = userCodeKeysFor(services);
+  const login = () => ({ issuer: core.issuer, clock, clients: store.clients(), loginRequests: logins.loginRequests() });
   const devices = () => ({
     clock,
     clients: store.clients(),

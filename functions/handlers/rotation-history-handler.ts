@@ -4,6 +4,7 @@ import { emfMetrics } from '../observability/metrics.ts';
 import { readStage, readStoreEnvironment } from '../runtime/environment.ts';
 import { type HandlerRuntime } from '../runtime/handler-runtime.ts';
 import { storeServices } from '../runtime/store.ts';
+import { rotationHistoryStore } from '../runtime/history-store.ts';
 
 /** A stream handler, as Lambda's event source mapping calls it. */
 export type StreamHandler = (event: { readonly Records: readonly StreamRecord[] }) => Promise<BatchResponse>;
@@ -13,12 +14,12 @@ export type StreamHandler = (event: { readonly Records: readonly StreamRecord[] 
  * the family timeline, off the refresh path. Not behind the API.
  */
 export function createHandler(runtime: HandlerRuntime): StreamHandler {
-  const store = storeServices(readStoreEnvironment(runtime.env), runtime.clock, runtime.aws?.dynamodb);
+  const history = rotationHistoryStore(storeServices(readStoreEnvironment(runtime.env), runtime.clock, runtime.aws?.dynamodb));
   const logger = jsonLogger(runtime.write);
   const metrics = emfMetrics(readStage(runtime.env), runtime.write);
   return async (event) => {
     try {
-      return await recordRotations(event.Records, { history: store.rotationHistory(), logger, metrics });
+      return await recordRotations(event.Records, { history: history(), logger, metrics });
     } finally {
       // Lambda may freeze the process as soon as the handler returns.
       metrics.flush();

@@ -5,16 +5,20 @@ import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime
 import { lazy } from '../runtime/lazy.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
+import { successorsFor, userCodeKeysFor } from '../runtime/successor.ts';
+import { storeFor } from '../runtime/store.ts';
+import { signerFor } from '../runtime/signer.ts';
+import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
 
 /** `POST /token`, `/device_authorization`, `/revoke` and `/introspect`: the only function allowed to sign. */
 export function createHandler(runtime: HandlerRuntime) {
   const services = handlerServices(runtime);
   const { core, clock, logger, metrics } = services;
-  const store = services.store();
-  const signer = services.signer();
-  const lifetimes = services.lifetimes();
-  const successors = services.successors();
-  const userCodes = services.userCodeKeys();
+  const store = storeFor(services);
+  const signer = signerFor(services);
+  const lifetimes = lifetimeConfigFor(services);
+  const successors = successorsFor(services);
+  const userCodes = userCodeKeysFor(services);
   const deviceVerificationUrl = readDeviceVerificationUrl(runtime.env);
   const introspectionCache = new IntrospectionCache();
 

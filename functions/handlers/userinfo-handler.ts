@@ -2,14 +2,19 @@ import { lambdaHandler } from '../http/handler.ts';
 import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime.ts';
 import { lazy } from '../runtime/lazy.ts';
 import { userinfoRoutes } from './userinfo-routes.ts';
+import { storeFor } from '../runtime/store.ts';
+import { signerFor } from '../runtime/signer.ts';
+import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
+import { loginStores } from '../runtime/login-stores.ts';
 
 /** `GET /userinfo`: verifies tokens with public keys; never signs. */
 export function createHandler(runtime: HandlerRuntime) {
   const services = handlerServices(runtime);
   const { core, clock, logger, metrics } = services;
-  const store = services.store();
-  const signer = services.signer();
-  const lifetimes = services.lifetimes();
+  const store = storeFor(services);
+  const logins = loginStores(store);
+  const signer = signerFor(services);
+  const lifetimes = lifetimeConfigFor(services);
   const deps = lazy(() => ({
     issuer: core.issuer,
     clock,
@@ -17,7 +22,7 @@ export function createHandler(runtime: HandlerRuntime) {
     families: store.families(),
     accessTokens: store.accessTokens(),
     markers: store.markers(),
-    profiles: store.profiles(),
+    profiles: logins.profiles(),
     lifetimes: lifetimes(),
   }));
   return lambdaHandler(userinfoRoutes(deps), { logger, metrics });

@@ -1,11 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { InitializeMiddleware } from '@smithy/types';
 import { asUnavailable } from '../adapters/aws-errors.ts';
 
 /**
- * How long one AWS call may take. The SDK's defaults wait for a socket that never answers until
+ * How long one AWS call may take. Each client's factory is a module of its own
+ * (dynamodb-client.ts, kms-client.ts, ssm-client.ts), so a function bundles only the SDK clients it uses.
+ * The SDK's defaults wait for a socket that never answers until
  * the Lambda itself times out (a cold token function held requests 10 s, then answered 500):
  * every client here has a connection timeout, a request timeout that throws, and one retry.
  */
@@ -61,7 +60,8 @@ export interface EndpointOverride {
   readonly region?: string;
 }
 
-function clientConfig(budget: CallBudget, override: EndpointOverride | undefined) {
+/** The constructor options of an SDK client with this budget (and, for a local endpoint, its address and dummy credentials). */
+export function clientConfig(budget: CallBudget, override: EndpointOverride | undefined) {
   return {
     maxAttempts: budget.maxAttempts,
     retryMode: 'standard',
@@ -82,7 +82,7 @@ function clientConfig(budget: CallBudget, override: EndpointOverride | undefined
  * Outermost step, so it sees what is left once the SDK's retries are spent: a throttled, failing
  * or timed-out call becomes 503 `temporarily_unavailable`; every other error passes unchanged.
  */
-function unavailableAsServiceError<Input extends object, Output extends object>(service: string): InitializeMiddleware<Input, Output> {
+export function unavailableAsServiceError<Input extends object, Output extends object>(service: string): InitializeMiddleware<Input, Output> {
   return (next) => async (args) => {
     try {
       return await next(args);
@@ -92,22 +92,6 @@ function unavailableAsServiceError<Input extends object, Output extends object>(
   };
 }
 
-const MIDDLEWARE = { step: 'initialize', name: 'lifespanUnavailable' } as const;
+/** Where {@link unavailableAsServiceError} goes in a client's middleware stack. */
+export const UNAVAILABLE_MIDDLEWARE = { step: 'initialize', name: 'lifespanUnavailable' } as const;
 
-export function dynamoDbClient(override?: EndpointOverride, budget: CallBudget = override ? LOCAL_DYNAMODB_BUDGET : AWS_CALL_BUDGETS.dynamodb): DynamoDBClient {
-  const client = new DynamoDBClient(clientConfig(budget, override));
-  client.middlewareStack.add(unavailableAsServiceError('DynamoDB'), MIDDLEWARE);
-  return client;
-}
-
-export function kmsClient(override?: EndpointOverride, budget: CallBudget = AWS_CALL_BUDGETS.kms): KMSClient {
-  const client = new KMSClient(clientConfig(budget, override));
-  client.middlewareStack.add(unavailableAsServiceError('KMS'), MIDDLEWARE);
-  return client;
-}
-
-export function ssmClient(override?: EndpointOverride, budget: CallBudget = AWS_CALL_BUDGETS.ssm): SSMClient {
-  const client = new SSMClient(clientConfig(budget, override));
-  client.middlewareStack.add(unavailableAsServiceError('SSM'), MIDDLEWARE);
-  return client;
-}

@@ -5,20 +5,8 @@ import type { SsmParametersClient } from '../adapters/ssm/ssm-parameter-source.t
 import { systemClock, type Clock } from '../oauth/clock.ts';
 import { jsonLogger, stdoutLines, type LineSink, type Logger } from '../observability/logger.ts';
 import { emfMetrics, type Metrics } from '../observability/metrics.ts';
-import {
-  readCoreEnvironment,
-  readParametersEnvironment,
-  readSignerEnvironment,
-  readStoreEnvironment,
-  readSuccessorEnvironment,
-  type CoreEnvironment,
-  type Env,
-} from './environment.ts';
+import { readCoreEnvironment, type CoreEnvironment, type Env } from './environment.ts';
 import { lazy } from './lazy.ts';
-import { lifetimesFromEnvironment } from './lifetimes.ts';
-import { signerFromEnvironment } from './signer.ts';
-import { storeServices } from './store.ts';
-import { successorFromEnvironment, userCodeKeysFromEnvironment } from './successor.ts';
 
 /**
  * What a handler is built from: its environment, its clock, and where its log and metric lines
@@ -51,12 +39,15 @@ export function lambdaRuntime(env: Env = process.env): HandlerRuntime {
 export type FlushedMetrics = Metrics & { flush(): void };
 
 /**
- * The one builder of what handlers share. Each `…()` reads its part of the environment when it
- * is called — handlers call the ones they need at cold start, so a missing variable fails the
- * init, not a request — and returns services that connect on first use.
+ * The one builder of what every handler shares: its core environment, clock, logger and
+ * metrics. The services a handler also needs are built from this by `storeFor`, `signerFor`,
+ * `lifetimeConfigFor`, `successorsFor` and `userCodeKeysFor` (each in the module of its
+ * adapter, so a function bundles only the SDK clients it uses). Each reads its part of the
+ * environment when it is called — handlers call them at cold start, so a missing variable fails
+ * the init, not a request — and returns services that connect on first use.
  */
 export function handlerServices(runtime: HandlerRuntime) {
-  const { env, clock, aws = {} } = runtime;
+  const { env, clock } = runtime;
   const core: CoreEnvironment = readCoreEnvironment(env);
   const logger: Logger = jsonLogger(runtime.write);
   const metrics: () => FlushedMetrics = lazy(() => emfMetrics(core.stage, runtime.write));
@@ -65,24 +56,7 @@ export function handlerServices(runtime: HandlerRuntime) {
     clock,
     logger,
     metrics,
-    store: () => storeServices(readStoreEnvironment(env), clock, aws.dynamodb),
-    signer: () => {
-      const environment = readSignerEnvironment(env);
-      return lazy(() => signerFromEnvironment(environment, aws.kms));
-    },
-    lifetimes: () => {
-      const environment = readParametersEnvironment(env);
-      return lazy(() => lifetimesFromEnvironment(core, environment, { clock, logger, metrics: metrics() }, aws.ssm));
-    },
-    successors: () => {
-      const environment = readSuccessorEnvironment(env);
-      return lazy(() => successorFromEnvironment(environment, aws.kms));
-    },
-    /** The storage keys of device user codes, from the same server-held key (another label). */
-    userCodeKeys: () => {
-      const environment = readSuccessorEnvironment(env);
-      return lazy(() => userCodeKeysFromEnvironment(environment, aws.kms));
-    },
+    runtime,
   };
 }
 

@@ -1,4 +1,4 @@
-import { ssmClient } from './aws-clients.ts';
+import { ssmClient } from './ssm-client.ts';
 import { FileParameterSource } from '../adapters/local/file-parameter-source.ts';
 import { SsmParameterSource, type SsmParametersClient } from '../adapters/ssm/ssm-parameter-source.ts';
 import { LifetimeConfigStore } from '../lifetimes/config.ts';
@@ -6,6 +6,9 @@ import type { Clock } from '../oauth/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CoreEnvironment, ParametersEnvironment } from './environment.ts';
+import type { HandlerServices } from './handler-runtime.ts';
+import { readParametersEnvironment } from './environment.ts';
+import { lazy } from './lazy.ts';
 
 /**
  * How long a request that finds the lifetimes due waits for the local parameters file. The file
@@ -26,6 +29,17 @@ export function lifetimesFromEnvironment(
     const source = new SsmParameterSource({ client: client ?? ssmClient(), stage: core.stage });
     return new LifetimeConfigStore({ source, maxAgeMs: environment.maxAgeMs, ...deps });
   }
-  const source = new FileParameterSource({ path: environment.file });
-  return new LifetimeConfigStore({ source, maxAgeMs: environment.maxAgeMs, refreshWaitMs: FILE_REFRESH_WAIT_MS, ...deps });
+  // A build-time constant in the Lambda bundles: esbuild drops this branch and the file source.
+  if (process.env.LIFESPAN_BUNDLE !== 'lambda') {
+    const source = new FileParameterSource({ path: environment.file });
+    return new LifetimeConfigStore({ source, maxAgeMs: environment.maxAgeMs, refreshWaitMs: FILE_REFRESH_WAIT_MS, ...deps });
+  }
+  throw new TypeError('a local parameters file is not part of the Lambda bundle');
+}
+
+/** The lifetime configuration a handler uses: the environment is checked now, the source read on first use. */
+export function lifetimeConfigFor(services: HandlerServices): () => LifetimeConfigStore {
+  const environment = readParametersEnvironment(services.runtime.env);
+  const { core, clock, logger, metrics } = services;
+  return lazy(() => lifetimesFromEnvironment(core, environment, { clock, logger, metrics: metrics() }, services.runtime.aws?.ssm));
 }

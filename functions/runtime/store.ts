@@ -4,36 +4,42 @@ import { DynamoDbClientRepository } from '../adapters/dynamodb/client-repository
 import { DynamoDbCodeStore } from '../adapters/dynamodb/code-store.ts';
 import { DynamoDbDeviceStore } from '../adapters/dynamodb/device-store.ts';
 import { DynamoDbFamilyStore } from '../adapters/dynamodb/family-store.ts';
-import { DynamoDbLoginRequestStore } from '../adapters/dynamodb/login-request-store.ts';
 import { DynamoDbRevocationMarkers } from '../adapters/dynamodb/revocation-markers.ts';
-import { DynamoDbSessionStore } from '../adapters/dynamodb/session-store.ts';
-import { DynamoDbProfileStore } from '../adapters/dynamodb/profile-store.ts';
 import { DynamoDbRateCounter } from '../adapters/dynamodb/rate-counter.ts';
-import { DynamoDbRotationHistory } from '../adapters/dynamodb/rotation-history.ts';
 import { CachedClientRepository } from '../oauth/clients/cached-client-repository.ts';
 import type { Clock } from '../oauth/clock.ts';
 import type { StoreEnvironment } from './environment.ts';
-import { dynamoDbClient } from './aws-clients.ts';
+import { dynamoDbClient } from './dynamodb-client.ts';
 import { lazy } from './lazy.ts';
+import type { HandlerServices } from './handler-runtime.ts';
+import { readStoreEnvironment } from './environment.ts';
 
-/** The DynamoDB client and the stores over it, each built once per execution environment. */
+/**
+ * The DynamoDB client and the stores of the token path over it, each built once per execution
+ * environment. The browser's stores (login-stores.ts) and the rotation history (history-store.ts)
+ * are built from this in modules of their own, so the token function does not bundle them.
+ */
 export function storeServices(environment: StoreEnvironment, clock: Clock, client?: DynamoDBClient) {
   const dynamo = lazy(() => client ?? dynamoDbClient(environment.endpoint ? { endpoint: environment.endpoint } : undefined));
   const table = environment.tableName;
   const clients = lazy(() => new DynamoDbClientRepository(dynamo(), table));
   return {
     dynamo,
+    table,
     clients,
     cachedClients: lazy(() => new CachedClientRepository(clients(), clock)),
     families: lazy(() => new DynamoDbFamilyStore(dynamo(), table)),
     codes: lazy(() => new DynamoDbCodeStore(dynamo(), table)),
     devices: lazy(() => new DynamoDbDeviceStore(dynamo(), table)),
-    sessions: lazy(() => new DynamoDbSessionStore(dynamo(), table)),
-    loginRequests: lazy(() => new DynamoDbLoginRequestStore(dynamo(), table)),
     accessTokens: lazy(() => new DynamoDbAccessTokenStore(dynamo(), table)),
     markers: lazy(() => new DynamoDbRevocationMarkers({ client: dynamo(), tableName: table, clock })),
-    profiles: lazy(() => new DynamoDbProfileStore(dynamo(), table)),
     rates: lazy(() => new DynamoDbRateCounter(dynamo(), table)),
-    rotationHistory: lazy(() => new DynamoDbRotationHistory(dynamo(), table)),
   };
 }
+
+/** The stores a handler uses, from its environment (or the DynamoDB client it was given). */
+export function storeFor(services: HandlerServices) {
+  return storeServices(readStoreEnvironment(services.runtime.env), services.clock, services.runtime.aws?.dynamodb);
+}
+
+export type StoreServices = ReturnType<typeof storeServices>;

@@ -107,6 +107,9 @@ export class HandlerFunction extends Construct {
         // Some bundled CommonJS dependencies call require(); ESM output needs it defined.
         banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
         metafile: false,
+        // Local-mode adapters (key files, the parameters file) are dead code in AWS: this constant
+        // lets esbuild drop them (functions/runtime/signer.ts, successor.ts, lifetimes.ts).
+        define: { 'process.env.LIFESPAN_BUNDLE': JSON.stringify('lambda') },
         // Lambda passes credentials in the environment: bundle the env provider alone instead of
         // the SDK's whole default chain (functions/runtime/lambda-credentials.ts says why).
         esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': `${ROOT}functions/runtime/lambda-credentials.ts` },

@@ -6,12 +6,12 @@ import { DependencyError } from '../../functions/adapters/aws-errors.ts';
 import { TemporarilyUnavailable } from '../../functions/oauth/errors.ts';
 import {
   AWS_CALL_BUDGETS,
-  dynamoDbClient,
-  kmsClient,
-  ssmClient,
   worstCaseMs,
   type CallBudget,
 } from '../../functions/runtime/aws-clients.ts';
+import { dynamoDbClient } from '../../functions/runtime/dynamodb-client.ts';
+import { kmsClient } from '../../functions/runtime/kms-client.ts';
+import { ssmClient } from '../../functions/runtime/ssm-client.ts';
 import { startAwsErrorEndpoint, startBlackhole, type AwsJsonError } from '../support/aws-endpoints.ts';
 
 /** Small enough that a blackholed call fails in well under a second. */

@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { TABLE_DEFINITION } from '../../functions/adapters/dynamodb/table-definition.ts';
-import { dynamoDbClient, LOCAL_DYNAMODB_BUDGET, type CallBudget } from '../../functions/runtime/aws-clients.ts';
+import { LOCAL_DYNAMODB_BUDGET, type CallBudget } from '../../functions/runtime/aws-clients.ts';
+import { dynamoDbClient } from '../../functions/runtime/dynamodb-client.ts';
 import { listen, readBody, writeAwsJsonError, type AwsJsonError } from './aws-endpoints.ts';
 import { CueList, type FaultCue } from './fault-cues.ts';
 
