@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { ensureTable } from '../functions/adapters/dynamodb/ensure-table.ts';
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../functions/local/dynamodb-local.ts';
 import type { LambdaEntry } from '../functions/local/http-adapter.ts';
-import { startLocalServer, type LocalServer } from '../functions/local/server.ts';
+import { startLocalServer, type LocalEnvironment, type LocalServer } from '../functions/local/server.ts';
+import { createHandler } from '../functions/handlers/token-handler.ts';
+import { systemClock } from '../functions/oauth/clock.ts';
+import type { Env } from '../functions/runtime/environment.ts';
+import { SignCommand } from '@aws-sdk/client-kms';
+import { FakeKms } from '../test/support/fake-kms.ts';
 import { CONFIG } from './config.ts';
 import type { CallRecorder } from './recorder.ts';
 
@@ -28,8 +33,10 @@ export interface BenchEnvironment {
   readonly db: DynamoDBClient;
   readonly server: LocalServer;
   readonly url: string;
-  /** The token function's Lambda entry, the very module instance the server calls. */
+  /** The token function's Lambda entry (built from the same environment as the server's handlers). */
   tokenHandler(): Promise<LambdaEntry>;
+  /** The token function as in AWS — KMS signing and successor key — with a KMS whose `Sign` takes `signMs`. */
+  kmsLikeTokenHandler(signMs: number): LambdaEntry;
   /** Log lines the handlers wrote to stdout (EMF metrics, warnings) since the start. */
   readonly logLines: () => number;
   stop(): Promise<void>;
@@ -65,6 +72,25 @@ function divertStdout(file: string): { restore(): void; lines(): number; print(t
   };
 }
 
+/**
+ * The token function with KMS (test/support's faithful fake) answering `Sign` after `signMs`, as
+ * KMS does in-region: what the refresh's latency is in AWS, where the markers read runs beside
+ * the signature instead of after it.
+ */
+function kmsLikeTokenHandler(environment: LocalEnvironment, signMs: number): LambdaEntry {
+  const fake = new FakeKms();
+  const signing = fake.createKey({ keySpec: 'ECC_NIST_P256' });
+  const mac = fake.createKey({ keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' });
+  const kms = {
+    async send(command: Parameters<FakeKms['send']>[0]) {
+      if (command instanceof SignCommand) await new Promise((resolve) => setTimeout(resolve, signMs));
+      return fake.send(command as never);
+    },
+  } as unknown as FakeKms;
+  const env: Env = { ...environment, LIFESPAN_SIGNER: 'kms', LIFESPAN_KMS_KEY_ID: signing.keyId, LIFESPAN_KMS_MAC_KEY_ID: mac.keyId };
+  return createHandler({ env, clock: systemClock, write: (line) => void process.stdout.write(`${line}\n`), aws: { kms } }) as LambdaEntry;
+}
+
 let printer: (text: string) => void = (text) => void process.stdout.write(text);
 
 /** Writes to the real stdout, even while the handlers' output is diverted. */
@@ -86,12 +112,7 @@ export async function startEnvironment(recorder: CallRecorder): Promise<BenchEnv
     printer = output.print;
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
-    const server = await startLocalServer({
-      port,
-      // In AWS the rotation history is another function reading the stream later; here it would
-      // share the one DynamoDB Local (and these two cores) with the requests being timed.
-      rotationHistory: false,
-      environment: {
+    const environment: LocalEnvironment = {
         LIFESPAN_STAGE: 'bench',
         LIFESPAN_ISSUER: issuer,
         LIFESPAN_TABLE: TABLE,
@@ -108,7 +129,13 @@ export async function startEnvironment(recorder: CallRecorder): Promise<BenchEnv
         LIFESPAN_PARAMETERS_CACHE_SECONDS: '30',
         LIFESPAN_LOGIN_URL: `${issuer}/login`,
         LIFESPAN_DEVICE_VERIFICATION_URL: `${issuer}/device`,
-      },
+    };
+    const server = await startLocalServer({
+      port,
+      // In AWS the rotation history is another function reading the stream later; here it would
+      // share the one DynamoDB Local (and these two cores) with the requests being timed.
+      rotationHistory: false,
+      environment,
     });
     // The load generator keeps its connections across phases, as a load balancer would; node's
     // 5 s default idle timeout could close one just as a request goes out on it.
@@ -120,8 +147,9 @@ export async function startEnvironment(recorder: CallRecorder): Promise<BenchEnv
       db,
       server,
       url: server.url,
-      // Same specifier as functions/local/server.ts resolves: the same module instance.
+      // The token function's Lambda entry, built from the same environment as the server's.
       tokenHandler: async () => ((await import('../functions/handlers/token.ts')) as { handler: LambdaEntry }).handler,
+      kmsLikeTokenHandler: (signMs) => kmsLikeTokenHandler(environment, signMs),
       logLines: output.lines,
       async stop() {
         await server.close();

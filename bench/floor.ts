@@ -121,6 +121,24 @@ export function refreshFloorOp(env: BenchEnvironment, families: readonly FloorFa
 }
 
 /**
+ * Floor of a refresh with a KMS-like signature: the family's GetItem, `signMs` of waiting (the
+ * `Sign`), then its UpdateItem — and no markers read, which the service makes beside the signature.
+ */
+export function kmsLikeRefreshFloorOp(env: BenchEnvironment, families: readonly FloorFamily[], signMs: number): Op {
+  const owned = ownedBy(families, 1);
+  let cursor = 0;
+  return async () => {
+    const family = owned[0]![cursor++ % owned[0]!.length]!;
+    const nextHash = hashSecret(randomBytes(32).toString('base64url'));
+    await send(env, await commandOf((client) => new DynamoDbFamilyStore(client, env.tableName).get(family.familyId)), 'GetItem (family)');
+    await new Promise((resolve) => setTimeout(resolve, signMs));
+    await send(env, await rotateCommand(env, rotateRequest(family, nextHash, epochSeconds(systemClock))), 'UpdateItem (family)');
+    family.generation += 1;
+    family.currentHash = nextHash;
+  };
+}
+
+/**
  * Floor of a code exchange as it is done now: the consistent GetItem of the code, then one
  * TransactWriteItems that redeems it and creates the family. `readFirst: false` is the floor of
  * the previous ordering: the code's conditional UpdateItem, then the family's PutItem.

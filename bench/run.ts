@@ -68,7 +68,8 @@ async function main(): Promise<number> {
     log('DynamoDB calls per operation…');
     const calls = await measureCalls(env, recorder, http, clients, codeTemplate, families.slice(0, CONFIG.callSamples + 1), CONFIG.callSamples);
 
-    const load = await measureLoads(env, recorder, http, clients, codeTemplate, families, log);
+    const kmsFamilies = await steadyFamilies(env, http, clients.app, codeTemplate, 16);
+    const load = await measureLoads(env, recorder, http, clients, codeTemplate, families, kmsFamilies, log);
     await assertSameWrite(env, calls.refreshWrite, load.floorRefresh[0]!);
 
     log('CPU per token response (token handler over in-memory stores, RS256 and ES256)…');
