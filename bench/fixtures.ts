@@ -7,7 +7,7 @@ import { hashSecret } from '../functions/oauth/secrets.ts';
 import type { Family } from '../functions/oauth/tokens/family.ts';
 import { decodeRefreshToken } from '../functions/oauth/tokens/refresh-token.ts';
 import { commandOf, inputOf } from './capture.ts';
-import { ADMIN_TOKEN, type BenchEnvironment } from './environment.ts';
+import { ADMIN_TOKEN, BENCH_PARAMETERS, type BenchEnvironment } from './environment.ts';
 import { basic, expectJson, expectTokens, type HttpClient } from './http.ts';
 
 export type Item = Record<string, AttributeValue>;
@@ -205,13 +205,18 @@ export async function steadyFamilies(env: BenchEnvironment, http: HttpClient, ap
     const body = expectTokens('code exchange', await http.postForm('/token', codeExchangeForm(codes[index]!), { authorization: app.authorization }), ['refresh_token']);
     families[index] = { token: body['refresh_token']! };
   });
-  // Every family once per round: a family is never rotated faster than the rate limit allows.
+  // Every family once per round, and a round no faster than the rate limit allows: 20 rotations
+  // of a family per window, counted in whole seconds, so per two windows to be safe (a few
+  // families go round quickly).
+  const minRoundMs = (2000 * BENCH_PARAMETERS.rate_limit_window) / BENCH_PARAMETERS.refresh_rate_limit + 10;
   for (let round = 0; round < 21; round += 1) {
+    const started = Date.now();
     await inParallel(count, 16, async (index) => {
       const family = families[index]!;
       const body = expectTokens('refresh', await http.postForm('/token', { grant_type: 'refresh_token', refresh_token: family.token }, { authorization: app.authorization }), ['refresh_token']);
       family.token = body['refresh_token']!;
     });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, minRoundMs - (Date.now() - started))));
   }
   return families;
 }
