@@ -10,6 +10,7 @@ import { DynamoDbSessionStore } from '../adapters/dynamodb/session-store.ts';
 import { DynamoDbProfileStore } from '../adapters/dynamodb/profile-store.ts';
 import { DynamoDbRateCounter } from '../adapters/dynamodb/rate-counter.ts';
 import { DynamoDbRotationHistory } from '../adapters/dynamodb/rotation-history.ts';
+import { DynamoDbSubjectIndex } from '../adapters/dynamodb/subject-index.ts';
 import { CachedClientRepository } from '../oauth/clients/cached-client-repository.ts';
 import type { Clock } from '../oauth/clock.ts';
 import type { StoreEnvironment } from './environment.ts';
@@ -35,5 +36,6 @@ export function storeServices(environment: StoreEnvironment, clock: Clock, clien
     profiles: lazy(() => new DynamoDbProfileStore(dynamo(), table)),
     rates: lazy(() => new DynamoDbRateCounter(dynamo(), table)),
     rotationHistory: lazy(() => new DynamoDbRotationHistory(dynamo(), table)),
+    subjectIndex: lazy(() => new DynamoDbSubjectIndex(dynamo(), table)),
   };
 }
