@@ -26,6 +26,15 @@ export function createHandler(runtime: HandlerRuntime) {
         clients: store.clients(),
         lifetimes: lifetimes(),
       })),
+      users: lazy(() => ({
+        clock,
+        index: store.subjectIndex(),
+        markers: store.markers(),
+        lifetimes: lifetimes(),
+        families: store.families(),
+        sessions: store.sessions(),
+        profiles: store.profiles(),
+      })),
     }),
     { logger, metrics },
   );
