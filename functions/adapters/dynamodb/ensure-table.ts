@@ -13,8 +13,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_DEFINITION, type SecondaryIndexDefinition } from './table-definition.ts';
 
-/** How long an index added to an older table may take to become active (DynamoDB Local: moments). */
-const INDEX_WAIT_MS = 30_000;
+/** How long an older table may take to become active again after an update (DynamoDB Local: moments). */
+const INDEX_WAIT_MS = 20_000;
 
 function attributeDefinitions(indexes: readonly SecondaryIndexDefinition[]): AttributeDefinition[] {
   const { partitionKey, sortKey } = TABLE_DEFINITION;
@@ -51,6 +51,7 @@ async function upgrade(client: DynamoDBClient, tableName: string, table: TableDe
     await client.send(
       new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE_DEFINITION.stream } }),
     );
+    await active(client, tableName);
   }
   const existing = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   for (const index of TABLE_DEFINITION.globalSecondaryIndexes) {
@@ -62,18 +63,24 @@ async function upgrade(client: DynamoDBClient, tableName: string, table: TableDe
         GlobalSecondaryIndexUpdates: [{ Create: indexSpecification(index) }],
       }),
     );
-    await indexActive(client, tableName, index.indexName);
+    await active(client, tableName, index.indexName);
   }
 }
 
-async function indexActive(client: DynamoDBClient, tableName: string, indexName: string): Promise<void> {
+/** Waits until the table (and the index, when named) is ACTIVE: UpdateTable is refused while it is not. */
+async function active(client: DynamoDBClient, tableName: string, indexName?: string): Promise<void> {
   const deadline = Date.now() + INDEX_WAIT_MS;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     const index = Table?.GlobalSecondaryIndexes?.find((candidate) => candidate.IndexName === indexName);
-    if (index?.IndexStatus === 'ACTIVE') return;
-    if (Date.now() > deadline) throw new Error(`index ${indexName} of table ${tableName} did not become active within ${INDEX_WAIT_MS / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (Table?.TableStatus === 'ACTIVE' && (indexName === undefined || index?.IndexStatus === 'ACTIVE')) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `table ${tableName} (${Table?.TableStatus})${indexName === undefined ? '' : ` or its index ${indexName} (${index?.IndexStatus})`} ` +
+          `did not become active within ${INDEX_WAIT_MS / 1000} s`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
