@@ -14,7 +14,7 @@ import {
 import { TABLE_DEFINITION, type SecondaryIndexDefinition } from './table-definition.ts';
 
 /** How long an older table may take to become active again after an update (DynamoDB Local: moments). */
-const INDEX_WAIT_MS = 20_000;
+const INDEX_WAIT_MS = 60_000;
 
 function attributeDefinitions(indexes: readonly SecondaryIndexDefinition[]): AttributeDefinition[] {
   const { partitionKey, sortKey } = TABLE_DEFINITION;
@@ -53,9 +53,14 @@ async function upgrade(client: DynamoDBClient, tableName: string, table: TableDe
     );
     await active(client, tableName);
   }
-  const existing = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const existing = new Map((table.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index.IndexStatus]));
   for (const index of TABLE_DEFINITION.globalSecondaryIndexes) {
-    if (existing.has(index.indexName)) continue;
+    const status = existing.get(index.indexName);
+    // One an earlier start added and did not see finish: wait for it again.
+    if (status !== undefined) {
+      if (status !== 'ACTIVE') await active(client, tableName, index.indexName);
+      continue;
+    }
     await client.send(
       new UpdateTableCommand({
         TableName: tableName,
@@ -77,7 +82,7 @@ async function active(client: DynamoDBClient, tableName: string, indexName?: str
     if (Date.now() > deadline) {
       throw new Error(
         `table ${tableName} (${Table?.TableStatus})${indexName === undefined ? '' : ` or its index ${indexName} (${index?.IndexStatus})`} ` +
-          `did not become active within ${INDEX_WAIT_MS / 1000} s`,
+          `did not become active within ${INDEX_WAIT_MS / 1000} s: start again (it resumes), or remove the local data to begin afresh`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
