@@ -8,11 +8,12 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { HandlerGroup } from '../functions/routes.ts';
 
 /**
- * DynamoDB item operations a group may call. No Scan and no Batch*: every access is by key.
+ * DynamoDB item operations a group may call. No Scan: every access is by key. `BatchGetItem`
+ * only for the revoke-all markers (the few that apply, read afresh on every check, in one call).
  * `TransactWriteItems` is authorized per item by the action of each item (Put → PutItem,
  * Update → UpdateItem), so it needs no action of its own here.
  */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 /**
  * - `none`: no KMS at all.
@@ -22,8 +23,13 @@ export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 
 export type KeyAccess = 'none' | 'verify' | 'sign';
 
 export interface GroupAccess {
-  /** Item operations on the table (and its indexes); empty: no table access and no `LIFESPAN_TABLE`. */
+  /** Item operations on the table itself; empty: no table access and no `LIFESPAN_TABLE`. */
   readonly table: readonly TableAction[];
+  /**
+   * `dynamodb:Query` on the subject index (`<table>/index/by-subject`): a user's families and
+   * sessions, for the operator's listings and for ending them. Nothing else queries an index.
+   */
+  readonly subjectIndex: boolean;
   readonly keys: KeyAccess;
   /** `ssm:GetParametersByPath` on `/lifespan/<stage>` (lifetimes, overrides) and `LIFESPAN_PARAMETERS=ssm`. */
   readonly lifetimes: boolean;
@@ -44,10 +50,11 @@ export interface GroupAccess {
 /** A group whose routes are all `localOnly` (the development login page): no AWS permissions at all. */
 export const LOCAL_ONLY = 'local only';
 
-const READ_WRITE: readonly TableAction[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
+const READ_WRITE: readonly TableAction[] = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
 const NOTHING = {
   table: [],
+  subjectIndex: false,
   keys: 'none',
   lifetimes: false,
   adminAuth: false,
@@ -68,8 +75,8 @@ export const GROUP_ACCESS: Readonly<Record<HandlerGroup, GroupAccess | typeof LO
     macKey: true,
     deviceVerification: true,
   },
-  userinfo: { ...NOTHING, table: ['GetItem', 'Query'], keys: 'verify', lifetimes: true },
-  admin: { ...NOTHING, table: READ_WRITE, lifetimes: true, adminAuth: true, macKey: true },
+  userinfo: { ...NOTHING, table: ['GetItem', 'BatchGetItem', 'Query'], keys: 'verify', lifetimes: true },
+  admin: { ...NOTHING, table: READ_WRITE, subjectIndex: true, lifetimes: true, adminAuth: true, macKey: true },
   devlogin: LOCAL_ONLY,
 };
 
@@ -86,8 +93,10 @@ export function deployedAccess(group: HandlerGroup): GroupAccess {
 
 /** The ARNs a group's statements are scoped to. */
 export interface AccessResources {
-  /** The table's ARN and the ARN of each of its indexes. */
-  readonly tableArns: readonly string[];
+  /** The table's ARN. */
+  readonly tableArn: string;
+  /** The subject index's ARN, `<table arn>/index/by-subject`: by name, no `index/*` wildcard. */
+  readonly subjectIndexArn: string;
   /** The key that signs. */
   readonly activeKeyArn: string;
   /** Every key published in the JWKS, the active one included. */
@@ -107,7 +116,10 @@ export interface AccessResources {
 export function accessStatements(access: GroupAccess, resources: AccessResources): PolicyStatement[] {
   const statements: PolicyStatement[] = [];
   if (access.table.length > 0) {
-    statements.push(new PolicyStatement({ actions: access.table.map((action) => `dynamodb:${action}`), resources: [...resources.tableArns] }));
+    statements.push(new PolicyStatement({ actions: access.table.map((action) => `dynamodb:${action}`), resources: [resources.tableArn] }));
+  }
+  if (access.subjectIndex) {
+    statements.push(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [resources.subjectIndexArn] }));
   }
   if (access.keys !== 'none') {
     statements.push(new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [...resources.publishedKeyArns] }));

@@ -2,7 +2,7 @@ import { CfnParameter, CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-l
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { TABLE_DEFINITION } from '../functions/adapters/dynamodb/table-definition.ts';
+import { SUBJECT_INDEX } from '../functions/adapters/dynamodb/table-definition.ts';
 import { ROUTES, type HandlerGroup } from '../functions/routes.ts';
 import { LifespanAlarms } from './constructs/alarms.ts';
 import { CustomDomain } from './constructs/custom-domain.ts';
@@ -167,9 +167,8 @@ export class LifespanStack extends Stack {
 
     const parameterPathArn = this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `lifespan/${stage}/*` });
     const resources: AccessResources = {
-      // Each index by name rather than `index/*`: no wildcard, and a new index is granted when
-      // the shared table definition lists it.
-      tableArns: [table.tableArn, ...TABLE_DEFINITION.globalSecondaryIndexes.map(({ indexName }) => `${table.tableArn}/index/${indexName}`)],
+      tableArn: table.tableArn,
+      subjectIndexArn: `${table.tableArn}/index/${SUBJECT_INDEX.indexName}`,
       activeKeyArn: this.keys.active.key.keyArn,
       publishedKeyArns: this.keys.published.map(({ key }) => key.keyArn),
       parameterArns: [this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `lifespan/${stage}` }), parameterPathArn],

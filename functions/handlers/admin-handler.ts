@@ -42,6 +42,15 @@ export function createHandler(runtime: HandlerRuntime) {
         clients: store.clients(),
         lifetimes: lifetimes(),
       })),
+      users: lazy(() => ({
+        clock,
+        index: logins.subjectIndex(),
+        markers: store.markers(),
+        lifetimes: lifetimes(),
+        families: store.families(),
+        sessions: logins.sessions(),
+        profiles: logins.profiles(),
+      })),
     }),
     { logger, metrics },
   );

@@ -19,6 +19,8 @@ import { familyTimeline } from '../oauth/family-timeline.ts';
 import type { FamilyStore, RotationHistory } from '../oauth/tokens/family.ts';
 import type { RevocationMarkers } from '../oauth/tokens/markers.ts';
 import { acceptLogin, describeLogin, rejectLogin, type LoginDependencies } from '../oauth/sessions/login.ts';
+import { endFamily, endSession, eraseUser, type EndingDependencies } from '../oauth/users/ending.ts';
+import { listFamilies, listSessions, type ListingDependencies } from '../oauth/users/listings.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface AdminDependencies {
@@ -34,6 +36,8 @@ export interface AdminDependencies {
     readonly history: Pick<RotationHistory, 'rotations'>;
     readonly clients: Pick<ClientRepository, 'get'>;
   };
+  /** A user's families and sessions: listing them, ending one, erasing the user. */
+  readonly users: () => ListingDependencies & EndingDependencies;
 }
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -94,6 +98,27 @@ export function adminRoutes(deps: AdminDependencies): Record<string, RouteHandle
       json(200, await familyTimeline(deps.revocations(), request.pathParameters['id'] ?? '')),
     ),
     'GET /admin/lifetimes': admin(async (request) => json(200, await explainLifetimes(deps.revocations(), request.query))),
+    'GET /admin/users/{subject}/families': admin(async (request) =>
+      json(200, await listFamilies(deps.users(), request.pathParameters['subject'], request.query)),
+    ),
+    'GET /admin/users/{subject}/sessions': admin(async (request) =>
+      json(200, await listSessions(deps.users(), request.pathParameters['subject'], request.query)),
+    ),
+    'DELETE /admin/families/{id}': admin(async (request) => {
+      const result = await endFamily(deps.users(), request.pathParameters['id']);
+      deps.logger().warn('family_ended', { ...result });
+      return empty(204);
+    }),
+    'DELETE /admin/sessions/{sid}': admin(async (request) => {
+      const result = await endSession(deps.users(), request.pathParameters['sid'], request.query);
+      deps.logger().warn('session_ended', { ...result });
+      return empty(204);
+    }),
+    'DELETE /admin/users/{subject}': admin(async (request) => {
+      const result = await eraseUser(deps.users(), request.pathParameters['subject']);
+      deps.logger().warn('user_erased', { ...result });
+      return empty(204);
+    }),
     'DELETE /admin/clients/{id}': admin(async (request) => {
       const clientId = clientIdParameter(request);
       if (!(await deps.clients().get(clientId))) throw new NotFound('no such client');

@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLE_DEFINITION } from '../../functions/adapters/dynamodb/table-definition.ts';
 
@@ -21,8 +21,8 @@ export interface LifespanTableProps {
 
 /**
  * The one DynamoDB table (families, sessions, codes, clients, markers), built from the same
- * definition as DynamoDB Local's table: on demand, TTL on, its stream, point-in-time recovery,
- * encrypted.
+ * definition as DynamoDB Local's table: on demand, TTL on, its stream, its indexes (the sparse
+ * subject index), point-in-time recovery, encrypted.
  */
 export class LifespanTable extends Construct {
   readonly table: TableV2;
@@ -44,6 +44,8 @@ export class LifespanTable extends Construct {
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey.name, type: AttributeType.STRING },
         sortKey: { name: index.sortKey.name, type: AttributeType.STRING },
+        projectionType: ProjectionType[index.projection.type],
+        nonKeyAttributes: [...index.projection.nonKeyAttributes],
       })),
     });
   }

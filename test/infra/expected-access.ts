@@ -4,7 +4,10 @@
  * against itself.
  */
 export interface ExpectedAccess {
+  /** Actions on the table itself. */
   readonly dynamodb: readonly string[];
+  /** dynamodb:Query on the subject index, and nothing else on any index. */
+  readonly subjectIndexQuery: boolean;
   /** kms:GetPublicKey on every published key. */
   readonly getPublicKey: boolean;
   /** kms:Sign on the active key only. */
@@ -18,12 +21,13 @@ export interface ExpectedAccess {
 
 const CORE = ['LIFESPAN_STAGE', 'LIFESPAN_ISSUER'];
 const KMS = ['LIFESPAN_SIGNER', 'LIFESPAN_KMS_KEY_ID'];
-const READ_WRITE = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
+const READ_WRITE = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
 export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
-  discovery: { dynamodb: [], getPublicKey: true, sign: false, generateMac: false, ssm: false, environment: [...CORE, ...KMS] },
+  discovery: { dynamodb: [], subjectIndexQuery: false, getPublicKey: true, sign: false, generateMac: false, ssm: false, environment: [...CORE, ...KMS] },
   authorize: {
     dynamodb: READ_WRITE,
+    subjectIndexQuery: false,
     getPublicKey: true,
     sign: false,
     generateMac: false,
@@ -32,6 +36,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
   },
   token: {
     dynamodb: READ_WRITE,
+    subjectIndexQuery: false,
     getPublicKey: true,
     sign: true,
     generateMac: true,
@@ -39,7 +44,8 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
     environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_KMS_MAC_KEY_ID', 'LIFESPAN_PARAMETERS', 'LIFESPAN_DEVICE_VERIFICATION_URL'],
   },
   userinfo: {
-    dynamodb: ['GetItem', 'Query'],
+    dynamodb: ['GetItem', 'BatchGetItem', 'Query'],
+    subjectIndexQuery: false,
     getPublicKey: true,
     sign: false,
     generateMac: false,
@@ -48,6 +54,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
   },
   admin: {
     dynamodb: READ_WRITE,
+    subjectIndexQuery: true,
     getPublicKey: false,
     sign: false,
     // Looks device user codes up by their keyed hash (RFC 8628 §5.1: never a plain hash).
@@ -62,7 +69,9 @@ export const LOCAL_ONLY_GROUPS: readonly string[] = ['devlogin'];
 
 /** The ARNs the expectations refer to, as they appear in the template. */
 export interface ExpectedResources {
-  readonly table: readonly unknown[];
+  readonly table: unknown;
+  /** `<table arn>/index/by-subject`. */
+  readonly subjectIndex: unknown;
   readonly activeKey: unknown;
   readonly publishedKeys: readonly unknown[];
   readonly successorKey: unknown;
@@ -75,7 +84,8 @@ export interface ExpectedResources {
 export function expectedPermissions(expected: ExpectedAccess, resources: ExpectedResources): Set<string> {
   const pairs = new Set<string>(resources.always);
   const add = (action: string, resource: unknown) => pairs.add(`${action} ${JSON.stringify(resource)}`);
-  for (const action of expected.dynamodb) for (const resource of resources.table) add(`dynamodb:${action}`, resource);
+  for (const action of expected.dynamodb) add(`dynamodb:${action}`, resources.table);
+  if (expected.subjectIndexQuery) add('dynamodb:Query', resources.subjectIndex);
   if (expected.getPublicKey) for (const key of resources.publishedKeys) add('kms:GetPublicKey', key);
   if (expected.sign) add('kms:Sign', resources.activeKey);
   if (expected.generateMac) add('kms:GenerateMac', resources.successorKey);

@@ -20,7 +20,8 @@ const MAC = 'arn:aws:kms:eu-west-1:111122223333:key/mac';
 const PARAMETERS = ['arn:aws:ssm:eu-west-1:111122223333:parameter/lifespan/prod', 'arn:aws:ssm:eu-west-1:111122223333:parameter/lifespan/prod/*'];
 
 const resources: AccessResources = {
-  tableArns: [TABLE, INDEX],
+  tableArn: TABLE,
+  subjectIndexArn: INDEX,
   activeKeyArn: ACTIVE,
   publishedKeyArns: [ACTIVE, NEXT],
   parameterArns: PARAMETERS,
@@ -57,7 +58,8 @@ describe('the permission table (infra/group-access.ts)', () => {
     const pairs = pairsOf(group as HandlerGroup);
     expect(pairs).toEqual(
       expectedPermissions(expected, {
-        table: [TABLE, INDEX],
+        table: TABLE,
+        subjectIndex: INDEX,
         activeKey: ACTIVE,
         publishedKeys: [ACTIVE, NEXT],
         successorKey: MAC,
@@ -69,6 +71,13 @@ describe('the permission table (infra/group-access.ts)', () => {
       const [action, resource] = pair.split(' ');
       expect(action).not.toContain('*');
       expect(resource).not.toBe('"*"');
+    }
+  });
+
+  it('lets only the admin function touch the subject index, and only to Query it', () => {
+    for (const group of Object.keys(EXPECTED_ACCESS)) {
+      const onIndex = [...pairsOf(group as HandlerGroup)].filter((pair) => pair.endsWith(` ${JSON.stringify(INDEX)}`));
+      expect(onIndex, group).toEqual(group === 'admin' ? [`dynamodb:Query ${JSON.stringify(INDEX)}`] : []);
     }
   });
 

@@ -36,6 +36,44 @@ describe('LifespanStack with the real routes', () => {
       expect(TABLE_DEFINITION.ttlAttribute).toBe('expires_at');
     });
 
+    it('has the sparse subject index: its keys, and only the attributes the listings need (no hashes, no claims)', () => {
+      const [, table] = only(resources, 'AWS::DynamoDB::GlobalTable');
+      expect(table.Properties['GlobalSecondaryIndexes']).toEqual([
+        {
+          IndexName: 'by-subject',
+          KeySchema: [
+            { AttributeName: 'subject_pk', KeyType: 'HASH' },
+            { AttributeName: 'subject_sk', KeyType: 'RANGE' },
+          ],
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: [
+              'client_id', 'created_at', 'absolute_expires_at', 'sid',
+              'family_id', 'last_used_at', 'scope', 'audience', 'generation', 'revoked',
+              'last_seen_at', 'idle_ttl', 'acr', 'amr',
+            ],
+          },
+        },
+      ]);
+      expect(table.Properties['AttributeDefinitions']).toEqual(
+        expect.arrayContaining([
+          { AttributeName: 'subject_pk', AttributeType: 'S' },
+          { AttributeName: 'subject_sk', AttributeType: 'S' },
+        ]),
+      );
+      expect(TABLE_DEFINITION.globalSecondaryIndexes.map(({ indexName }) => indexName)).toEqual(['by-subject']);
+    });
+
+    it('grants Query on the subject index to the admin function only, and nothing else on it', () => {
+      const [tableId] = only(resources, 'AWS::DynamoDB::GlobalTable');
+      const index = JSON.stringify({ 'Fn::Join': ['', [arnOf(tableId), '/index/by-subject']] });
+      for (const [group, { fn }] of functionsByGroup(resources)) {
+        const roleId = (fn.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const onIndex = [...permissionsOf(resources, roleId)].filter((pair) => pair.endsWith(` ${index}`));
+        expect(onIndex, group).toEqual(group === 'admin' ? [`dynamodb:Query ${index}`] : []);
+      }
+    });
+
     it('retains the table when it leaves the stack or is replaced', () => {
       const [, table] = only(resources, 'AWS::DynamoDB::GlobalTable');
       expect(table.DeletionPolicy).toBe('Retain');
@@ -190,7 +228,8 @@ describe('LifespanStack with the real routes', () => {
         const roleId = (fn.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
         const logsId = (fn.Properties['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref;
         const expected = expectedPermissions(EXPECTED_ACCESS[group] ?? fail(group), {
-          table: [arnOf(tableId), ...TABLE_DEFINITION.globalSecondaryIndexes.map(({ indexName }) => ({ 'Fn::Join': ['', [arnOf(tableId), `/index/${indexName}`]] }))],
+          table: arnOf(tableId),
+          subjectIndex: { 'Fn::Join': ['', [arnOf(tableId), '/index/by-subject']] },
           activeKey: arnOf(signingKeyId),
           publishedKeys: [arnOf(signingKeyId)],
           successorKey: macKeyId === undefined ? undefined : arnOf(macKeyId),

@@ -26,15 +26,25 @@ import {
   strings,
 } from './attributes.ts';
 import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
+import { SUBJECT_INDEX_ATTRIBUTES, subjectIndexKeys } from './subject-index.ts';
 
 type Item = Record<string, AttributeValue>;
 
 const key = (familyId: string): Item => ({ pk: s(`FAMILY#${familyId}`), sk: s('FAMILY') });
 
-/** The item of a new family (also written by the code and device stores, with the single use that starts it). */
+/** The family's keys in the subject index (its user's listing). */
+const indexKeys = (family: Pick<Family, 'subject' | 'createdAt' | 'familyId'>): Item =>
+  subjectIndexKeys('FAMILY', family.subject, { createdAt: family.createdAt, id: family.familyId });
+
+/**
+ * The item of a new family (also written by the code and device stores, with the single use
+ * that starts it). It carries its subject-index keys from the start, so listing it never costs
+ * a refresh a second write.
+ */
 export function familyItem(family: Family, expiresAt: number): Item {
   return {
     ...key(family.familyId),
+    ...indexKeys(family),
     family_id: s(family.familyId),
     ...loginAttributes(family),
     client_id: s(family.clientId),
@@ -79,7 +89,10 @@ function fromItem(item: Item): Family {
   } as Family;
 }
 
-/** Refresh-token families, one item each (`FAMILY#<id>`), TTL = min(last use + idle, absolute). */
+/**
+ * Refresh-token families, one item each (`FAMILY#<id>`), TTL = min(last use + idle, absolute),
+ * in the subject index (subject-index.ts) from creation until revoked.
+ */
 export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
   async create(family: Family, expiresAt: number): Promise<void> {
     await this.putNew(familyItem(family, expiresAt));
@@ -111,6 +124,14 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
       rateCondition = ' AND (attribute_not_exists(rotations.#rl) OR rotations.#rl < :ws)';
     }
     let update = 'SET last_used_at = :now, expires_at = :ttl, rotation_id = :rid';
+    if (request.listedAs) {
+      const keys = indexKeys({ ...request.listedAs, familyId: request.familyId });
+      SUBJECT_INDEX_ATTRIBUTES.forEach((name, index) => {
+        names[`#ix${index}`] = name;
+        values[`:ix${index}`] = keys[name]!;
+        update += `, #ix${index} = :ix${index}`;
+      });
+    }
     if (request.rotate) {
       values[':next'] = s(request.nextHash);
       values[':one'] = n(1);
@@ -161,8 +182,12 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(familyId),
-          UpdateExpression: `SET revoked = :true, revoked_reason = :reason, revoked_at = :now${reuse ? ', reuse_detected_at = :now' : ''}`,
+          // Out of the subject index too: a user's listing reads only families that may be live.
+          UpdateExpression:
+            `SET revoked = :true, revoked_reason = :reason, revoked_at = :now${reuse ? ', reuse_detected_at = :now' : ''} ` +
+            `REMOVE ${SUBJECT_INDEX_ATTRIBUTES.map((_, index) => `#ix${index}`).join(', ')}`,
           ConditionExpression: 'attribute_exists(pk) AND revoked = :false',
+          ExpressionAttributeNames: Object.fromEntries(SUBJECT_INDEX_ATTRIBUTES.map((name, index) => [`#ix${index}`, name])),
           ExpressionAttributeValues: { ':true': bool(true), ':false': bool(false), ':reason': s(reason), ':now': n(now) },
         }),
       );

@@ -220,6 +220,7 @@ export const refreshTokenGrant: GrantHandler = {
       expiresAt: Math.min(now + idleTtl, presented.absoluteExpiresAt),
       rotate,
       rotationId,
+      listedAs: { subject: family.subject, createdAt: family.createdAt },
       ...(requestedScope !== undefined && { requiredScope: requestedScope }),
       ...(rotate && attempt.limitedGeneration >= 1 && { rateLimit: { generation: attempt.limitedGeneration, windowStart: now - window } }),
     });

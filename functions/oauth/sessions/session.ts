@@ -34,4 +34,12 @@ export interface SessionStore {
   /** Slides the idle window of a session just read; only if it is still active. */
   touch(cookieHash: string, session: Session, now: number): Promise<boolean>;
   delete(cookieHash: string): Promise<void>;
+  /**
+   * The session a `sid` names: its subject and store key, whether it has ended since or not (so
+   * ending it again, or its families, still works). Known until `knownUntil` (epoch seconds, the
+   * session's absolute expiry); callers treat a later read as absent (DynamoDB deletes late).
+   */
+  findBySid(sid: string): Promise<{ readonly subject: string; readonly cookieHash: string; readonly knownUntil: number } | undefined>;
+  /** Forgets a sid (erasing its user); the session itself is deleted with {@link delete}. */
+  forgetSid(sid: string): Promise<void>;
 }

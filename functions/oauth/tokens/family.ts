@@ -1,5 +1,8 @@
-/** Why a family stopped working. Also the `Reason` dimension of the FamilyRevoked metric. */
-export type RevocationReason = 'reuse' | 'code_replay' | 'revoked' | 'marker' | 'logout' | 'client_deleted';
+/**
+ * Why a family stopped working. Also the `Reason` dimension of the FamilyRevoked metric.
+ * `admin`: an operator ended it (`DELETE /admin/families/{id}`, `/admin/sessions/{sid}`, `/admin/users/{subject}`).
+ */
+export type RevocationReason = 'reuse' | 'code_replay' | 'revoked' | 'marker' | 'logout' | 'client_deleted' | 'admin';
 
 /** What a refresh-token family grants, fixed when the family is created. */
 export interface Grant {
@@ -72,6 +75,12 @@ export interface RotateRequest {
    * committed, the refused condition shows this id, and the rotation is known to be this one.
    */
   readonly rotationId: string;
+  /**
+   * The family's subject and creation time, from the read before the write: its place in the
+   * listing of the user's families, written again by the same write, so a family stored before
+   * that listing existed is listed from its next refresh on.
+   */
+  readonly listedAs?: { readonly subject: string; readonly createdAt: number };
 }
 
 /** The outcome of the one conditional write of a refresh. */
@@ -86,7 +95,10 @@ export interface FamilyStore {
   create(family: Family, expiresAt: number): Promise<void>;
   /** Exactly one conditional write (DESIGN.md §3). */
   rotate(request: RotateRequest): Promise<RotateResult>;
-  /** Marks the family revoked (once: the first reason is kept). Returns false if it already was. */
+  /**
+   * Marks the family revoked (once: the first reason is kept) and takes it out of the listing of
+   * its user's families. Returns false if it already was revoked, or does not exist.
+   */
   revoke(familyId: string, reason: RevocationReason, now: number): Promise<boolean>;
   /** Records that a superseded token was presented, and revokes the family, in one write. */
   revokeForReuse(familyId: string, now: number): Promise<boolean>;
