@@ -53,6 +53,8 @@ export async function startLocalServer(options: {
   readonly write?: LineSink;
   /** SDK clients for the handlers (tests: fault proxies and fakes). @default built from the environment */
   readonly aws?: AwsClients;
+  /** SDK clients for one group's handler only, over `aws` (tests: what each function calls). */
+  readonly awsFor?: (group: Route['group']) => AwsClients | undefined;
 }): Promise<LocalServer> {
   // Each module's own Lambda entry is built from process.env when it is first imported.
   Object.assign(process.env, options.environment);
@@ -68,8 +70,10 @@ export async function startLocalServer(options: {
   const loadHandler = (group: Route['group']): Promise<LambdaEntry> => {
     let entry = handlers.get(group);
     if (!entry) {
+      const own = options.awsFor?.(group);
+      const groupRuntime: HandlerRuntime = own ? { ...runtime, aws: { ...runtime.aws, ...own } } : runtime;
       entry = import(`../handlers/${group}-handler.ts`).then((module: { createHandler: (runtime: HandlerRuntime) => LambdaEntry }) =>
-        module.createHandler(runtime),
+        module.createHandler(groupRuntime),
       );
       handlers.set(group, entry);
     }

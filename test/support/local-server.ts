@@ -39,6 +39,8 @@ export async function startTestServer(
     parameters?: Record<string, unknown>;
     /** Another DynamoDB Local than the run's (a test that pauses it must not pause everyone's). */
     dynamoDbEndpoint?: string;
+    /** SDK clients for one group's handler (what each function calls). */
+    awsFor?: Parameters<typeof startLocalServer>[0]['awsFor'];
   } = {},
 ): Promise<TestServer> {
   const endpoint = options.dynamoDbEndpoint ?? inject('dynamoDbEndpoint');
@@ -65,7 +67,7 @@ export async function startTestServer(
       LIFESPAN_LOGIN_URL: `http://127.0.0.1:${port}/login`,
       LIFESPAN_DEVICE_VERIFICATION_URL: `http://127.0.0.1:${port}/device`,
   };
-  const server = await startLocalServer({ port, write: collectLines, environment });
+  const server = await startLocalServer({ port, write: collectLines, environment, ...(options.awsFor && { awsFor: options.awsFor }) });
   return serverView(server, environment, tableName, parametersFile, adminToken);
 }
 
