@@ -25,6 +25,8 @@ const TRANSIENT_CODES = new Set([
   'DependencyTimeoutException',
   'KeyUnavailableException',
   'RequestTimeout',
+  // an item held by an in-flight transaction (DynamoDB): the same request succeeds a moment later
+  'TransactionConflictException',
   'RequestTimeoutException',
   // the SDK's own request and socket timeouts (@smithy/node-http-handler)
   'TimeoutError',

@@ -36,6 +36,7 @@ export function createHandler(runtime: HandlerRuntime) {
     rates: store.rates(),
     metrics: metrics(),
     logger,
+    forgetFamily: (familyId: string) => introspectionCache.forgetFamily(familyId),
   }));
   const inspection = () => ({
     issuer: core.issuer,

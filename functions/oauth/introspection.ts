@@ -20,9 +20,10 @@ interface CachedAnswer {
 
 /**
  * Introspection answers kept in memory, each until min(cache TTL, the token's own expiry), keyed
- * by the token's hash (not the caller's), so a revocation in this function can forget them.
- * A hit still goes through the revoke-all markers (one read): only what this service cannot see
- * from here — a `POST /revoke` handled by another instance of the function — can outlive a
+ * by the token's hash (not the caller's), so a revocation in this function — `POST /revoke`, a
+ * reuse detected, a replayed code — can forget them. A hit still goes through the revoke-all
+ * markers (one read): only what this instance cannot see — a family revoked by another instance
+ * or function (its `/revoke`, its reuse detection, a logout, an admin's ending) — can outlive a
  * revocation, and for `introspection_cache_ttl` at most.
  */
 export class IntrospectionCache {

@@ -275,6 +275,12 @@ describe('POST /introspect', () => {
         await expectRevoked(await revokeRequest(service, web, second.tokens.refresh_token!));
         await expectInactive(service, web, second.tokens.refresh_token!);
         await expectInactive(service, ordersApi, second.tokens.access_token);
+        // A reuse detected by this function revokes the family: its cached answers go with it.
+        const reused = await login();
+        const rotated = await expectTokens(await refresh(service, web, reused.tokens.refresh_token!));
+        await expectActive(service, ordersApi, rotated.access_token);
+        await expectTokenError(await refresh(service, web, reused.tokens.refresh_token!), 400, 'invalid_grant');
+        await expectInactive(service, ordersApi, rotated.access_token);
         // A user event, and a client revocation, handled by the admin function: seen through the markers.
         const subject = uniqueSubject();
         const third = await login(web, subject);

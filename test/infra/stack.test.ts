@@ -48,7 +48,7 @@ describe('LifespanStack with the real routes', () => {
           Projection: {
             ProjectionType: 'INCLUDE',
             NonKeyAttributes: [
-              'client_id', 'created_at', 'absolute_expires_at', 'sid',
+              'client_id', 'created_at', 'auth_time', 'absolute_expires_at', 'sid',
               'family_id', 'last_used_at', 'scope', 'audience', 'generation', 'revoked',
               'last_seen_at', 'idle_ttl', 'acr', 'amr',
             ],

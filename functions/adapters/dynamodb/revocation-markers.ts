@@ -66,17 +66,24 @@ export class DynamoDbRevocationMarkers implements RevocationMarkers {
   }
 
   async write(kind: MarkerKind, id: string, validAfter: number, retainUntil: number): Promise<void> {
-    try {
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: key(kind, id),
-          UpdateExpression: 'SET valid_after = :v, expires_at = :e',
-          // Markers move only forward: a late, older write never undoes a newer one.
-          ConditionExpression: 'attribute_not_exists(valid_after) OR valid_after <= :v',
-          ExpressionAttributeValues: { ':v': n(validAfter), ':e': n(retainUntil) },
-        }),
+    // Markers move only forward, and so does how long they are kept: a later marker with a
+    // shorter retention (another policy, a shorter lifetime since) must not let the earlier
+    // one lapse before the families it killed. Usually one write; at most two.
+    const forward = 'attribute_not_exists(valid_after) OR valid_after <= :v';
+    const values = { ':v': n(validAfter), ':e': n(retainUntil) };
+    const update = (expression: string, condition: string) =>
+      this.#client.send(
+        new UpdateItemCommand({ TableName: this.#table, Key: key(kind, id), UpdateExpression: expression, ConditionExpression: condition, ExpressionAttributeValues: values }),
       );
+    try {
+      await update('SET valid_after = :v, expires_at = :e', `(${forward}) AND (attribute_not_exists(expires_at) OR expires_at <= :e)`);
+      return;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    try {
+      // Kept longer already: move valid_after alone (a newer marker already there wins).
+      await update('SET valid_after = :v', `valid_after <= :v AND expires_at > :e`);
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }

@@ -28,6 +28,7 @@ export const SUBJECT_INDEX = {
       // both
       'client_id',
       'created_at',
+      'auth_time',
       'absolute_expires_at',
       'sid',
       // families

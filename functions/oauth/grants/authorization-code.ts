@@ -23,6 +23,7 @@ async function replayed(code: AuthorizationCode, deps: GrantDependencies, now: n
   if (code.familyId && (await deps.families.revoke(code.familyId, 'code_replay', now))) {
     deps.metrics.count('FamilyRevoked', { Reason: 'code_replay' });
   }
+  if (code.familyId) deps.forgetFamily?.(code.familyId);
   if (code.accessTokenId) await deps.accessTokens.deny(code.accessTokenId, now + MAX_ACCESS_TOKEN_TTL);
   throw new InvalidGrant('authorization code already used');
 }

@@ -19,6 +19,8 @@ export interface GrantDependencies extends IssueDependencies {
   readonly successors: SuccessorDeriver;
   readonly logger: Logger;
   readonly rates: RateCounter;
+  /** Called when a grant revokes a family (reuse, a replayed code): this function forgets what it cached about it. */
+  readonly forgetFamily?: (familyId: string) => void;
 }
 
 /** An authenticated client's token request. */

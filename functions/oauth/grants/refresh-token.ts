@@ -70,6 +70,7 @@ async function reuseDetected(family: Family, client: Client, deps: GrantDependen
   deps.logger.warn('refresh_token_reuse_detected', { family_id: family.familyId, client_id: client.clientId, subject: family.subject });
   deps.metrics.count('RefreshReuseDetected', { ClientId: client.clientId });
   if (await deps.families.revokeForReuse(family.familyId, now)) deps.metrics.count('FamilyRevoked', { Reason: 'reuse' });
+  deps.forgetFamily?.(family.familyId);
   throw refused('refresh token was already used: the session is revoked');
 }
 
@@ -120,7 +121,11 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
     if (attempt.interval > 0 && stored.rotatedAt !== undefined && now - stored.rotatedAt <= attempt.interval) {
       // A retry (a lost response, concurrent tabs): the same successor, no write, but counted.
       await countRetry(attempt, deps);
-      if (hashSecret(await attempt.successor()) === stored.currentHash) return 'retry';
+      if (hashSecret(await attempt.successor()) === stored.currentHash) {
+        // A retry may narrow, never widen, as the refresh it repeats.
+        if (attempt.requestedScope?.some((scope) => !stored.scope.includes(scope))) throw new InvalidScope('requested scope exceeds the scope granted');
+        return 'retry';
+      }
     }
     return reuseDetected(stored, client, deps, now);
   }

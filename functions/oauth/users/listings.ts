@@ -43,7 +43,7 @@ function familyChecks(deps: ListingDependencies, subject: string) {
     },
     /** A revoke-all marker kills a family at once, though its item is marked revoked only at its next use. */
     killedByMarker: async (family: ListedFamily) =>
-      family.createdAt <= (await once(markers, family.clientId, () => deps.markers.validAfter(subject, family.clientId))),
+      family.authTime <= (await once(markers, family.clientId, () => deps.markers.validAfter(subject, family.clientId))),
   };
 }
 
@@ -129,7 +129,7 @@ export async function listSessions(deps: ListingDependencies, rawSubject: string
     (after, limit) => deps.index.sessions(subject, after, limit),
     async (session) => {
       const expiresAt = sessionExpiry(session);
-      if (expiresAt <= now || session.createdAt <= (await (endedBefore ??= deps.markers.sessionsValidAfter(subject)))) return undefined;
+      if (expiresAt <= now || session.authTime <= (await (endedBefore ??= deps.markers.sessionsValidAfter(subject)))) return undefined;
       return {
         sid: session.sid,
         client_id: session.clientId,

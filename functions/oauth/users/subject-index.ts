@@ -31,6 +31,8 @@ export interface ListedFamily {
   readonly scope: readonly string[];
   readonly audience: string;
   readonly createdAt: number;
+  /** When the user authenticated for the login behind it: what the revoke-all markers are compared with. */
+  readonly authTime: number;
   readonly lastUsedAt: number;
   readonly absoluteExpiresAt: number;
   readonly generation: number;
@@ -42,6 +44,8 @@ export interface ListedSession {
   readonly sid: string;
   readonly clientId: string;
   readonly createdAt: number;
+  /** When the user authenticated: what the revoke-all markers are compared with. */
+  readonly authTime: number;
   readonly lastSeenAt: number;
   readonly idleTtl: number;
   readonly absoluteExpiresAt: number;

@@ -106,6 +106,15 @@ describe('refresh_token grant', () => {
       expect((await f.refresh(first.refresh_token!)).refresh_token).toBeDefined();
     });
 
+    it('a retry may narrow the scope but never widen it past the family’s, though the client may hold more', async () => {
+      const issued = await f.issue(['openid', 'offline_access', 'read']);
+      const first = await f.refresh(issued.refresh_token!);
+      expect(await refusal(f.refresh(issued.refresh_token!, { scope: 'openid read write' }))).toBe('invalid_scope');
+      expect((await f.refresh(issued.refresh_token!, { scope: 'read' })).scope).toBe('read');
+      expect(await family(issued.refresh_token!)).toMatchObject({ revoked: false, generation: 1 });
+      expect((await f.refresh(first.refresh_token!)).refresh_token).toBeDefined();
+    });
+
     it('allows only one step back: a token two rotations old is reuse', async () => {
       const issued = await f.issue();
       const first = await f.refresh(issued.refresh_token!);
