@@ -21,14 +21,20 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/.well-known/oauth-authorization-server', group: 'discovery', access: 'public' },
   { method: 'GET', path: '/jwks.json', group: 'discovery', access: 'public' },
   { method: 'GET', path: '/authorize', group: 'authorize', access: 'public' },
+  // OIDC Core §3.1.2.1: the authorization endpoint MUST support GET and POST (form body).
+  { method: 'POST', path: '/authorize', group: 'authorize', access: 'public' },
   { method: 'POST', path: '/token', group: 'token', access: 'public' },
   { method: 'POST', path: '/device_authorization', group: 'token', access: 'public' },
   { method: 'POST', path: '/revoke', group: 'token', access: 'public' },
   { method: 'POST', path: '/introspect', group: 'token', access: 'public' },
   { method: 'GET', path: '/userinfo', group: 'userinfo', access: 'public' },
+  // OIDC Core §5.3.1: GET and POST.
+  { method: 'POST', path: '/userinfo', group: 'userinfo', access: 'public' },
   { method: 'OPTIONS', path: '/userinfo', group: 'userinfo', access: 'public' },
   { method: 'OPTIONS', path: '/token', group: 'token', access: 'public' },
   { method: 'GET', path: '/logout', group: 'authorize', access: 'public' },
+  // RP-Initiated Logout 1.0 §2: GET and POST.
+  { method: 'POST', path: '/logout', group: 'authorize', access: 'public' },
   { method: 'POST', path: '/admin/clients', group: 'admin', access: 'admin' },
   { method: 'GET', path: '/admin/clients/{id}', group: 'admin', access: 'admin' },
   { method: 'DELETE', path: '/admin/clients/{id}', group: 'admin', access: 'admin' },

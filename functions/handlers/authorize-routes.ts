@@ -1,6 +1,7 @@
+import { errorDescription } from '../oauth/errors.ts';
 import type { RouteHandler } from '../http/handler.ts';
 import { escapeHtml, page } from '../http/html.ts';
-import type { HttpRequest } from '../http/request.ts';
+import { formAsQuery, type HttpRequest } from '../http/request.ts';
 import { html, redirect, type HttpResponse } from '../http/response.ts';
 import {
   authorize,
@@ -37,7 +38,7 @@ function toResponse(deps: AuthorizeDependencies, outcome: AuthorizeOutcome): Htt
  * redirected: the redirect URI is not trusted yet); the rest go back to the client.
  */
 export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDependencies): Record<string, RouteHandler> {
-  return {
+  const routes: Record<string, RouteHandler> = {
     'GET /logout': async (request: HttpRequest) => {
       const dependencies = deps();
       const policy = cookiePolicyFor(dependencies.issuer);
@@ -73,7 +74,7 @@ export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDepend
           return redirect(
             clientRedirect(dependencies.issuer, error.redirectUri, {
               error: error.code,
-              error_description: error.message,
+              error_description: errorDescription(error.message),
               state: error.state,
             }),
           );
@@ -88,4 +89,19 @@ export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDepend
       }
     },
   };
+  // POST: the same endpoints with the parameters in a form body (OIDC Core §3.1.2.1,
+  // RP-Initiated Logout §2). The session cookie is SameSite=Lax, so a cross-site POST carries
+  // none: such a request always asks for a login (or, at /logout, ends nothing).
+  const asForm =
+    (get: RouteHandler, what: string): RouteHandler =>
+    async (request) => {
+      const query = formAsQuery(request);
+      if (!query) {
+        return html(415, page(`${what} error`, `<h1>${what} error</h1><p>a POST must send an application/x-www-form-urlencoded body</p>`));
+      }
+      return get({ ...request, query });
+    };
+  routes['POST /authorize'] = asForm(routes['GET /authorize']!, 'Sign-in');
+  routes['POST /logout'] = asForm(routes['GET /logout']!, 'Sign-out');
+  return routes;
 }

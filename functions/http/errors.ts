@@ -1,4 +1,4 @@
-import { OAuthError, ServerError, TemporarilyUnavailable } from '../oauth/errors.ts';
+import { errorDescription, OAuthError, ServerError, TemporarilyUnavailable } from '../oauth/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { json, type HttpResponse } from './response.ts';
 
@@ -18,5 +18,5 @@ export function errorResponse(error: unknown, logger: Logger, context: Record<st
     });
   }
   const safe = known && known.expose ? known : new ServerError();
-  return json(safe.status, { error: safe.code, error_description: safe.message }, { ...safe.headers });
+  return json(safe.status, { error: safe.code, error_description: errorDescription(safe.message) }, { ...safe.headers });
 }

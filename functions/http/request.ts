@@ -73,6 +73,15 @@ export function formBody(request: HttpRequest): Map<string, string> {
 }
 
 /**
+ * The parameters of a browser's form POST (`/authorize`, `/logout`), as they would stand in the
+ * query of the same GET: repeats kept, for the endpoint's own checks. Undefined when the body is
+ * not a form.
+ */
+export function formAsQuery(request: HttpRequest): URLSearchParams | undefined {
+  return mediaType(request) === 'application/x-www-form-urlencoded' ? new URLSearchParams(request.body) : undefined;
+}
+
+/**
  * Query or form parameters with duplicates refused and empty values treated as absent (RFC 6749
  * §3.1). A name counts as sent even when its value is empty: `a=&a=x` is a repeat, not `a=x`.
  */

@@ -97,6 +97,10 @@ export async function parseAuthorizationRequest(
   const redirectUriGiven = asked !== undefined;
   const redirectUri = asked ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined);
   if (!redirectUri) throw new AuthorizationPageError('invalid_request', 'redirect_uri is required');
+  // OIDC Core §3.1.2.1: REQUIRED in an OpenID Connect request (plain OAuth may omit it, RFC 6749 §4.1.1).
+  if (!redirectUriGiven && (single('scope') ?? '').split(' ').includes('openid')) {
+    throw new AuthorizationPageError('invalid_request', 'redirect_uri is required in an OpenID Connect request');
+  }
   // Exact string comparison (OAuth 2.1 §4.1.1.3): no prefix, no normalisation.
   if (!client.redirectUris.includes(redirectUri)) {
     throw new AuthorizationPageError('invalid_request', 'redirect_uri is not registered for this client');
@@ -110,7 +114,9 @@ export async function parseAuthorizationRequest(
     if (query.getAll(name).length > 1) fail('invalid_request', `parameter ${name} is repeated`);
     if ((query.get(name) ?? '').length > MAX_PARAMETER_LENGTH) fail('invalid_request', `parameter ${name} is too long`);
   }
-  if (query.has('request') || query.has('request_uri')) fail('request_not_supported', 'request objects are not supported');
+  // OIDC Core §6.2 and §6.1: each has its own error code.
+  if (query.has('request_uri')) fail('request_uri_not_supported', 'request_uri is not supported');
+  if (query.has('request')) fail('request_not_supported', 'request objects are not supported');
   const responseType = single('response_type');
   if (responseType !== 'code') fail('unsupported_response_type', 'only response_type=code is supported');
   const responseMode = single('response_mode');

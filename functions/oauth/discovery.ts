@@ -30,6 +30,8 @@ export function serverMetadata(input: DiscoveryInput): Record<string, unknown> {
     device_authorization_endpoint: endpoint('POST', '/device_authorization'),
     end_session_endpoint: endpoint('GET', '/logout'),
     subject_types_supported: ['public'],
+    // The standard scopes; each client's API scopes are its own registration's.
+    scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
   };
   if (authorization) {
     metadata['response_types_supported'] = ['code'];

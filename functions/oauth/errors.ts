@@ -3,6 +3,14 @@
  * RFC 8628 §3.5). Each carries its HTTP status; `expose` is false only for server errors,
  * whose detail stays in the logs and never reaches the client.
  */
+/** RFC 6749 §4.1.2.1 and §5.2: what an `error_description` may hold (printable ASCII but `"` and `\`). */
+export const ERROR_DESCRIPTION = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+
+/** A description made fit for `error_description`: a character it may not hold becomes `?`, never raw input. */
+export function errorDescription(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?').slice(0, 500);
+}
+
 export class OAuthError extends Error {
   readonly code: string;
   readonly status: number;

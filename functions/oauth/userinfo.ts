@@ -26,8 +26,21 @@ export class InsufficientScope extends OAuthError {
   }
 }
 
-/** The bearer token of a request (RFC 6750 §2.1); form and query tokens are not accepted. */
-export function bearerToken(authorization: string | undefined): string {
+/**
+ * The bearer token of a request: the `Authorization` header (RFC 6750 §2.1), or for a POST the
+ * form body's `access_token` (§2.2). One method only (§2: "MUST NOT use more than one"); query
+ * tokens are never accepted.
+ */
+export function bearerToken(authorization: string | undefined, form?: ReadonlyMap<string, string>): string {
+  const inBody = form?.get('access_token');
+  if (inBody !== undefined) {
+    if (authorization !== undefined && authorization.trim() !== '') {
+      throw new OAuthError('invalid_request', 400, 'send the access token in one way only: the Authorization header or the body', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="lifespan", error="invalid_request"' },
+      });
+    }
+    authorization = `Bearer ${inBody}`;
+  }
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization?.trim() ?? '');
   if (!match) {
     throw new OAuthError('invalid_request', 401, 'a bearer access token is required', {

@@ -130,7 +130,7 @@ describe('/authorize refusals', () => {
       ['a repeated code_challenge', {}, [['code_challenge', 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM']], 'invalid_request'],
       ['a repeated response_type', {}, [['response_type', 'code']], 'invalid_request'],
       ['a request object', { request: 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.' }, [], 'request_not_supported'],
-      ['a request_uri', { request_uri: 'https://app.example.com/request.jwt' }, [], 'request_not_supported'],
+      ['a request_uri', { request_uri: 'https://app.example.com/request.jwt' }, [], 'request_uri_not_supported'],
       ['an oversized parameter', { nonce: 'n'.repeat(3000) }, [], 'invalid_request'],
     ])('%s', async (_why, params, append, error) => {
       const sent = await request(params, append);
@@ -155,8 +155,8 @@ describe('/authorize refusals', () => {
       expectRedirectError(await fetch(sent.url, { redirect: 'manual' }), REDIRECT, service.url, 'unsupported_response_type', undefined);
     });
 
-    it('the redirect URI may be omitted when the client has exactly one; errors then go there', async () => {
-      const sent = await request({ redirect_uri: undefined, prompt: 'none' });
+    it('the redirect URI may be omitted in a plain OAuth request when the client has exactly one; errors then go there', async () => {
+      const sent = await request({ redirect_uri: undefined, prompt: 'none', scope: 'orders:read' });
       expectRedirectError(await fetch(sent.url, { redirect: 'manual' }), REDIRECT, service.url, 'login_required', sent.state);
     });
 

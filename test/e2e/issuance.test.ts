@@ -141,6 +141,7 @@ describe('issuance end to end, with oauth4webapi as the relying party', () => {
     const url = new URL(as.authorization_endpoint!);
     url.search = new URLSearchParams({
       client_id: registered.client_id,
+      redirect_uri: 'http://localhost:3000/cb',
       response_type: 'code',
       scope: 'openid',
       code_challenge: await oauth.calculatePKCECodeChallenge(verifier),

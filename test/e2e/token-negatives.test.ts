@@ -128,8 +128,8 @@ describe('/token refusals', () => {
       await expectTokens(await exchangeCode(service, client, code, verifier));
     });
 
-    it('redirect_uri omitted at /authorize (one registered): the token request may omit it too (RFC 6749 §4.1.3)', async () => {
-      const { code, verifier } = await freshCode(client, { redirect_uri: undefined });
+    it('redirect_uri omitted at /authorize (plain OAuth, one registered): the token request may omit it too (RFC 6749 §4.1.3)', async () => {
+      const { code, verifier } = await freshCode(client, { redirect_uri: undefined, scope: 'offline_access orders:read' });
       const response = await exchangeCode(service, client, code, verifier, { redirect_uri: undefined });
       await expectTokens(response);
     });

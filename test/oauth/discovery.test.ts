@@ -6,7 +6,12 @@ describe('serverMetadata', () => {
 
   it('advertises only the endpoints whose routes exist, with what goes with them', () => {
     const bare = serverMetadata({ ...input, routeExists: (_method, path) => path === '/jwks.json' });
-    expect(bare).toEqual({ issuer: 'https://auth.example.com', jwks_uri: 'https://auth.example.com/jwks.json', subject_types_supported: ['public'] });
+    expect(bare).toEqual({
+      issuer: 'https://auth.example.com',
+      jwks_uri: 'https://auth.example.com/jwks.json',
+      subject_types_supported: ['public'],
+      scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
+    });
   });
 
   it('with every route: the endpoints, PKCE S256 only, iss in responses, no request objects', () => {

@@ -5,8 +5,17 @@ export class Browser {
   readonly cookies = new Map<string, string>();
 
   async get(url: string): Promise<Response> {
+    return this.#send(url, {});
+  }
+
+  /** A form POST, as a browser submits an HTML form (same-site: its cookies go along). */
+  async post(url: string, form: Record<string, string>): Promise<Response> {
+    return this.#send(url, { method: 'POST', body: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  }
+
+  async #send(url: string, init: { method?: string; body?: string; headers?: Record<string, string> }): Promise<Response> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+    const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...init.headers, ...(cookie && { cookie }) } });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');
       const index = pair!.indexOf('=');

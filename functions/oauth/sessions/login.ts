@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { clientRedirect, loginVerifier } from '../authorize.ts';
 import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
-import { InvalidRequest, NotFound } from '../errors.ts';
+import { ERROR_DESCRIPTION, InvalidRequest, NotFound } from '../errors.ts';
 import { hashSecret } from '../secrets.ts';
 import { RESERVED_CLAIMS } from '../tokens/issue.ts';
 import type { LoginRequestStore, LoginResult } from './login-request.ts';
@@ -107,8 +107,8 @@ export function parseReject(
   if (typeof error !== 'string' || !errors.has(error)) {
     throw new InvalidRequest(`error must be one of ${[...errors].join(', ')}`);
   }
-  if (description !== undefined && (typeof description !== 'string' || description.length > 500)) {
-    throw new InvalidRequest('error_description must be a string of at most 500 characters');
+  if (description !== undefined && (typeof description !== 'string' || description.length > 500 || !ERROR_DESCRIPTION.test(description))) {
+    throw new InvalidRequest('error_description must be a string of at most 500 printable ASCII characters, without " or \\ (RFC 6749 §4.1.2.1)');
   }
   return description === undefined ? { error } : { error, description: description as string };
 }
