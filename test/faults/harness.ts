@@ -13,7 +13,7 @@ import { decodeRefreshToken } from '../../functions/oauth/tokens/refresh-token.t
 import { clientRecord } from '../support/clients.ts';
 import { freshTable } from '../support/dynamodb.ts';
 import { QUICK_DYNAMODB_BUDGET, startDynamoDbFaultProxy, type DynamoDbFaultProxy } from '../support/dynamodb-faults.ts';
-import { apiEvent } from '../support/events.ts';
+import { tokenEvent } from '../support/events.ts';
 import { FakeKms } from '../support/fake-kms.ts';
 import { FakeSsm } from '../support/fake-ssm.ts';
 
@@ -72,15 +72,7 @@ export async function faultyTokenFunction(parameters: Record<string, string> = {
 
   const post = async (form: Record<string, string>): Promise<Answer> => {
     const result = (await handler(
-      apiEvent({
-        method: 'POST',
-        path: '/token',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${client.clientId}:${secret}`).toString('base64')}`,
-        },
-        body: new URLSearchParams(form).toString(),
-      }),
+      tokenEvent(form, { clientId: client.clientId, secret }),
       { awsRequestId: `request-${Math.random()}` } as never,
     )) as APIGatewayProxyStructuredResultV2;
     const raw = result.body ?? '';

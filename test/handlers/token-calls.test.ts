@@ -5,7 +5,7 @@ import { lambdaHandler } from '../../functions/http/handler.ts';
 import { CachedClientRepository } from '../../functions/oauth/clients/cached-client-repository.ts';
 import { hashSecret } from '../../functions/oauth/secrets.ts';
 import { memoryLogger } from '../../functions/observability/logger.ts';
-import { apiEvent } from '../support/events.ts';
+import { tokenEvent } from '../support/events.ts';
 import { countCalls, grantFixture } from '../support/grant-fixture.ts';
 
 describe('POST /token call budget', () => {
@@ -20,15 +20,7 @@ describe('POST /token call budget', () => {
     const handler = lambdaHandler(tokenRoutes({ clients: () => cached, grants: () => f.deps, metrics: () => f.metrics }), { logger: memoryLogger() });
     const send = async (refreshToken: string) => {
       const response = await handler(
-        apiEvent({
-          method: 'POST',
-          path: '/token',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: `Basic ${Buffer.from(`${client.clientId}:${secret}`).toString('base64')}`,
-          },
-          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
-        }),
+        tokenEvent({ grant_type: 'refresh_token', refresh_token: refreshToken }, { clientId: client.clientId, secret }),
         {} as never,
       );
       const result = response as { statusCode: number; body: string };

@@ -38,3 +38,16 @@ export function apiEvent(overrides: {
     isBase64Encoded: overrides.isBase64Encoded ?? false,
   };
 }
+
+/** `POST /token` as API Gateway delivers it: a form body, the client authenticated with HTTP Basic. */
+export function tokenEvent(form: Record<string, string>, client: { readonly clientId: string; readonly secret: string }): APIGatewayProxyEventV2 {
+  return apiEvent({
+    method: 'POST',
+    path: '/token',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams(form).toString(),
+  });
+}

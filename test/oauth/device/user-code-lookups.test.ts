@@ -12,24 +12,15 @@ import {
   USER_CODE_FAILURES,
   type Lookup,
 } from '../../../functions/oauth/device/verification.ts';
-import { OAuthError } from '../../../functions/oauth/errors.ts';
 import { hashSecret } from '../../../functions/oauth/secrets.ts';
 import { clientRecord } from '../../support/clients.ts';
 import { grantFixture } from '../../support/grant-fixture.ts';
+import { refusal } from '../../support/refusals.ts';
 
 type Fixture = Awaited<ReturnType<typeof grantFixture>>;
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; status: number; headers: Readonly<Record<string, string>> }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OAuthError) return { code: error.code, status: error.status, headers: error.headers };
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** A well-formed user code, distinct for each `i` (that one belongs to a request: odds of 1 in 20⁸). */
 const unknownCode = (i: number) => `BCDF${'BCDFGHJKLMNPQRSTVWXZ'[i % 20]}${'BCDFGHJKLMNPQRSTVWXZ'[Math.floor(i / 20) % 20]}HJ`;

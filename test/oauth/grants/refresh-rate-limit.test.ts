@@ -1,19 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { OAuthError } from '../../../functions/oauth/errors.ts';
 import { decodeRefreshToken, encodeRefreshToken, newRefreshSecret } from '../../../functions/oauth/tokens/refresh-token.ts';
 import { grantFixture } from '../../support/grant-fixture.ts';
+import { refusal } from '../../support/refusals.ts';
 
 type Fixture = Awaited<ReturnType<typeof grantFixture>>;
 
-async function refusal(promise: Promise<unknown>): Promise<OAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OAuthError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('refresh rate limits', () => {
   let f: Fixture;

@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { OAuthError } from '../../../functions/oauth/errors.ts';
 import type { GrantDependencies } from '../../../functions/oauth/grants/grant.ts';
 import { refreshTokenGrant } from '../../../functions/oauth/grants/refresh-token.ts';
 import { hashSecret } from '../../../functions/oauth/secrets.ts';
@@ -7,18 +6,10 @@ import { KEPT_ROTATIONS } from '../../../functions/oauth/tokens/family.ts';
 import { decodeRefreshToken, encodeRefreshToken, newFamilyId, newRefreshSecret } from '../../../functions/oauth/tokens/refresh-token.ts';
 import type { SuccessorDeriver } from '../../../functions/oauth/tokens/successor.ts';
 import { grantFixture } from '../../support/grant-fixture.ts';
+import { refusal } from '../../support/refusals.ts';
 
 type Fixture = Awaited<ReturnType<typeof grantFixture>>;
 
-async function refusal(promise: Promise<unknown>): Promise<OAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OAuthError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** The fixture's deriver (same key), counting each derivation. */
 function countingDeriver(inner: SuccessorDeriver): SuccessorDeriver & { calls: number } {
