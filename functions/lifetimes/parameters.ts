@@ -132,6 +132,10 @@ export const PARAMETERS = {
     kind: 'boolean', default: false, scopes: GLOBAL_ONLY,
     description: "On logout, also revoke every refresh token family of the user (one marker write), not only end the SSO session.",
   },
+  dpop_nonce_required: {
+    kind: 'boolean', default: false, scopes: GLOBAL_AND_CLIENT,
+    description: 'Demand a DPoP server nonce (RFC 9449 §8) in the proofs a client sends to /token: use_dpop_nonce with a DPoP-Nonce header until it does.',
+  },
 } as const satisfies Record<string, ParameterDefinition>;
 
 export type ParameterName = keyof typeof PARAMETERS;

@@ -35,6 +35,7 @@ const DESIGN_DEFAULTS = {
   rate_limit_window: 60,
   refresh_rate_limit: 10,
   client_auth_failure_limit: 10,
+  dpop_nonce_required: false,
 };
 
 const scopesOf = (name: keyof typeof PARAMETERS): readonly ParameterScope[] => PARAMETERS[name].scopes;
