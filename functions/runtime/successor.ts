@@ -1,6 +1,7 @@
 import { kmsClient } from './kms-client.ts';
-import { KmsSuccessorDeriver, KmsUserCodeKeys, type KmsMacClient } from '../adapters/kms/kms-successor-deriver.ts';
+import { KmsDpopNonces, KmsSuccessorDeriver, KmsUserCodeKeys, type KmsMacClient } from '../adapters/kms/kms-successor-deriver.ts';
 import { HmacSuccessorDeriver, HmacUserCodeKeys, loadOrCreateSuccessorKey } from '../adapters/local/local-successor-deriver.ts';
+import { HmacDpopNonces, type DpopNonces } from '../oauth/dpop/nonce.ts';
 import type { UserCodeKeys } from '../oauth/device/user-code.ts';
 import type { SuccessorDeriver } from '../oauth/tokens/successor.ts';
 import type { SuccessorEnvironment } from './environment.ts';
@@ -8,34 +9,62 @@ import type { HandlerServices } from './handler-runtime.ts';
 import { readSuccessorEnvironment } from './environment.ts';
 import { lazy } from './lazy.ts';
 
-export function successorFromEnvironment(environment: SuccessorEnvironment, client?: KmsMacClient): SuccessorDeriver {
-  if (environment.kind === 'kms') return new KmsSuccessorDeriver({ client: client ?? kmsClient(), keyId: environment.macKeyId });
+type KmsOptions = { readonly client: KmsMacClient; readonly keyId: string };
+
+/**
+ * One use of the server-held key: in AWS a key KMS derives for it (one call per cold start);
+ * locally the key file's key, read on first use (`local` wraps that read), each use keeping its
+ * own message label.
+ */
+function fromServerKey<T>(
+  environment: SuccessorEnvironment,
+  client: KmsMacClient | undefined,
+  kms: (options: KmsOptions) => T,
+  local: (inner: () => Promise<T>) => T,
+  build: (key: Uint8Array) => T,
+): T {
+  if (environment.kind === 'kms') return kms({ client: client ?? kmsClient(), keyId: environment.macKeyId });
   // A build-time constant in the Lambda bundles: esbuild drops this branch and the key file code.
   if (process.env.LIFESPAN_BUNDLE !== 'lambda') {
-    let inner: Promise<SuccessorDeriver> | undefined;
-    return {
-      async successor(familyId, generation, secret) {
-        inner ??= loadOrCreateSuccessorKey(environment.keyFile).then((key) => new HmacSuccessorDeriver(key));
-        return (await inner).successor(familyId, generation, secret);
-      },
-    };
+    let inner: Promise<T> | undefined;
+    return local(() => (inner ??= loadOrCreateSuccessorKey(environment.keyFile).then(build)));
   }
   throw new TypeError('a local successor key is not part of the Lambda bundle');
 }
 
+export function successorFromEnvironment(environment: SuccessorEnvironment, client?: KmsMacClient): SuccessorDeriver {
+  return fromServerKey<SuccessorDeriver>(
+    environment,
+    client,
+    (options) => new KmsSuccessorDeriver(options),
+    (inner) => ({ successor: async (familyId, generation, secret) => (await inner()).successor(familyId, generation, secret) }),
+    (key) => new HmacSuccessorDeriver(key),
+  );
+}
+
 /** The keys device user codes are stored under: from the same server-held key as the successors. */
 export function userCodeKeysFromEnvironment(environment: SuccessorEnvironment, client?: KmsMacClient): UserCodeKeys {
-  if (environment.kind === 'kms') return new KmsUserCodeKeys({ client: client ?? kmsClient(), keyId: environment.macKeyId });
-  if (process.env.LIFESPAN_BUNDLE !== 'lambda') {
-    let inner: Promise<UserCodeKeys> | undefined;
-    return {
-      async keyOf(userCode) {
-        inner ??= loadOrCreateSuccessorKey(environment.keyFile).then((key) => new HmacUserCodeKeys(key));
-        return (await inner).keyOf(userCode);
-      },
-    };
-  }
-  throw new TypeError('a local successor key is not part of the Lambda bundle');
+  return fromServerKey<UserCodeKeys>(
+    environment,
+    client,
+    (options) => new KmsUserCodeKeys(options),
+    (inner) => ({ keyOf: async (userCode) => (await inner()).keyOf(userCode) }),
+    (key) => new HmacUserCodeKeys(key),
+  );
+}
+
+/** DPoP server nonces (RFC 9449 §8): stateless, under another use of the same server-held key. */
+export function dpopNoncesFromEnvironment(environment: SuccessorEnvironment, client?: KmsMacClient): DpopNonces {
+  return fromServerKey<DpopNonces>(
+    environment,
+    client,
+    (options) => new KmsDpopNonces(options),
+    (inner) => ({
+      issue: async (now) => (await inner()).issue(now),
+      accepts: async (nonce, now) => (await inner()).accepts(nonce, now),
+    }),
+    (key) => new HmacDpopNonces(key),
+  );
 }
 
 /** The refresh-successor deriver a handler uses (the server-held key, derived on first use). */
@@ -48,4 +77,10 @@ export function successorsFor(services: HandlerServices): () => SuccessorDeriver
 export function userCodeKeysFor(services: HandlerServices): () => UserCodeKeys {
   const environment = readSuccessorEnvironment(services.runtime.env);
   return lazy(() => userCodeKeysFromEnvironment(environment, services.runtime.aws?.kms));
+}
+
+/** The DPoP nonces of the token endpoint, from the same server-held key (a third label). */
+export function dpopNoncesFor(services: HandlerServices): () => DpopNonces {
+  const environment = readSuccessorEnvironment(services.runtime.env);
+  return lazy(() => dpopNoncesFromEnvironment(environment, services.runtime.aws?.kms));
 }

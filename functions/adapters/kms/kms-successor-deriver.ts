@@ -1,5 +1,6 @@
 import { GenerateMacCommand, type GenerateMacCommandOutput } from '@aws-sdk/client-kms';
 import { HmacSuccessorDeriver, HmacUserCodeKeys } from '../local/local-successor-deriver.ts';
+import { HmacDpopNonces, type DpopNonces } from '../../oauth/dpop/nonce.ts';
 import type { UserCodeKeys } from '../../oauth/device/user-code.ts';
 import type { SuccessorDeriver } from '../../oauth/tokens/successor.ts';
 
@@ -11,6 +12,7 @@ export interface KmsMacClient {
 const LABELS = {
   successor: 'lifespan/refresh-successor/v1',
   userCode: 'lifespan/device-user-code/v1',
+  dpopNonce: 'lifespan/dpop-nonce/v1',
 } as const;
 
 /**
@@ -71,5 +73,22 @@ export class KmsUserCodeKeys implements UserCodeKeys {
 
   async keyOf(userCode: string): Promise<string> {
     return (await this.#inner.get()).keyOf(userCode);
+  }
+}
+
+/** DPoP server nonces under a third key the KMS HMAC key derives (`lifespan/dpop-nonce/v1`). */
+export class KmsDpopNonces implements DpopNonces {
+  readonly #inner: KmsDerivedKey<HmacDpopNonces>;
+
+  constructor(options: { readonly client: KmsMacClient; readonly keyId: string }) {
+    this.#inner = new KmsDerivedKey(options, LABELS.dpopNonce, (key) => new HmacDpopNonces(key));
+  }
+
+  async issue(now: number): Promise<string> {
+    return (await this.#inner.get()).issue(now);
+  }
+
+  async accepts(nonce: string, now: number): Promise<boolean> {
+    return (await this.#inner.get()).accepts(nonce, now);
   }
 }
