@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { HmacDpopNonces } from '../functions/oauth/dpop/nonce.ts';
 import { HmacSuccessorDeriver } from '../functions/adapters/local/local-successor-deriver.ts';
 import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../functions/adapters/local/local-key-signer.ts';
 import { tokenRoutes } from '../functions/handlers/token-routes.ts';
@@ -143,9 +144,11 @@ export async function measureCpu(dir: string, batch: number): Promise<CpuResult>
       markers: { times: async () => ({ tokens: 0, sessions: 0 }), validAfter: async () => 0, sessionsValidAfter: async () => 0, write: async () => undefined },
       successors: new HmacSuccessorDeriver(randomBytes(32)),
       rates: unused('rates'),
+      proofReplays: unused('proofReplays'),
     };
+    const nonces = new HmacDpopNonces(randomBytes(32));
     const clients = memoryClients([clientRecord(app, {}), clientRecord(api, { grantTypes: ['client_credentials'], scopes: ['orders:read'], redirectUris: [] })]);
-    const transport = handlerTransport(lambdaHandler(tokenRoutes({ clients: () => clients, grants: () => deps, metrics: () => metrics }), { logger }));
+    const transport = handlerTransport(lambdaHandler(tokenRoutes({ clients: () => clients, grants: () => deps, metrics: () => metrics, nonces: () => nonces }), { logger }));
 
     const newCodes = async (count: number): Promise<BenchCode[]> => {
       const made: BenchCode[] = [];

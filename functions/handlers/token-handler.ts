@@ -5,7 +5,7 @@ import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime
 import { lazy } from '../runtime/lazy.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
-import { successorsFor, userCodeKeysFor } from '../runtime/successor.ts';
+import { dpopNoncesFor, successorsFor, userCodeKeysFor } from '../runtime/successor.ts';
 import { storeFor } from '../runtime/store.ts';
 import { signerFor } from '../runtime/signer.ts';
 import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
@@ -19,6 +19,7 @@ export function createHandler(runtime: HandlerRuntime) {
   const lifetimes = lifetimeConfigFor(services);
   const successors = successorsFor(services);
   const userCodes = userCodeKeysFor(services);
+  const nonces = dpopNoncesFor(services);
   const deviceVerificationUrl = readDeviceVerificationUrl(runtime.env);
   const introspectionCache = new IntrospectionCache();
 
@@ -34,6 +35,7 @@ export function createHandler(runtime: HandlerRuntime) {
     markers: store.markers(),
     successors: successors(),
     rates: store.rates(),
+    proofReplays: store.proofReplays(),
     metrics: metrics(),
     logger,
     forgetFamily: (familyId: string) => introspectionCache.forgetFamily(familyId),
@@ -55,6 +57,7 @@ export function createHandler(runtime: HandlerRuntime) {
         clients: store.cachedClients,
         grants,
         metrics,
+        nonces,
         revocation: () => ({ ...inspection(), cache: introspectionCache }),
         introspection: () => ({ ...inspection(), cache: introspectionCache }),
       }),

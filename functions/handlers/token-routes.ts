@@ -19,17 +19,25 @@ import { GRANTS } from '../oauth/grants/registry.ts';
 import { introspect, type IntrospectionDependencies } from '../oauth/introspection.ts';
 import { revokeToken, type RevocationDependencies } from '../oauth/revocation.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { DpopNonces } from '../oauth/dpop/nonce.ts';
+import { tokenRequestProof } from '../oauth/dpop/token-proof.ts';
+import { lifetimesFor } from '../oauth/tokens/issue.ts';
 
 export interface TokenRouteDependencies {
   readonly clients: () => Pick<ClientRepository, 'get'>;
   readonly grants: () => GrantDependencies;
   readonly metrics: () => Metrics;
+  /** DPoP server nonces (RFC 9449 §8), for the clients that must use them. */
+  readonly nonces: () => DpopNonces;
   readonly revocation?: () => RevocationDependencies;
   readonly introspection?: () => IntrospectionDependencies;
 }
 
-/** Browser apps (public clients) call these endpoints cross-origin; they use no cookies. */
-const CORS = { 'Access-Control-Allow-Origin': '*' };
+/**
+ * Browser apps (public clients) call these endpoints cross-origin; they use no cookies. They may
+ * read the DPoP nonce (RFC 9449 §8) and the challenge of an error.
+ */
+const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'DPoP-Nonce, WWW-Authenticate' };
 
 /** Errors carry CORS too, so a browser client can read them. */
 function withCors(handler: RouteHandler): RouteHandler {
@@ -83,13 +91,23 @@ export function tokenRoutes(deps: TokenRouteDependencies): Record<string, RouteH
 
   const routes: Record<string, RouteHandler> = {
     'OPTIONS /token': preflight(['POST']),
-    'POST /token': authenticated(async (client, params) => {
+    'POST /token': authenticated(async (client, params, request) => {
       const grantType = params.get('grant_type');
       if (!grantType) throw new InvalidRequest('grant_type is required');
       const grant = GRANTS.get(grantType);
       if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
       if (!client.grantTypes.includes(grant.grantType)) throw new UnauthorizedClient(`this client may not use ${grantType}`);
-      return json(200, await grant.handle({ client, params }, deps.grants()));
+      const grants = deps.grants();
+      const { proof, nextNonce } = await tokenRequestProof({
+        headers: request.headers,
+        client,
+        tokenEndpoint: `${grants.issuer}/token`,
+        lifetimes: await lifetimesFor(grants, client),
+        nonces: deps.nonces,
+        now: epochSeconds(grants.clock),
+      });
+      const body = await grant.handle({ client, params, ...(proof && { proof }) }, grants);
+      return json(200, body, nextNonce !== undefined ? { 'DPoP-Nonce': nextNonce } : {});
     }),
   };
   const { revocation, introspection } = deps;

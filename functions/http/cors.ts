@@ -11,7 +11,7 @@ export function preflight(methods: readonly string[]): RouteHandler {
     empty(204, {
       'Access-Control-Allow-Origin': '*',
       'Access-Control-Allow-Methods': [...methods, 'OPTIONS'].join(', '),
-      'Access-Control-Allow-Headers': 'authorization, content-type',
+      'Access-Control-Allow-Headers': 'authorization, content-type, dpop',
       'Access-Control-Max-Age': '86400',
       'Cache-Control': 'public, max-age=86400',
     });

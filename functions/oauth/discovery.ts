@@ -1,5 +1,6 @@
 import { hasRoute, type Route } from '../routes.ts';
 import type { SigningAlgorithm } from './signer.ts';
+import { DPOP_SIGNING_ALGORITHMS } from './dpop/proof.ts';
 
 export interface DiscoveryInput {
   readonly issuer: string;
@@ -59,6 +60,8 @@ export function serverMetadata(input: DiscoveryInput): Record<string, unknown> {
     metadata['grant_types_supported'] = input.grantTypes;
     metadata['token_endpoint_auth_methods_supported'] = clientAuthentication;
     metadata['id_token_signing_alg_values_supported'] = input.signingAlgorithms;
+    // RFC 9449 §5.1: proofs are accepted at the token endpoint (and at userinfo) with these.
+    metadata['dpop_signing_alg_values_supported'] = DPOP_SIGNING_ALGORITHMS;
   }
   for (const [name, value] of Object.entries(metadata)) if (value === undefined) delete metadata[name];
   return metadata;

@@ -164,6 +164,20 @@ export class ServerError extends OAuthError {
   }
 }
 
+/** RFC 9449 §5: the DPoP proof is missing where it must be, malformed, or fails a check (its description says which). */
+export class InvalidDpopProof extends OAuthError {
+  constructor(description: string, options: Options = {}) {
+    super('invalid_dpop_proof', 400, description, options);
+  }
+}
+
+/** RFC 9449 §8: the proof must carry the server nonce given in `DPoP-Nonce`; send it again with that nonce. */
+export class UseDpopNonce extends OAuthError {
+  constructor(nonce: string, description = 'the DPoP proof must carry the nonce this server provides') {
+    super('use_dpop_nonce', 400, description, { headers: { 'DPoP-Nonce': nonce } });
+  }
+}
+
 /** RFC 8707 §2: the requested resource is not one this client may get tokens for. */
 export class InvalidTarget extends OAuthError {
   constructor(description: string, options: Options = {}) {

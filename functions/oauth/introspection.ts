@@ -4,6 +4,7 @@ import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import type { Client } from './clients/client.ts';
 import { epochSeconds } from './clock.ts';
 import { InvalidRequest, UnauthorizedClient } from './errors.ts';
+import { tokenType } from './tokens/issue.ts';
 import { inspectToken, type InspectDependencies, type Inspection } from './tokens/inspect.ts';
 
 export interface IntrospectionDependencies extends InspectDependencies {
@@ -104,11 +105,13 @@ function activeBody(deps: IntrospectionDependencies, inspected: Inspection): Rec
       iss: deps.issuer,
       iat: family.rotatedAt ?? family.createdAt,
       exp: inspected.expiresAt,
+      ...(family.jkt !== undefined && { cnf: { jkt: family.jkt } }),
     };
   }
   return {
     active: true,
-    token_type: 'Bearer',
+    // RFC 9449 §6.2: a DPoP-bound token says so, and which key it is bound to.
+    token_type: tokenType(inspected.jkt),
     client_id: inspected.clientId,
     sub: inspected.subject,
     scope: inspected.scope.join(' '),
@@ -118,6 +121,7 @@ function activeBody(deps: IntrospectionDependencies, inspected: Inspection): Rec
     exp: inspected.expiresAt,
     jti: inspected.jti,
     ...(inspected.authTime !== undefined && { auth_time: inspected.authTime }),
+    ...(inspected.jkt !== undefined && { cnf: { jkt: inspected.jkt } }),
   };
 }
 

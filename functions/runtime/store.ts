@@ -6,6 +6,7 @@ import { DynamoDbDeviceStore } from '../adapters/dynamodb/device-store.ts';
 import { DynamoDbFamilyStore } from '../adapters/dynamodb/family-store.ts';
 import { DynamoDbRevocationMarkers } from '../adapters/dynamodb/revocation-markers.ts';
 import { DynamoDbRateCounter } from '../adapters/dynamodb/rate-counter.ts';
+import { DynamoDbProofReplays } from '../adapters/dynamodb/proof-replays.ts';
 import { CachedClientRepository } from '../oauth/clients/cached-client-repository.ts';
 import type { Clock } from '../oauth/clock.ts';
 import type { StoreEnvironment } from './environment.ts';
@@ -34,6 +35,7 @@ export function storeServices(environment: StoreEnvironment, clock: Clock, clien
     accessTokens: lazy(() => new DynamoDbAccessTokenStore(dynamo(), table)),
     markers: lazy(() => new DynamoDbRevocationMarkers({ client: dynamo(), tableName: table, clock })),
     rates: lazy(() => new DynamoDbRateCounter(dynamo(), table)),
+    proofReplays: lazy(() => new DynamoDbProofReplays(dynamo(), table)),
   };
 }
 

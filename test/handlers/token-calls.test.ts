@@ -17,7 +17,7 @@ describe('POST /token call budget', () => {
     await f.clients.create(client);
     const calls = countCalls(f.dynamo);
     const cached = new CachedClientRepository(new DynamoDbClientRepository(f.dynamo, f.tableName), f.clock);
-    const handler = lambdaHandler(tokenRoutes({ clients: () => cached, grants: () => f.deps, metrics: () => f.metrics }), { logger: memoryLogger() });
+    const handler = lambdaHandler(tokenRoutes({ clients: () => cached, grants: () => f.deps, metrics: () => f.metrics, nonces: () => f.nonces }), { logger: memoryLogger() });
     const send = async (refreshToken: string) => {
       const response = await handler(
         tokenEvent({ grant_type: 'refresh_token', refresh_token: refreshToken }, { clientId: client.clientId, secret }),

@@ -9,6 +9,8 @@ import { DynamoDbCodeStore } from '../../functions/adapters/dynamodb/code-store.
 import { DynamoDbDeviceStore } from '../../functions/adapters/dynamodb/device-store.ts';
 import { DynamoDbFamilyStore } from '../../functions/adapters/dynamodb/family-store.ts';
 import { DynamoDbRevocationMarkers } from '../../functions/adapters/dynamodb/revocation-markers.ts';
+import { HmacDpopNonces } from '../../functions/oauth/dpop/nonce.ts';
+import { DynamoDbProofReplays } from '../../functions/adapters/dynamodb/proof-replays.ts';
 import { DynamoDbRateCounter } from '../../functions/adapters/dynamodb/rate-counter.ts';
 import { HmacSuccessorDeriver, HmacUserCodeKeys } from '../../functions/adapters/local/local-successor-deriver.ts';
 import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../../functions/adapters/local/local-key-signer.ts';
@@ -82,6 +84,7 @@ export async function grantFixture() {
     markers: new DynamoDbRevocationMarkers({ client: dynamo, tableName, clock }),
     successors: new HmacSuccessorDeriver(serverKey),
     rates: new DynamoDbRateCounter(dynamo, tableName),
+    proofReplays: new DynamoDbProofReplays(dynamo, tableName),
   };
 
   /** A family from a real code exchange: returns the token response. */
@@ -116,5 +119,6 @@ export async function grantFixture() {
   const refresh = (token: string, extra: Record<string, string> = {}, asClient: Client = client) =>
     refreshTokenGrant.handle({ client: asClient, params: new Map([['refresh_token', token], ...Object.entries(extra)]) }, deps);
 
-  return { dynamo, tableName, clock, parameters, metrics, logger, client, clients, deps, userCodes, issue, refresh };
+  const nonces = new HmacDpopNonces(serverKey);
+  return { dynamo, tableName, clock, parameters, metrics, logger, client, clients, deps, userCodes, nonces, issue, refresh };
 }

@@ -30,6 +30,7 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
           jti: s(token.jti),
           ...(token.authTime !== undefined && { auth_time: n(token.authTime) }),
           ...(token.familyId !== undefined && { family_id: s(token.familyId) }),
+          ...(token.jkt !== undefined && { jkt: s(token.jkt) }),
         },
       }),
     );
@@ -40,6 +41,7 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
     if (!Item) return undefined;
     const authTime = readOptionalNumber(Item, 'auth_time');
     const familyId = readOptionalString(Item, 'family_id');
+    const jkt = readOptionalString(Item, 'jkt');
     return {
       clientId: readString(Item, 'client_id'),
       subject: readString(Item, 'subject'),
@@ -50,6 +52,7 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
       jti: readString(Item, 'jti'),
       ...(authTime !== undefined && { authTime }),
       ...(familyId !== undefined && { familyId }),
+      ...(jkt !== undefined && { jkt }),
     };
   }
 

@@ -26,6 +26,8 @@ function fromItem(item: Item): AuthorizationCode {
     ...optional('redeemedAt', readOptionalNumber(item, 'redeemed_at')),
     ...optional('familyId', readOptionalString(item, 'family_id')),
     ...optional('accessTokenId', readOptionalString(item, 'access_jti')),
+    ...optional('jkt', readOptionalString(item, 'jkt')),
+    ...optional('proofJti', readOptionalString(item, 'proof_jti')),
   } as AuthorizationCode;
 }
 
@@ -44,6 +46,7 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
           created_at: n(code.createdAt),
           expires_at: n(code.expiresAt),
           ...(code.nonce !== undefined && { nonce: s(code.nonce) }),
+          ...(code.jkt !== undefined && { jkt: s(code.jkt) }),
         });
   }
 
@@ -56,7 +59,7 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
     const outcome = await this.updateTogether(
       {
         Key: key(request.codeHash),
-        UpdateExpression: 'SET redeemed_at = :now, family_id = :fid, access_jti = :jti',
+        UpdateExpression: `SET redeemed_at = :now, family_id = :fid, access_jti = :jti${request.proofJti !== undefined ? ', proof_jti = :pj' : ''}`,
         ConditionExpression:
           'attribute_exists(pk) AND attribute_not_exists(redeemed_at) AND expires_at > :now AND ' +
           'client_id = :cid AND code_challenge = :cc AND ' +
@@ -70,6 +73,7 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
           ':cc': s(request.codeChallenge),
           ...(request.redirectUri !== undefined ? { ':ru': s(request.redirectUri) } : { ':true': bool(true) }),
           ...(request.audience !== undefined && { ':aud': s(request.audience) }),
+          ...(request.proofJti !== undefined && { ':pj': s(request.proofJti) }),
         },
       },
       family && familyItem(family.family, family.expiresAt),

@@ -58,6 +58,7 @@ export function familyItem(family: Family, expiresAt: number): Item {
     rotation: bool(family.rotation),
     revoked: bool(family.revoked),
     rotations: { M: {} },
+    ...(family.jkt !== undefined && { jkt: s(family.jkt) }),
     expires_at: n(expiresAt),
   };
 }
@@ -85,6 +86,8 @@ function fromItem(item: Item): Family {
     ...optional(readOptionalNumber(item, 'revoked_at'), 'revokedAt'),
     ...optional(readOptionalNumber(item, 'reuse_detected_at'), 'reuseDetectedAt'),
     ...optional(readOptionalString(item, 'rotation_id'), 'rotationId'),
+    ...optional(readOptionalString(item, 'jkt'), 'jkt'),
+    ...optional(readOptionalString(item, 'proof_jti'), 'proofJti'),
     rotations,
   } as Family;
 }
@@ -124,6 +127,13 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
       rateCondition = ' AND (attribute_not_exists(rotations.#rl) OR rotations.#rl < :ws)';
     }
     let update = 'SET last_used_at = :now, expires_at = :ttl, rotation_id = :rid';
+    let proofCondition = '';
+    if (request.proofJti !== undefined) {
+      // The same proof twice is a replay, even with rotation off (the token then stays the same).
+      values[':pj'] = s(request.proofJti);
+      update += ', proof_jti = :pj';
+      proofCondition = ' AND (attribute_not_exists(proof_jti) OR proof_jti <> :pj)';
+    }
     if (request.listedAs) {
       const keys = indexKeys({ ...request.listedAs, familyId: request.familyId });
       SUBJECT_INDEX_ATTRIBUTES.forEach((name, index) => {
@@ -152,7 +162,8 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
             'current_hash = :h AND generation = :gen AND client_id = :cid AND revoked = :false AND ' +
             'absolute_expires_at = :abs AND absolute_expires_at > :now AND last_used_at > :idle' +
             scopeConditions.join('') +
-            rateCondition,
+            rateCondition +
+            proofCondition,
           ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',

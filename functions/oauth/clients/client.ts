@@ -31,6 +31,8 @@ export interface Client {
   readonly grantTypes: readonly GrantType[];
   readonly scopes: readonly string[];
   readonly audiences: readonly string[];
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
+  readonly dpopBoundAccessTokens?: boolean;
   /** Epoch seconds. */
   readonly createdAt: number;
 }
@@ -47,6 +49,7 @@ export function publicView(client: Client): Record<string, unknown> {
     grant_types: client.grantTypes,
     scopes: client.scopes,
     audiences: client.audiences,
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens === true,
     created_at: client.createdAt,
   };
 }

@@ -20,6 +20,7 @@ const FIELDS = new Set([
   'scopes',
   'audiences',
   'token_endpoint_auth_method',
+  'dpop_bound_access_tokens',
 ]);
 
 const MAX_URIS = 20;
@@ -90,6 +91,7 @@ export interface ClientRegistration {
   readonly grantTypes: readonly GrantType[];
   readonly scopes: readonly string[];
   readonly audiences: readonly string[];
+  readonly dpopBoundAccessTokens?: boolean;
 }
 
 /**
@@ -148,6 +150,8 @@ export function parseRegistration(body: Record<string, unknown>): ClientRegistra
   }
   const audiences = stringList(body, 'audiences', MAX_LIST) ?? [];
   audiences.forEach(checkAudience);
+  const dpopBound = body['dpop_bound_access_tokens'] ?? false;
+  if (typeof dpopBound !== 'boolean') throw new InvalidClientMetadata('dpop_bound_access_tokens must be true or false');
 
   return {
     clientName: name,
@@ -158,6 +162,7 @@ export function parseRegistration(body: Record<string, unknown>): ClientRegistra
     grantTypes: grantTypes as GrantType[],
     scopes,
     audiences,
+    ...(dpopBound && { dpopBoundAccessTokens: true }),
   };
 }
 

@@ -5,6 +5,8 @@ import { InvalidGrant, InvalidRequest, InvalidTarget } from '../errors.ts';
 import { isCodeVerifier, s256 } from '../pkce.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Client } from '../clients/client.ts';
+import { boundToProof, refuseReplayedProof } from '../dpop/binding.ts';
+import type { DpopProof } from '../dpop/proof.ts';
 import type { AuthorizationCode } from '../tokens/code.ts';
 import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
 import { firstFamilyState } from '../tokens/new-family.ts';
@@ -34,6 +36,7 @@ interface Presented {
   readonly codeChallenge: string;
   readonly redirectUri: string | undefined;
   readonly resource: string | undefined;
+  readonly proof: DpopProof | undefined;
   readonly now: number;
 }
 
@@ -47,10 +50,16 @@ async function redeemable(stored: AuthorizationCode | undefined, request: Presen
   if (!stored || stored.expiresAt <= now) throw new InvalidGrant('authorization code is invalid or expired');
   const ours = stored.clientId === client.clientId && stored.codeChallenge === request.codeChallenge;
   if (stored.redeemedAt !== undefined) {
+    // The very request that redeemed it, sent again (its proof): a replay, not a stolen code.
+    if (ours) refuseReplayedProof(stored.proofJti, request.proof);
     if (ours) return replayed(stored, deps, now);
     throw new InvalidGrant('authorization code is invalid or expired');
   }
   const redirectMatches = request.redirectUri !== undefined ? request.redirectUri === stored.redirectUri : stored.redirectUriOmitted === true;
+  // RFC 9449 §10: a code bound with `dpop_jkt` is redeemed only with a proof of that key; refused, it stays unused.
+  if (ours && stored.jkt !== undefined && request.proof?.jkt !== stored.jkt) {
+    throw new InvalidGrant('the DPoP proof is not of the key the authorization request named (dpop_jkt)');
+  }
   if (ours && redirectMatches && (request.resource === undefined || request.resource === stored.audience)) return stored;
   deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
   if (request.resource !== undefined && stored.clientId === client.clientId && request.resource !== stored.audience) {
@@ -66,7 +75,7 @@ async function redeemable(stored: AuthorizationCode | undefined, request: Presen
  */
 export const authorizationCodeGrant: GrantHandler = {
   grantType: GRANT_TYPES.authorizationCode,
-  async handle({ client, params }, deps) {
+  async handle({ client, params, proof }, deps) {
     const code = params.get('code');
     const redirectUri = params.get('redirect_uri');
     const verifier = params.get('code_verifier');
@@ -76,8 +85,8 @@ export const authorizationCodeGrant: GrantHandler = {
     const resource = params.get('resource');
     const now = epochSeconds(deps.clock);
     const codeHash = hashSecret(code);
-    const presented: Presented = { client, codeChallenge: s256(verifier), redirectUri, resource, now };
-    const granted = await redeemable(await deps.codes.get(codeHash), presented, deps);
+    const presented: Presented = { client, codeChallenge: s256(verifier), redirectUri, resource, proof, now };
+    const granted = boundToProof(await redeemable(await deps.codes.get(codeHash), presented, deps), proof);
     const lifetimes = await lifetimesFor(deps, client, granted.audience);
     const familyId = newFamilyId();
     const jti = randomUUID();
@@ -91,6 +100,7 @@ export const authorizationCodeGrant: GrantHandler = {
         jti,
         ...(started && { refreshToken: started.refreshToken, familyId }),
         ...(granted.nonce !== undefined && { nonce: granted.nonce }),
+        ...(proof !== undefined && { jkt: proof.jkt }),
       }),
     ]);
     // A code from a login before a bulk revocation (a compromised user, a revoked client) yields nothing.
@@ -108,6 +118,7 @@ export const authorizationCodeGrant: GrantHandler = {
         now,
         familyId,
         accessTokenId: jti,
+        ...(proof !== undefined && { proofJti: proof.jti }),
       },
       started?.item,
     );

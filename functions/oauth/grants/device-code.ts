@@ -4,6 +4,7 @@ import { epochSeconds } from '../clock.ts';
 import { SLOW_DOWN_STEP, type DeviceRequest } from '../device/device-request.ts';
 import { AuthorizationPending, ExpiredToken, InvalidGrant, InvalidRequest, InvalidTarget, SlowDown, TokenAccessDenied } from '../errors.ts';
 import { hashSecret } from '../secrets.ts';
+import { boundToProof } from '../dpop/binding.ts';
 import type { Grant } from '../tokens/family.ts';
 import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
 import { firstFamilyState } from '../tokens/new-family.ts';
@@ -66,7 +67,7 @@ function grantOf(device: DeviceRequest): Grant {
  */
 export const deviceCodeGrant: GrantHandler = {
   grantType: GRANT_TYPES.deviceCode,
-  async handle({ client, params }, deps) {
+  async handle({ client, params, proof }, deps) {
     const deviceCode = params.get('device_code');
     if (!deviceCode) throw new InvalidRequest('device_code is required');
     const deviceCodeHash = hashSecret(deviceCode);
@@ -81,7 +82,8 @@ export const deviceCodeGrant: GrantHandler = {
 
     // Sign first, then consume the approval together with the family it starts: a failure
     // before the answer is ready leaves the approval for the next poll.
-    const grant = grantOf(seen);
+    // A replayed proof gets nothing: the approval it would need is consumed by the write that used it.
+    const grant = boundToProof(grantOf(seen), proof);
     const lifetimes = await lifetimesFor(deps, client, grant.audience);
     const familyId = newFamilyId();
     const jti = randomUUID();
@@ -94,6 +96,7 @@ export const deviceCodeGrant: GrantHandler = {
         lifetimes,
         jti,
         ...(started && { refreshToken: started.refreshToken, familyId }),
+        ...(proof !== undefined && { jkt: proof.jkt }),
       }),
     ]);
     // An approval from a login before a bulk revocation yields nothing (and stays unconsumed: it is dead anyway).

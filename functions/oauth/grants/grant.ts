@@ -1,6 +1,8 @@
 import type { Logger } from '../../observability/logger.ts';
 import type { RateCounter } from '../rate-limit.ts';
 import type { Client, GrantType } from '../clients/client.ts';
+import type { DpopProof } from '../dpop/proof.ts';
+import type { ProofReplays } from '../dpop/replay.ts';
 import type { DeviceStore } from '../device/device-request.ts';
 import type { AccessTokenStore } from '../tokens/access-token-store.ts';
 import type { CodeStore } from '../tokens/code.ts';
@@ -19,6 +21,8 @@ export interface GrantDependencies extends IssueDependencies {
   readonly successors: SuccessorDeriver;
   readonly logger: Logger;
   readonly rates: RateCounter;
+  /** DPoP proofs seen, for the grants no single-use token protects from a replayed proof. */
+  readonly proofReplays: ProofReplays;
   /** Called when a grant revokes a family (reuse, a replayed code): this function forgets what it cached about it. */
   readonly forgetFamily?: (familyId: string) => void;
 }
@@ -27,6 +31,8 @@ export interface GrantDependencies extends IssueDependencies {
 export interface TokenRequest {
   readonly client: Client;
   readonly params: ReadonlyMap<string, string>;
+  /** The request's DPoP proof (RFC 9449), already checked against the request; its replay is the grant's to refuse. */
+  readonly proof?: DpopProof;
 }
 
 /** One grant type: every grant file exports one of these (RFC 6749 §4, §6; RFC 8628). */

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { GRANT_TYPES, type Client } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
 import { InvalidGrant, InvalidRequest, InvalidScope, TemporarilyUnavailable, TooManyRequests } from '../errors.ts';
+import { refuseReplayedProof } from '../dpop/binding.ts';
+import type { DpopProof } from '../dpop/proof.ts';
 import { parseScope } from '../scopes.ts';
 import { hashSecret } from '../secrets.ts';
 import { KEPT_ROTATIONS, type Family } from '../tokens/family.ts';
@@ -88,6 +90,7 @@ interface Attempt {
   readonly window: number;
   readonly limitedGeneration: number;
   readonly requestedScope: readonly string[] | undefined;
+  readonly proof: DpopProof | undefined;
   readonly now: number;
 }
 
@@ -108,6 +111,14 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
     deps.metrics.count('FamilyRevoked', { Reason: stored.absoluteExpiresAt <= now ? 'absolute' : 'idle' });
     throw refused('refresh token expired');
   }
+  // RFC 9449 §5: a bound family answers only proofs of its key. Anyone else — a thief with the
+  // token alone — is refused before reuse detection, so they can neither refresh nor log the user out.
+  if (stored.jkt !== undefined && attempt.proof?.jkt !== stored.jkt) {
+    deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
+    throw refused(attempt.proof ? 'the refresh token is bound to another DPoP key' : 'the refresh token is DPoP-bound: send a proof of its key');
+  }
+  // The request that made the last use, sent again: its proof is spent, and the family is left alone.
+  refuseReplayedProof(stored.proofJti, attempt.proof);
   if (stored.currentHash === presentedHash && stored.generation === presented.generation) {
     const limitedAt = stored.rotations[attempt.limitedGeneration];
     if (rotate && limitedAt !== undefined && limitedAt >= now - attempt.window) {
@@ -147,7 +158,7 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
  */
 export const refreshTokenGrant: GrantHandler = {
   grantType: GRANT_TYPES.refreshToken,
-  async handle({ client, params }, deps) {
+  async handle({ client, params, proof }, deps) {
     const raw = params.get('refresh_token');
     if (!raw) throw new InvalidRequest('refresh_token is required');
     const presented = decodeRefreshToken(raw);
@@ -176,6 +187,7 @@ export const refreshTokenGrant: GrantHandler = {
       window: settings.rate_limit_window.value,
       limitedGeneration: presented.generation + 1 - limit,
       requestedScope,
+      proof,
       now: epochSeconds(deps.clock),
     };
     const { now } = attempt;
@@ -198,6 +210,7 @@ export const refreshTokenGrant: GrantHandler = {
         refreshToken: encodeRefreshToken({ familyId: family.familyId, generation, absoluteExpiresAt: family.absoluteExpiresAt, secret: next }),
         familyId: family.familyId,
         jti: rotationId,
+        ...(proof !== undefined && { jkt: proof.jkt }),
         // OIDC Core §12.2 lets a refresh answer without an ID token. The login it would describe
         // has not changed, and each token is one more KMS Sign (cost, quota, a round trip).
         idToken: false,
@@ -225,6 +238,7 @@ export const refreshTokenGrant: GrantHandler = {
       expiresAt: Math.min(now + idleTtl, presented.absoluteExpiresAt),
       rotate,
       rotationId,
+      ...(proof !== undefined && { proofJti: proof.jti }),
       listedAs: { subject: family.subject, createdAt: family.createdAt },
       ...(requestedScope !== undefined && { requiredScope: requestedScope }),
       ...(rotate && attempt.limitedGeneration >= 1 && { rateLimit: { generation: attempt.limitedGeneration, windowStart: now - window } }),

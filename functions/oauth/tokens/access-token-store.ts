@@ -9,6 +9,8 @@ export interface OpaqueAccessToken {
   readonly authTime?: number;
   readonly jti: string;
   readonly familyId?: string;
+  /** The DPoP key the token is bound to (RFC 9449 `cnf.jkt`). */
+  readonly jkt?: string;
 }
 
 /** Port: opaque access tokens (by hash) and the denylist of JWT access tokens (by `jti`). */

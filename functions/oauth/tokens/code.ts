@@ -15,6 +15,8 @@ export interface AuthorizationCode extends Grant {
   readonly familyId?: string;
   /** `jti` of the access token the first redemption issued: denylisted on replay. */
   readonly accessTokenId?: string;
+  /** `jti` of the DPoP proof of the redemption: that same request sent again is a replayed proof, not a stolen code. */
+  readonly proofJti?: string;
 }
 
 export interface RedeemRequest {
@@ -28,6 +30,7 @@ export interface RedeemRequest {
   readonly now: number;
   readonly familyId: string;
   readonly accessTokenId: string;
+  readonly proofJti?: string;
 }
 
 /** Port: authorization codes, single use. */

@@ -17,6 +17,11 @@ export interface Grant {
   readonly amr?: readonly string[];
   /** Extra ID-token claims from the login app's accept call. */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /**
+   * The DPoP key (RFC 7638 thumbprint) the grant is bound to (RFC 9449): for a family, the key of
+   * the proof that started it, for life; for a code, the `dpop_jkt` of its /authorize (§10).
+   */
+  readonly jkt?: string;
 }
 
 /** A refresh-token family as stored: the grant plus rotation state. Times in epoch seconds. */
@@ -41,6 +46,8 @@ export interface Family extends Grant {
   readonly reuseDetectedAt?: number;
   /** {@link RotateRequest.rotationId} of the last rotation. */
   readonly rotationId?: string;
+  /** The `jti` of the DPoP proof of the last use: the same proof sent again is a replay, refused. */
+  readonly proofJti?: string;
 }
 
 /** A family to store together with the single use that starts it; `expiresAt` is its TTL. */
@@ -75,6 +82,8 @@ export interface RotateRequest {
    * committed, the refused condition shows this id, and the rotation is known to be this one.
    */
   readonly rotationId: string;
+  /** The `jti` of this request's DPoP proof: stored, and the write refused if it is the last use's. */
+  readonly proofJti?: string;
   /**
    * The family's subject and creation time, from the read before the write: its place in the
    * listing of the user's families, written again by the same write, so a family stored before

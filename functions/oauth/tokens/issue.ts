@@ -22,7 +22,8 @@ export interface IssueDependencies {
 /** The token endpoint's success body (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
 export interface TokenResponse {
   readonly access_token: string;
-  readonly token_type: 'Bearer';
+  /** `DPoP` when the access token is bound to the request's proof key (RFC 9449 §5). */
+  readonly token_type: 'Bearer' | 'DPoP';
   readonly expires_in: number;
   readonly scope: string;
   readonly refresh_token?: string;
@@ -47,6 +48,8 @@ export async function issueAccessToken(
     readonly format: 'jwt' | 'opaque';
     readonly jti?: string;
     readonly familyId?: string;
+    /** Binds the token to this DPoP key (RFC 9449 §6: `cnf.jkt`). */
+    readonly jkt?: string;
   },
 ): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
   const issuedAt = epochSeconds(deps.clock);
@@ -65,6 +68,7 @@ export async function issueAccessToken(
       jti,
       ...(grant.authTime !== undefined && { authTime: grant.authTime }),
       ...(input.familyId !== undefined && { familyId: input.familyId }),
+      ...(input.jkt !== undefined && { jkt: input.jkt }),
     });
     return { token, jti, issuedAt, expiresAt };
   }
@@ -83,10 +87,16 @@ export async function issueAccessToken(
       ...(grant.sid !== undefined && { sid: grant.sid }),
       // The family a refresh issued this under: introspection and userinfo refuse the token once it is revoked.
       ...(input.familyId !== undefined && { fid: input.familyId }),
+      ...(input.jkt !== undefined && { cnf: { jkt: input.jkt } }),
     },
     'at+jwt',
   );
   return { token, jti, issuedAt, expiresAt };
+}
+
+/** RFC 9449 §5: a token bound to a DPoP key is of type `DPoP`, any other `Bearer`. */
+export function tokenType(jkt: string | undefined): TokenResponse['token_type'] {
+  return jkt === undefined ? 'Bearer' : 'DPoP';
 }
 
 /** OIDC Core §3.1.3.6: the left half of the SHA-256 of the access token, base64url. */
@@ -169,6 +179,8 @@ export async function userTokenResponse(
     readonly nonce?: string;
     readonly jti?: string;
     readonly familyId?: string;
+    /** The request's DPoP key: the access token is bound to it and answered as `token_type: DPoP`. */
+    readonly jkt?: string;
     /** Issue an ID token when the scope holds `openid`. @default true */
     readonly idToken?: boolean;
   },
@@ -180,6 +192,7 @@ export async function userTokenResponse(
     format: input.lifetimes.access_token_format.value,
     ...(input.jti !== undefined && { jti: input.jti }),
     ...(input.familyId !== undefined && { familyId: input.familyId }),
+    ...(input.jkt !== undefined && { jkt: input.jkt }),
   });
   const idToken = input.idToken !== false && input.grant.scope.includes('openid')
     ? await issueIdToken(deps, {
@@ -192,7 +205,7 @@ export async function userTokenResponse(
     : undefined;
   return {
     access_token: access.token,
-    token_type: 'Bearer',
+    token_type: tokenType(input.jkt),
     expires_in: access.expiresAt - access.issuedAt,
     scope: input.grant.scope.join(' '),
     ...(input.refreshToken !== undefined && { refresh_token: input.refreshToken }),
