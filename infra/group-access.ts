@@ -75,7 +75,8 @@ export const GROUP_ACCESS: Readonly<Record<HandlerGroup, GroupAccess | typeof LO
     macKey: true,
     deviceVerification: true,
   },
-  userinfo: { ...NOTHING, table: ['GetItem', 'BatchGetItem', 'Query'], keys: 'verify', lifetimes: true },
+  // PutItem: the record of DPoP proofs seen (one conditional put per DPoP request).
+  userinfo: { ...NOTHING, table: ['GetItem', 'BatchGetItem', 'PutItem', 'Query'], keys: 'verify', lifetimes: true },
   admin: { ...NOTHING, table: READ_WRITE, subjectIndex: true, lifetimes: true, adminAuth: true, macKey: true },
   devlogin: LOCAL_ONLY,
 };

@@ -23,6 +23,7 @@ export function createHandler(runtime: HandlerRuntime) {
     accessTokens: store.accessTokens(),
     markers: store.markers(),
     profiles: logins.profiles(),
+    proofReplays: store.proofReplays(),
     lifetimes: lifetimes(),
   }));
   return lambdaHandler(userinfoRoutes(deps), { logger, metrics });

@@ -44,7 +44,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
     environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_KMS_MAC_KEY_ID', 'LIFESPAN_PARAMETERS', 'LIFESPAN_DEVICE_VERIFICATION_URL'],
   },
   userinfo: {
-    dynamodb: ['GetItem', 'BatchGetItem', 'Query'],
+    dynamodb: ['GetItem', 'BatchGetItem', 'PutItem', 'Query'],
     subjectIndexQuery: false,
     getPublicKey: true,
     sign: false,
