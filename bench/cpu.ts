@@ -1,4 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { verifyDpopProof } from '../functions/oauth/dpop/proof.ts';
 import { join } from 'node:path';
 import { HmacDpopNonces } from '../functions/oauth/dpop/nonce.ts';
 import { HmacSuccessorDeriver } from '../functions/adapters/local/local-successor-deriver.ts';
@@ -17,7 +19,7 @@ import { emfMetrics } from '../functions/observability/metrics.ts';
 import { BENCH_PARAMETERS } from './environment.ts';
 import { REDIRECT_URI, SUBJECT, type BenchClient, type BenchCode, type BenchFamily } from './fixtures.ts';
 import { basic, expectTokens } from './http.ts';
-import { MemoryCodes, MemoryFamilies, memoryClients, unused } from './memory-stores.ts';
+import { MemoryCodes, MemoryFamilies, MemoryProofReplays, memoryClients, unused } from './memory-stores.ts';
 import { clientCredentialsOp, codeExchangeOp, refreshOp, type Op } from './scenarios.ts';
 import { median, round } from './stats.ts';
 import { handlerTransport } from './transport.ts';
@@ -38,6 +40,23 @@ export interface CpuResult {
   readonly rows: CpuRow[];
   /** CPU of one JWT signature (`LocalKeySigner.signJwt`, a typical access token), microseconds. */
   readonly signUs: Record<SigningAlgorithm, number>;
+  /** CPU of checking one DPoP proof (`verifyDpopProof`: header, embedded key, signature, claims, thumbprint), by proof algorithm, microseconds. */
+  readonly dpopVerifyUs: Record<string, number>;
+}
+
+/** The token endpoint's URL in the bench's issuer, for the proofs' `htu`. */
+const BENCH_TOKEN_URL = 'https://auth.example.com/token';
+
+/** `count` DPoP proofs for POST /token with one key, made before a measurement so their signing is the client's, not counted. */
+async function proofsFor(count: number, alg: 'ES256' | 'RS256'): Promise<string[]> {
+  const { privateKey, publicKey } = await generateKeyPair(alg);
+  const jwk = await exportJWK(publicKey);
+  const iat = epochSeconds(systemClock);
+  return Promise.all(
+    Array.from({ length: count }, () =>
+      new SignJWT({ htm: 'POST', htu: BENCH_TOKEN_URL, iat, jti: randomUUID() }).setProtectedHeader({ alg, typ: 'dpop+jwt', jwk }).sign(privateKey),
+    ),
+  );
 }
 
 /** Refresh-token families the CPU batch rotates in turn. */
@@ -90,7 +109,14 @@ const benchClient = (clientId: string): BenchClient => {
 export async function measureCpu(dir: string, batch: number): Promise<CpuResult> {
   const rows: CpuRow[] = [];
   const signUs = {} as Record<SigningAlgorithm, number>;
+  const dpopVerifyUs: Record<string, number> = {};
   const warmup = Math.min(200, batch);
+  const perMeasure = warmup + 5 * Math.max(1, Math.floor(batch / 5));
+  for (const alg of ['ES256', 'RS256'] as const) {
+    const proofs = await proofsFor(perMeasure, alg);
+    const now = epochSeconds(systemClock);
+    dpopVerifyUs[alg] = round(await cpuPerCall(warmup, batch, async () => void (await verifyDpopProof(proofs.pop()!, { method: 'POST', url: BENCH_TOKEN_URL, now, skew: 30 }))), 0);
+  }
   for (const algorithm of ['RS256', 'ES256'] as const) {
     const signer = new LocalKeySigner(await loadOrCreateLocalKeyFile(join(dir, `cpu-${algorithm}.json`), algorithm));
     const now = epochSeconds(systemClock);
@@ -144,7 +170,7 @@ export async function measureCpu(dir: string, batch: number): Promise<CpuResult>
       markers: { times: async () => ({ tokens: 0, sessions: 0 }), validAfter: async () => 0, sessionsValidAfter: async () => 0, write: async () => undefined },
       successors: new HmacSuccessorDeriver(randomBytes(32)),
       rates: unused('rates'),
-      proofReplays: unused('proofReplays'),
+      proofReplays: new MemoryProofReplays(),
     };
     const nonces = new HmacDpopNonces(randomBytes(32));
     const clients = memoryClients([clientRecord(app, {}), clientRecord(api, { grantTypes: ['client_credentials'], scopes: ['orders:read'], redirectUris: [] })]);
@@ -193,6 +219,17 @@ export async function measureCpu(dir: string, batch: number): Promise<CpuResult>
     }
     await measure('refresh_token', refreshOp(transport, app, chain, 1));
     await measure('client_credentials', clientCredentialsOp(transport, api));
+
+    // The same with an ES256 DPoP proof per request: the proof check, the binding, cnf in the token.
+    const proofs = await proofsFor(2 * perMeasure + CPU_FAMILIES, 'ES256');
+    const dpop = () => ({ dpop: proofs.pop()! });
+    const bound: BenchFamily[] = [];
+    for (const family of await newCodes(CPU_FAMILIES)) {
+      const form = { grant_type: 'authorization_code', code: family.code, redirect_uri: REDIRECT_URI, code_verifier: family.verifier };
+      bound.push({ token: expectTokens('code exchange', await transport.post('/token', form, { authorization: app.authorization, ...dpop() }), ['refresh_token'])['refresh_token']! });
+    }
+    await measure('refresh_token + DPoP', refreshOp(transport, app, bound, 1, dpop));
+    await measure('client_credentials + DPoP', clientCredentialsOp(transport, api, dpop));
   }
-  return { rows, signUs };
+  return { rows, signUs, dpopVerifyUs };
 }

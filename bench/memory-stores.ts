@@ -1,4 +1,5 @@
 import type { Client } from '../functions/oauth/clients/client.ts';
+import type { ProofReplays } from '../functions/oauth/dpop/replay.ts';
 import type { AuthorizationCode, CodeStore, RedeemRequest } from '../functions/oauth/tokens/code.ts';
 import type { Family, FamilyStore, NewFamilyItem, RotateRequest, RotateResult } from '../functions/oauth/tokens/family.ts';
 
@@ -34,7 +35,11 @@ export class MemoryFamilies implements FamilyStore {
         rotations,
       }),
     };
-    this.#families.set(family.familyId, { ...rotated, rotationId: request.rotationId });
+    this.#families.set(family.familyId, {
+      ...rotated,
+      rotationId: request.rotationId,
+      ...(request.proofJti !== undefined && { proofJti: request.proofJti }),
+    });
     return { outcome: 'rotated', family: rotated };
   }
 
@@ -90,4 +95,16 @@ export function unused<T extends object>(name: string): T {
       throw new Error(`${name}.${String(property)} is not expected on this path`);
     },
   });
+}
+
+/** DPoP proofs seen, in memory (the service makes one conditional put per client-credentials proof). */
+export class MemoryProofReplays implements ProofReplays {
+  readonly #seen = new Set<string>();
+
+  async firstUse(jkt: string, jti: string): Promise<boolean> {
+    const key = `${jkt} ${jti}`;
+    if (this.#seen.has(key)) return false;
+    this.#seen.add(key);
+    return true;
+  }
 }

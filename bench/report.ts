@@ -106,6 +106,7 @@ function lines(results: Results): Line[] {
     push('CPU per response (no I/O)', `${row.grant} ${row.algorithm}`, `${row.cpuUsPerRequest} µs`, `${row.jwts} JWT${row.jwts > 1 ? 's' : ''} signed: ~${row.signUsPerRequest} µs of it (${share}%)`);
   }
   for (const [algorithm, us] of Object.entries(results.cpu.signUs)) push('CPU per response (no I/O)', `one JWT signature ${algorithm}`, `${us} µs`, 'LocalKeySigner.signJwt');
+  for (const [algorithm, us] of Object.entries(results.cpu.dpopVerifyUs)) push('CPU per response (no I/O)', `one DPoP proof check ${algorithm}`, `${us} µs`, 'verifyDpopProof: embedded key, signature, claims, thumbprint');
   for (const row of results.calls) {
     const spread = row.min === row.max ? '' : ` (samples ${row.min}–${row.max})`;
     push('DynamoDB calls', row.operation, String(row.calls), `${row.commands.join(' → ') || 'none'}${spread}`, row.operation.startsWith('refresh_token') ? 'refresh calls' : undefined);

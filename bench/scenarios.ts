@@ -28,12 +28,16 @@ function roundRobin<T>(owned: T[][]): (worker: number) => T {
 }
 
 /** `grant_type=refresh_token` with rotation: each answer's refresh token is the family's next request. */
-export function refreshOp(transport: Transport, app: BenchClient, families: readonly BenchFamily[], concurrency: number): Op {
+/** Extra headers per request (a DPoP proof, made before the run so its signing is not measured). */
+export type ExtraHeaders = () => Record<string, string>;
+const none: ExtraHeaders = () => ({});
+
+export function refreshOp(transport: Transport, app: BenchClient, families: readonly BenchFamily[], concurrency: number, extra: ExtraHeaders = none): Op {
   const next = roundRobin(ownedBy(families, concurrency));
   return async (worker) => {
     const family = next(worker);
     const body = await transport
-      .post('/token', { grant_type: 'refresh_token', refresh_token: family.token }, { authorization: app.authorization })
+      .post('/token', { grant_type: 'refresh_token', refresh_token: family.token }, { authorization: app.authorization, ...extra() })
       .catch((error: unknown) => {
         if (error instanceof RequestFailed && error.status === 429) {
           error.message += ` — each family may rotate 20 times per 2 s: raise BENCH_FAMILIES (now ${families.length})`;
@@ -46,9 +50,9 @@ export function refreshOp(transport: Transport, app: BenchClient, families: read
   };
 }
 
-export function clientCredentialsOp(transport: Transport, api: BenchClient): Op {
+export function clientCredentialsOp(transport: Transport, api: BenchClient, extra: ExtraHeaders = none): Op {
   return async () => {
-    const body = await transport.post('/token', { grant_type: 'client_credentials' }, { authorization: api.authorization });
+    const body = await transport.post('/token', { grant_type: 'client_credentials' }, { authorization: api.authorization, ...extra() });
     expectTokens('client_credentials', body, ['access_token']);
   };
 }
