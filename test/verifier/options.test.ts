@@ -43,6 +43,7 @@ describe('createVerifier options', () => {
     expect(() => lifespanAuth({ verifier, maxAuthAge: -5 })).toThrow(TypeError);
     expect(() => lifespanAuth({ verifier, realm: 'a "quoted" realm' })).toThrow(TypeError);
     expect(() => lifespanAuth({ verifier: {} as never })).toThrow(TypeError);
+    expect(() => lifespanAuth({ verifier, requestUrl: 'https://api.example.com' as never })).toThrow(/requestUrl/);
   });
 
   it('verify refuses invalid per-call options with a TypeError', async () => {
