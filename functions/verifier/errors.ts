@@ -16,10 +16,16 @@ export type VerificationErrorCode =
   | 'token_expired'
   | 'token_not_yet_valid'
   | 'token_revoked'
+  | 'wrong_token_scheme'
+  | 'dpop_proof_missing'
+  | 'dpop_proof_invalid'
+  | 'dpop_proof_replayed'
+  | 'dpop_key_mismatch'
   | 'missing_scope'
   | 'insufficient_user_authentication'
   | 'jwks_unavailable'
-  | 'introspection_unavailable';
+  | 'introspection_unavailable'
+  | 'dpop_replay_store_unavailable';
 
 /** Base class of everything `verify` throws for a token or a dependency (never for a caller mistake: that is a `TypeError`). */
 export abstract class VerificationError extends Error {
@@ -81,6 +87,45 @@ export class TokenRevoked extends InvalidToken {
   readonly code = 'token_revoked';
 }
 
+/**
+ * The token came with the wrong authentication scheme (RFC 9449 §7): a DPoP-bound token (one
+ * with `cnf.jkt`) sent as `Bearer` — how a stolen bound token would be tried without its key —
+ * or a token that is not bound sent as `DPoP`.
+ */
+export class WrongTokenScheme extends InvalidToken {
+  readonly code = 'wrong_token_scheme';
+}
+
+/**
+ * The token is DPoP-bound but the request does not prove possession of its key: RFC 9449 §7.1
+ * `invalid_dpop_proof` (401). The token itself passed every check.
+ */
+export abstract class InvalidDpopProof extends VerificationError {}
+
+/** A DPoP-bound token sent with the DPoP scheme but without a `DPoP` header. */
+export class DpopProofMissing extends InvalidDpopProof {
+  readonly code = 'dpop_proof_missing';
+}
+
+/**
+ * The proof fails a check of RFC 9449 §4.3: not one well-formed `dpop+jwt`, an algorithm not
+ * accepted, a signature its `jwk` does not verify, `htm`/`htu` not this request, `iat` too old
+ * or in the future, `ath` not the hash of this token. The message says which.
+ */
+export class DpopProofInvalid extends InvalidDpopProof {
+  readonly code = 'dpop_proof_invalid';
+}
+
+/** The proof's `jti` was already accepted for this key within the proof's lifetime (RFC 9449 §11.1). */
+export class DpopProofReplayed extends InvalidDpopProof {
+  readonly code = 'dpop_proof_replayed';
+}
+
+/** A valid proof, signed with another key than the one the token is bound to (`cnf.jkt`). */
+export class DpopKeyMismatch extends InvalidDpopProof {
+  readonly code = 'dpop_key_mismatch';
+}
+
 /** The token lacks a required scope: RFC 6750 `insufficient_scope` (403). */
 export class MissingScope extends VerificationError {
   readonly code = 'missing_scope';
@@ -122,4 +167,9 @@ export class JwksUnavailable extends VerifierUnavailable {
 /** Online mode: the introspection endpoint failed or answered something unusable; the token is refused (fail closed). */
 export class IntrospectionUnavailable extends VerifierUnavailable {
   readonly code = 'introspection_unavailable';
+}
+
+/** The shared DPoP replay store (`dpopReplayStore`) failed or answered something other than a boolean; the token is refused (fail closed). */
+export class DpopReplayStoreUnavailable extends VerifierUnavailable {
+  readonly code = 'dpop_replay_store_unavailable';
 }

@@ -1,3 +1,4 @@
+import { assertReplayStore, type DpopReplayStore } from './dpop.ts';
 import { DEFAULT_ONLINE_CACHE_TTL_SECONDS, MAX_ONLINE_CACHE_TTL_SECONDS, type OnlineCheckOptions } from './online.ts';
 import { systemClock, type Clock, type FetchLike } from './types.ts';
 
@@ -19,6 +20,14 @@ export interface VerifierOptions {
   readonly httpTimeoutMs?: number;
   /** Also ask the issuer whether each token is still active; see {@link OnlineCheckOptions}. @default off */
   readonly online?: OnlineCheckOptions;
+  /**
+   * Where the `jti`s of accepted DPoP proofs are remembered, so a proof is accepted once. Give a
+   * shared one when the API runs on several instances (every Lambda): the default only stops a
+   * replay that reaches the same instance.
+   * @default in memory, at most 10,000 proofs per verifier; when full, the expired ones are dropped
+   * first, then the oldest (memory stays bounded; a proof dropped early could pass once more here)
+   */
+  readonly dpopReplayStore?: DpopReplayStore;
   /** @default globalThis.fetch */
   readonly fetch?: FetchLike;
   /** @default the system clock */
@@ -35,6 +44,7 @@ export interface ResolvedVerifierOptions {
   readonly jwksCooldownSeconds: number;
   readonly httpTimeoutMs: number;
   readonly online: Required<OnlineCheckOptions> | undefined;
+  readonly dpopReplayStore: DpopReplayStore | undefined;
   readonly fetch: FetchLike;
   readonly clock: Clock;
 }
@@ -116,6 +126,7 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
   if (typeof fetchImplementation !== 'function') throw new TypeError('fetch must be a function');
   const clock = options.clock ?? systemClock;
   if (typeof clock?.now !== 'function') throw new TypeError('clock must have a now() method');
+  if (options.dpopReplayStore !== undefined) assertReplayStore(options.dpopReplayStore);
   return {
     issuer,
     audience: Object.freeze([...(audiences as string[])]),
@@ -125,6 +136,7 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     jwksCooldownSeconds: numberBetween(options.jwksCooldownSeconds, 'jwksCooldownSeconds', 1, 3600, DEFAULT_JWKS_COOLDOWN_SECONDS),
     httpTimeoutMs: numberBetween(options.httpTimeoutMs, 'httpTimeoutMs', 1, 60_000, DEFAULT_HTTP_TIMEOUT_MS),
     online: onlineOptions(options.online),
+    dpopReplayStore: options.dpopReplayStore,
     fetch: fetchImplementation,
     clock,
   };

@@ -39,5 +39,7 @@ export interface VerifiedClaims {
   readonly sid?: string;
   /** The refresh-token family the token was issued under (Lifespan). */
   readonly fid?: string;
+  /** RFC 9449 §6: the token is bound to the key with this RFC 7638 thumbprint, and accepted only with a DPoP proof by it. */
+  readonly cnf?: { readonly jkt: string };
   readonly [claim: string]: unknown;
 }

@@ -1,4 +1,5 @@
 import { compactVerify, errors } from 'jose';
+import { JKT } from '../oauth/dpop/proof.ts';
 import {
   InvalidSignature,
   MalformedToken,
@@ -11,6 +12,7 @@ import {
   WrongIssuer,
   WrongTokenType,
 } from './errors.ts';
+import { checkBinding, MemoryDpopReplayStore, requestBinding, type DpopRequest, type TokenScheme } from './dpop.ts';
 import { JwksCache } from './jwks-cache.ts';
 import { OnlineCheck } from './online.ts';
 import { resolveVerifierOptions, scopeList, type ResolvedVerifierOptions, type VerifierOptions } from './options.ts';
@@ -23,6 +25,17 @@ export interface VerifyOptions {
   readonly requiredScopes?: readonly string[];
   /** Step-up (RFC 9470): the user must have authenticated at most this many seconds ago. */
   readonly maxAuthAge?: number;
+  /**
+   * The scheme the token came with: `DPoP` for `Authorization: DPoP <token>` (RFC 9449 §7.1).
+   * A DPoP-bound token is refused as `Bearer`, a token that is not bound is refused as `DPoP`.
+   * @default 'Bearer'
+   */
+  readonly scheme?: TokenScheme;
+  /**
+   * The request's DPoP proof, method and URL; required with `scheme: 'DPoP'`, ignored with
+   * `Bearer`. The `lifespanAuth` middleware fills in both.
+   */
+  readonly dpop?: DpopRequest;
 }
 
 /** Verifies Lifespan access tokens for one API. Create one per process and reuse it: it holds the key cache. */
@@ -32,8 +45,8 @@ export interface Verifier {
   /**
    * Verifies a JWT access token and returns its claims.
    *
-   * @throws VerificationError (a subclass, with its `code`) when the token is refused or cannot be checked.
-   * @throws TypeError when `options` are invalid.
+   * @throws VerificationError (a subclass, with its `code`) when the token or its DPoP proof is refused, or cannot be checked.
+   * @throws TypeError when `options` are invalid (`scheme: 'DPoP'` without `dpop`, for example).
    */
   verify(token: string, options?: VerifyOptions): Promise<VerifiedClaims>;
 }
@@ -121,6 +134,7 @@ function checkClaims(payload: Uint8Array, options: ResolvedVerifierOptions): Ver
   optionalType(c, 'nbf', 'number');
   optionalType(c, 'auth_time', 'number');
   for (const name of ['scope', 'acr', 'sid', 'fid'] as const) optionalType(c, name, 'string');
+  checkConfirmation(c['cnf']);
 
   const now = options.clock.now() / 1000;
   const tolerance = options.clockToleranceSeconds;
@@ -130,6 +144,13 @@ function checkClaims(payload: Uint8Array, options: ResolvedVerifierOptions): Ver
   }
   if ((c['iat'] as number) > now + tolerance) throw new TokenNotYetValid('the access token was issued in the future');
   return c as VerifiedClaims;
+}
+
+/** RFC 9449 §6.1: a `cnf` must bind the token to a key thumbprint; a confirmation this verifier cannot check must not make the token a bearer one. */
+function checkConfirmation(cnf: unknown): void {
+  if (cnf === undefined) return;
+  const jkt = typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? (cnf as Record<string, unknown>)['jkt'] : undefined;
+  if (typeof jkt !== 'string' || !JKT.test(jkt)) throw new MalformedToken('the access token has a cnf claim without a valid jkt');
 }
 
 function checkScopes(claims: VerifiedClaims, required: readonly string[]): void {
@@ -150,7 +171,13 @@ function checkScopes(claims: VerifiedClaims, required: readonly string[]): void 
  *   (`jwk`, `jku`, `x5c`, `x5u`) are never used;
  * - `iss` is the issuer, `aud` contains the audience (`wrong_issuer`, `wrong_audience`);
  * - `exp`, `nbf`, `iat` hold within `clockToleranceSeconds` (`token_expired`, `token_not_yet_valid`);
- * - `sub`, `jti`, `client_id` are present (`malformed_token`);
+ * - `sub`, `jti`, `client_id` are present, and a `cnf` holds a `jkt` thumbprint (`malformed_token`);
+ * - DPoP (RFC 9449 §7): a token bound to a key (`cnf.jkt`) comes with `scheme: 'DPoP'` and a
+ *   proof signed by that key, for this request's method and URL (`dpop`), with `ath` the hash
+ *   of this token, recent, and never seen before (`dpop_proof_missing`, `dpop_proof_invalid`,
+ *   `dpop_key_mismatch`, `dpop_proof_replayed`); a bound token sent as Bearer, or a token that
+ *   is not bound sent as DPoP, is `wrong_token_scheme`. Tokens that are not bound, sent as
+ *   Bearer, need nothing more;
  * - the `scope` claim holds every required scope (`missing_scope`);
  * - with `maxAuthAge`, the user authenticated recently enough (`insufficient_user_authentication`);
  * - in online mode, the issuer's introspection says the token is active (`token_revoked`).
@@ -161,6 +188,11 @@ function checkScopes(claims: VerifiedClaims, required: readonly string[]): void 
  * requests. No other failure causes a fetch. The key cache is not jose's
  * `createRemoteJWKSet`: that one also refetches on a timer (`cacheMaxAge`) and on any
  * non-matching key (an HMAC header included), and its cooldown cannot follow an injected clock.
+ *
+ * Replay: each accepted proof's `jti` is remembered for the proof's lifetime (60 s after its
+ * `iat`, plus `clockToleranceSeconds`, which is also the proof's tolerated skew), by default in
+ * memory (10,000 proofs, the expired and then the oldest dropped when full), which stops a
+ * replay only at the same instance; give `dpopReplayStore` to share it.
  *
  * Lifespan's opaque access tokens (`access_token_format: opaque`) cannot be verified locally:
  * they are refused as `malformed_token`; introspect them instead.
@@ -178,6 +210,13 @@ function checkScopes(claims: VerifiedClaims, required: readonly string[]): void 
  * });
  * const claims = await verifier.verify(token, { requiredScopes: ['orders:write'], maxAuthAge: 300 });
  * console.log(claims.sub, claims.scope);
+ *
+ * // A token sent as `Authorization: DPoP <token>` with its proof in the `DPoP` header:
+ * const bound = await verifier.verify(token, {
+ *   scheme: 'DPoP',
+ *   dpop: { proof: headers['dpop'], method: 'POST', url: 'https://api.example.com/orders' },
+ * });
+ * console.log(bound.cnf?.jkt);
  * ```
  */
 export function createVerifier(options: VerifierOptions): Verifier {
@@ -189,6 +228,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     cooldownMs: resolved.jwksCooldownSeconds * 1000,
     timeoutMs: resolved.httpTimeoutMs,
   });
+  const replays = resolved.dpopReplayStore ?? new MemoryDpopReplayStore();
   const online = resolved.online && new OnlineCheck(resolved.online, { fetch: resolved.fetch, clock: resolved.clock, timeoutMs: resolved.httpTimeoutMs });
   return Object.freeze({
     issuer: resolved.issuer,
@@ -196,9 +236,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     async verify(token: string, verifyOptions: VerifyOptions = {}): Promise<VerifiedClaims> {
       const extraScopes = scopeList(verifyOptions.requiredScopes, 'requiredScopes');
       if (verifyOptions.maxAuthAge !== undefined) assertMaxAge(verifyOptions.maxAuthAge, 'maxAuthAge');
+      const { scheme, dpop } = requestBinding(verifyOptions.scheme, verifyOptions.dpop);
       const header = checkHeader(token);
       const payload = await checkSignature(token, header, keys);
       const claims = checkClaims(payload, resolved);
+      await checkBinding(token, claims, { scheme, dpop, now: resolved.clock.now() / 1000, skew: resolved.clockToleranceSeconds, replays });
       checkScopes(claims, [...new Set([...resolved.requiredScopes, ...extraScopes])]);
       if (verifyOptions.maxAuthAge !== undefined) requireRecentAuthentication(claims, verifyOptions.maxAuthAge, resolved.clock);
       if (online) await online.check(token, claims.exp);

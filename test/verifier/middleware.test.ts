@@ -60,13 +60,22 @@ describe('lifespanAuth (middy, API Gateway HTTP API v2)', () => {
     expect(api.seen[0]!.requestContext.authorizer).toMatchObject({ iam: { userId: 'kept' }, lifespan: { sub: 'alice', aud: 'orders-api' } });
   });
 
-  it('no bearer token: 401 with only the realm (RFC 6750 §3.1)', async () => {
+  it('no access token: 401 with the Bearer and DPoP challenges, realm and algs only (RFC 6750 §3.1, RFC 9449 §7.1)', async () => {
     const api = ordersApi({ verifier });
-    const requests: Array<Record<string, string>> = [{}, { authorization: 'Basic YWxpY2U6c2VjcmV0' }, { authorization: 'Bearer' }, { authorization: 'Bearer   ' }];
+    const requests: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Basic YWxpY2U6c2VjcmV0' },
+      { authorization: 'Bearer' },
+      { authorization: 'Bearer   ' },
+      { authorization: 'DPoP' },
+      { authorization: 'dpop  ' },
+    ];
     for (const headers of requests) {
       const response = await api.call(headers);
       expect(response.statusCode).toBe(401);
-      expect(challenge(response)).toBe('Bearer realm="orders-api"');
+      expect(challenge(response)).toBe(
+        'Bearer realm="orders-api", DPoP realm="orders-api", algs="ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519"',
+      );
       expect(response.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
       expect(body(response)).not.toHaveProperty('error');
     }
@@ -137,12 +146,24 @@ describe('lifespanAuth (middy, API Gateway HTTP API v2)', () => {
       fc.stringMatching(/^[A-Za-z0-9._~+/=-]{0,80}$/),
       fc.tuple(fc.constantFrom(h, p, s, 'eyJhbGciOiJub25lIn0'), fc.constantFrom(h, p, s, ''), fc.string()).map((parts) => parts.join('.')),
     );
-    const authorization = fc.oneof(credential, credential.map((value) => `Bearer ${value}`), credential.map((value) => `bEaReR  ${value}`));
+    const authorization = fc.oneof(
+      credential,
+      credential.map((value) => `Bearer ${value}`),
+      credential.map((value) => `bEaReR  ${value}`),
+      credential.map((value) => `DPoP ${value}`),
+    );
+    const known = new RegExp(
+      [
+        '^Bearer realm="orders-api"(, error="(invalid_request|invalid_token)", error_description="[^"]+")?$',
+        '^Bearer realm="orders-api", DPoP realm="orders-api", algs="[^"]+"$',
+        '^DPoP realm="orders-api", error="(invalid_request|invalid_token|invalid_dpop_proof)", error_description="[^"]+", algs="[^"]+"$',
+      ].join('|'),
+    );
     await fc.assert(
-      fc.asyncProperty(authorization, async (value) => {
-        const response = await api.call({ authorization: value });
+      fc.asyncProperty(authorization, fc.option(fc.string(), { nil: undefined }), async (value, proof) => {
+        const response = await api.call({ authorization: value, ...(proof !== undefined && { dpop: proof }) });
         expect([400, 401]).toContain(response.statusCode);
-        expect(challenge(response)).toMatch(/^Bearer realm="orders-api"(, error="(invalid_request|invalid_token)", error_description="[^"]+")?$/);
+        expect(challenge(response)).toMatch(known);
         expect(() => body(response)).not.toThrow();
       }),
       { numRuns: 200 },

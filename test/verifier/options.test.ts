@@ -24,6 +24,8 @@ describe('createVerifier options', () => {
     ['online cache above 60 s', { online: { introspectionEndpoint: `${ISSUER}/introspect`, clientId: 'rs', clientSecret: 's', cacheTtlSeconds: 61 } }, /cacheTtlSeconds/],
     ['online without a secret', { online: { introspectionEndpoint: `${ISSUER}/introspect`, clientId: 'rs', clientSecret: '' } }, /clientSecret/],
     ['a clock without now()', { clock: {} as never }, /clock/],
+    ['a dpopReplayStore without firstUse()', { dpopReplayStore: {} as never }, /dpopReplayStore/],
+    ['a dpopReplayStore that is null', { dpopReplayStore: null as never }, /dpopReplayStore/],
   ])('refuses %s with a TypeError naming it', (_, override, name) => {
     expect(() => createVerifier({ ...base, ...override } as VerifierOptions)).toThrow(TypeError);
     expect(() => createVerifier({ ...base, ...override } as VerifierOptions)).toThrow(name);
@@ -41,6 +43,7 @@ describe('createVerifier options', () => {
     expect(() => lifespanAuth({ verifier, maxAuthAge: -5 })).toThrow(TypeError);
     expect(() => lifespanAuth({ verifier, realm: 'a "quoted" realm' })).toThrow(TypeError);
     expect(() => lifespanAuth({ verifier: {} as never })).toThrow(TypeError);
+    expect(() => lifespanAuth({ verifier, requestUrl: 'https://api.example.com' as never })).toThrow(/requestUrl/);
   });
 
   it('verify refuses invalid per-call options with a TypeError', async () => {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { expect } from 'vitest';
+import { accessTokenHash } from '../../functions/oauth/dpop/proof.ts';
 import type { FetchLike } from '../../functions/verifier/index.ts';
 import { VerificationError, type VerificationErrorCode } from '../../functions/verifier/index.ts';
 
@@ -60,6 +61,40 @@ export async function signingKey(alg: 'RS256' | 'ES256' = 'ES256'): Promise<{ al
     kid,
     jwk,
     sign: (payload, header = {}) => new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'at+jwt', ...header }).sign(privateKey),
+  };
+}
+
+/** What a DPoP proof (RFC 9449 §4.2) names: the request, and at a resource the access token (`ath`). */
+export interface ProofFor {
+  readonly method: string;
+  readonly url: string;
+  readonly token?: string;
+  /** Epoch seconds. @default now */
+  readonly iat?: number;
+}
+
+/** A client's DPoP key: its thumbprint (what `cnf.jkt` holds) and proofs signed by it. */
+export async function dpopKey(alg: 'ES256' | 'RS256' | 'EdDSA' = 'ES256'): Promise<{
+  jkt: string;
+  jwk: JWK;
+  proof: (request: ProofFor, claims?: Record<string, unknown>, header?: Record<string, unknown>) => Promise<string>;
+}> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  return {
+    jkt: await calculateJwkThumbprint(jwk, 'sha256'),
+    jwk,
+    proof: (request, extra = {}, header = {}) =>
+      new SignJWT({
+        htm: request.method,
+        htu: request.url,
+        iat: request.iat ?? Math.floor(Date.now() / 1000),
+        jti: crypto.randomUUID(),
+        ...(request.token !== undefined && { ath: accessTokenHash(request.token) }),
+        ...extra,
+      })
+        .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk, ...header })
+        .sign(privateKey),
   };
 }
 
