@@ -1,5 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createVerifier, DpopKeyMismatch, lifespanAuth, WrongTokenScheme, type LifespanAuthorizedEvent } from '../../functions/verifier/index.ts';
 import { startTestServer, type TestServer } from '../support/local-server.ts';
 import { claimsOf, dpopKey, proof, type DpopKey } from '../support/dpop.ts';
 import {
@@ -74,6 +77,39 @@ describe('DPoP (RFC 9449) end to end', () => {
     const asBearer = await fetch(`${service.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(asBearer.status).toBe(401);
     expect(asBearer.headers.get('www-authenticate')).toMatch(/^DPoP .*error="invalid_token".*algs="/);
+  });
+
+  it('the verifier and its middleware accept the DPoP-bound token Lifespan issued, with a proof of its key, and nothing else', async () => {
+    const client = await newPublicClient(service);
+    const key = await dpopKey();
+    const { code, request } = await codeFor(service, client, { scope: 'openid offline_access orders:read' }, { subject: 'dpop-api' });
+    const tokens = await expectTokens(
+      await tokenRequest(service, { grant_type: 'authorization_code', code, redirect_uri: request.redirectUri, code_verifier: request.verifier }, client, {
+        dpop: await proof(key, 'POST', tokenUrl),
+      }),
+    );
+    const api = 'https://orders.example.com/orders';
+    const verifier = createVerifier({ issuer: service.url, audience: 'orders-api' });
+    const claims = await verifier.verify(tokens.access_token, {
+      scheme: 'DPoP',
+      dpop: { proof: await proof(key, 'GET', api, { accessToken: tokens.access_token }), method: 'GET', url: api },
+    });
+    expect(claims.cnf).toEqual({ jkt: key.jkt });
+    await expect(verifier.verify(tokens.access_token)).rejects.toBeInstanceOf(WrongTokenScheme);
+    const other = await dpopKey();
+    await expect(
+      verifier.verify(tokens.access_token, { scheme: 'DPoP', dpop: { proof: await proof(other, 'GET', api, { accessToken: tokens.access_token }), method: 'GET', url: api } }),
+    ).rejects.toBeInstanceOf(DpopKeyMismatch);
+
+    const handler = middy<LifespanAuthorizedEvent, APIGatewayProxyStructuredResultV2>()
+      .use(lifespanAuth({ verifier, requestUrl: () => api }))
+      .handler(async (event) => ({ statusCode: 200, body: event.requestContext.authorizer.lifespan.sub }));
+    const event = (headers: Record<string, string>) =>
+      ({ headers, rawPath: '/orders', requestContext: { http: { method: 'GET' }, domainName: 'orders.example.com' } }) as unknown as LifespanAuthorizedEvent & APIGatewayProxyEventV2;
+    const ok = await handler(event({ authorization: `DPoP ${tokens.access_token}`, dpop: await proof(key, 'GET', api, { accessToken: tokens.access_token }) }), {} as never);
+    expect(ok).toMatchObject({ statusCode: 200, body: 'dpop-api' });
+    const stolen = await handler(event({ authorization: `Bearer ${tokens.access_token}` }), {} as never);
+    expect(stolen.statusCode).toBe(401);
   });
 
   it('refresh with the same key rotates and stays bound; without a proof or with another key it is refused and the family is intact', async () => {
