@@ -127,3 +127,15 @@ export async function rejectLogin(deps: LoginDependencies, challenge: string, bo
     }),
   };
 }
+
+/**
+ * The redirect URI of a pending login request: where the login page's form submission ends,
+ * through `/authorize`, whether the user logs in or denies (the page's CSP `form-action`).
+ */
+export async function loginRedirectUri(deps: LoginDependencies, challenge: string): Promise<string> {
+  const login = await deps.loginRequests.get(challengeHash(challenge));
+  if (!login || login.status !== 'pending' || login.expiresAt <= epochSeconds(deps.clock)) {
+    throw new NotFound('no such login request, or it expired or was already handled');
+  }
+  return login.request.redirectUri;
+}
