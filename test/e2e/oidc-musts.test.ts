@@ -119,9 +119,16 @@ describe('OpenID MUSTs', () => {
   });
 
   it('POST /logout with a form body signs out as GET does (RP-Initiated Logout §2)', async () => {
-    const { browser } = await loginTokens(service, web);
-    const response = await browser.post(`${service.url}/logout`, {});
+    const { browser, tokens } = await loginTokens(service, web);
+    // Without a hint, POST asks the user first, as GET does: the session is still there.
+    const unconfirmed = await browser.post(`${service.url}/logout`, {});
+    expect(unconfirmed.status).toBe(200);
+    expect(await unconfirmed.text()).toContain('Log out of Lifespan?');
+    const still = await authorizationRequest(service, web, { prompt: 'none' });
+    expect(new URL((await browser.get(still.url)).headers.get('location')!).searchParams.get('code')).toBeTruthy();
+    const response = await browser.post(`${service.url}/logout`, { id_token_hint: tokens.id_token! });
     expect(response.status).toBe(200);
+    expect(await response.text()).toContain('You are signed out');
     const none = await authorizationRequest(service, web, { prompt: 'none' });
     expectRedirectError(await browser.get(none.url), none.redirectUri, service.url, 'login_required', none.state);
   });
