@@ -52,7 +52,7 @@ function confirmationPage(issuer: string, csrfToken: string, carry: Readonly<Rec
  * first; that page's form may end at the validated `post_logout_redirect_uri`, so its CSP lists
  * that origin (browsers check form-action on every redirect hop).
  */
-async function signOut(dependencies: AuthorizeDependencies & LogoutDependencies, request: HttpRequest, confirmation: string | undefined): Promise<HttpResponse> {
+async function signOut(dependencies: LogoutDependencies, request: HttpRequest, confirmation: string | undefined): Promise<HttpResponse> {
   const policy = cookiePolicyFor(dependencies.issuer);
   try {
     const outcome = await logout(dependencies, request.query, request.cookies.get(sessionCookieName(policy)), confirmation);

@@ -1,15 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type HTTPResponse, type Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../functions/local/dynamodb-local.ts';
-import { newPublicClient, uniqueSubject } from '../support/flows.ts';
+import { newPublicClient } from '../support/flows.ts';
 import { startTestServer, type TestServer } from '../support/local-server.ts';
 import { startSpa, type SpaServer } from '../support/spa-server.ts';
 
 /** Debian's Chromium; `.ci/run` installs it when missing. */
 const CHROMIUM = '/usr/bin/chromium';
-/** A step that a person sees at once locally; past this something is blocked. */
-const STEP = 5_000;
+/** A step that a person sees at once locally (well under a second); past this something is blocked, even on a loaded machine. */
+const STEP = 10_000;
+/** A subject of its own per test, short to type. */
+const typedSubject = () => `user-${randomBytes(4).toString('hex')}`;
 
 /**
  * A real browser (headless Chromium) through an SPA on another origin that uses a real client
@@ -119,7 +122,7 @@ describe('a real browser through an oidc-client-ts SPA', () => {
     /form-action ([^;]*)/.exec(response.headers()['content-security-policy'] ?? '')?.[1]?.split(' ');
 
   it('signs in through the development login page, lands back signed in, refreshes, and logs out with the ID token', async () => {
-    const subject = uniqueSubject('browser');
+    const subject = typedSubject();
     await page.goto(spa.origin);
     await appShows('signed out');
     await signIn(subject);
@@ -147,7 +150,7 @@ describe('a real browser through an oidc-client-ts SPA', () => {
   it('logs out without the ID token only after the user confirms on Lifespan’s page, then lands at post_logout_redirect_uri', async () => {
     await page.goto(spa.origin);
     await appShows('signed out');
-    await signIn(uniqueSubject('browser'));
+    await signIn(typedSubject());
 
     await clickAndNavigate('#sign-out-without-hint');
     await lifespanPage('Log out of Lifespan?');
