@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import { GRANT_TYPES, type Client, type ClientRepository } from './clients/client.ts';
+import { redirectUriRegistered } from './clients/redirect-uri.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import { OAuthError } from './errors.ts';
 import { isCodeChallenge } from './pkce.ts';
@@ -101,8 +102,8 @@ export async function parseAuthorizationRequest(
   if (!redirectUriGiven && (single('scope') ?? '').split(' ').includes('openid')) {
     throw new AuthorizationPageError('invalid_request', 'redirect_uri is required in an OpenID Connect request');
   }
-  // Exact string comparison (OAuth 2.1 §4.1.1.3): no prefix, no normalisation.
-  if (!client.redirectUris.includes(redirectUri)) {
+  // Exact string comparison (OAuth 2.1 §4.1.1.3), any port on a loopback IP (RFC 8252 §7.3).
+  if (!redirectUriRegistered(client.redirectUris, redirectUri)) {
     throw new AuthorizationPageError('invalid_request', 'redirect_uri is not registered for this client');
   }
 

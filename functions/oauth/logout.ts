@@ -3,6 +3,7 @@ import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import { AuthorizationPageError } from './authorize.ts';
 import type { ClientRepository } from './clients/client.ts';
+import { redirectUriRegistered } from './clients/redirect-uri.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import { hashSecret } from './secrets.ts';
 import type { SessionStore } from './sessions/session.ts';
@@ -44,7 +45,8 @@ async function idTokenHint(token: string, deps: LogoutDependencies): Promise<{ s
 /**
  * OIDC RP-Initiated Logout: ends the SSO session of this browser, and with
  * `revoke_all_on_logout` every refresh token of the user too (one marker write). Redirects
- * only to a `post_logout_redirect_uri` registered for the client, exactly.
+ * only to a `post_logout_redirect_uri` registered for the client: exactly, or on a loopback IP
+ * with any port (a native app listens where it can, RFC 8252 §7.3, as at /authorize).
  */
 export async function logout(deps: LogoutDependencies, query: URLSearchParams, sessionCookie: string | undefined): Promise<LogoutOutcome> {
   for (const [name] of query) {
@@ -59,7 +61,7 @@ export async function logout(deps: LogoutDependencies, query: URLSearchParams, s
   if (redirectUri) {
     const client = clientId ? await deps.clients.get(clientId) : undefined;
     if (!client) throw new AuthorizationPageError('invalid_request', 'post_logout_redirect_uri needs client_id or id_token_hint');
-    if (!client.postLogoutRedirectUris.includes(redirectUri)) {
+    if (!redirectUriRegistered(client.postLogoutRedirectUris, redirectUri)) {
       throw new AuthorizationPageError('invalid_request', 'post_logout_redirect_uri is not registered for this client');
     }
     const url = new URL(redirectUri);

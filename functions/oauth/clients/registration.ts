@@ -33,7 +33,11 @@ const AUTH_METHODS: Readonly<Record<ClientType, readonly TokenEndpointAuthMethod
   public: ['none'],
   confidential: ['client_secret_basic', 'client_secret_post'],
 };
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/**
+ * http is allowed only on a loopback host, and only as written here (lower case, no other
+ * spelling such as `127.1`, `2130706433` or `[0::1]` that a URL parser would turn into one).
+ */
+const LOOPBACK_HTTP = /^http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?=[:/?]|$)/;
 
 function stringList(body: Record<string, unknown>, field: string, max: number): string[] | undefined {
   const value = body[field];
@@ -48,7 +52,9 @@ function stringList(body: Record<string, unknown>, field: string, max: number): 
 
 /**
  * A redirect URI must be absolute, https (http only on a loopback host, for development and
- * native apps, RFC 8252 §7.3), without a fragment (RFC 6749 §3.1.2) or credentials.
+ * native apps, RFC 8252 §7.3), without a fragment (RFC 6749 §3.1.2), credentials (not even an
+ * empty `@`) or a wildcard in the host: URIs are matched as strings, so a `*` would never be a
+ * pattern, only a host nobody should be sent to.
  */
 export function checkRedirectUri(field: string, uri: string): void {
   if (uri.length > MAX_URI_LENGTH) throw new InvalidRedirectUri(`${field}: longer than ${MAX_URI_LENGTH} characters`);
@@ -59,10 +65,13 @@ export function checkRedirectUri(field: string, uri: string): void {
     throw new InvalidRedirectUri(`${field}: ${JSON.stringify(uri)} is not an absolute URI`);
   }
   if (uri.includes('#')) throw new InvalidRedirectUri(`${field}: ${uri} must not contain a fragment`);
-  if (url.username || url.password) throw new InvalidRedirectUri(`${field}: ${uri} must not contain credentials`);
+  if (url.username || url.password || /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*@/.test(uri)) {
+    throw new InvalidRedirectUri(`${field}: ${uri} must not contain credentials`);
+  }
+  if (url.hostname.includes('*')) throw new InvalidRedirectUri(`${field}: ${uri} must not contain a wildcard (URIs are matched exactly)`);
   if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return;
-  throw new InvalidRedirectUri(`${field}: ${uri} must use https (http is allowed only for localhost and 127.0.0.1)`);
+  if (LOOPBACK_HTTP.test(uri)) return;
+  throw new InvalidRedirectUri(`${field}: ${uri} must use https (http is allowed only for localhost, 127.0.0.1 and [::1], written so)`);
 }
 
 function checkAudience(audience: string): void {
