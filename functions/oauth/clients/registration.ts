@@ -1,5 +1,6 @@
 import { InvalidClientMetadata, InvalidRedirectUri } from '../errors.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
+import { isAudience } from '../scopes.ts';
 import { hashSecret, randomSecret } from '../secrets.ts';
 import {
   ALLOWED_GRANTS,
@@ -27,8 +28,6 @@ const MAX_URI_LENGTH = 2000;
 const MAX_LIST = 100;
 /** RFC 6749 §3.3 scope-token. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
-/** An audience is a name usable as an SSM path segment, or an absolute URI (RFC 8707 resource). */
-const AUDIENCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const AUTH_METHODS: Readonly<Record<ClientType, readonly TokenEndpointAuthMethod[]>> = {
   public: ['none'],
   confidential: ['client_secret_basic', 'client_secret_post'],
@@ -75,14 +74,7 @@ export function checkRedirectUri(field: string, uri: string): void {
 }
 
 function checkAudience(audience: string): void {
-  if (AUDIENCE_NAME.test(audience)) return;
-  let url: URL | undefined;
-  try {
-    url = new URL(audience);
-  } catch {
-    url = undefined;
-  }
-  if (!url || audience.includes('#') || audience.length > 256 || /\s/.test(audience)) {
+  if (!isAudience(audience)) {
     throw new InvalidClientMetadata(
       `audiences: ${JSON.stringify(audience)} must be a name (letters, digits, . _ -) or an absolute URI without a fragment`,
     );
