@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import { GRANT_TYPES, type Client, type ClientRepository } from './clients/client.ts';
+import { redirectUriRegistered } from './clients/redirect-uri.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import { OAuthError } from './errors.ts';
 import { isCodeChallenge } from './pkce.ts';
-import { grantedAudience, grantedScope } from './scopes.ts';
+import { grantedScope, grantedTarget, type GrantTarget } from './scopes.ts';
 import { hashSecret } from './secrets.ts';
 import type { AuthorizationRequest, LoginRequestStore, LoginResult } from './sessions/login-request.ts';
 import { isSessionActive, sessionExpiresAt, type Session, type SessionStore } from './sessions/session.ts';
@@ -101,8 +102,8 @@ export async function parseAuthorizationRequest(
   if (!redirectUriGiven && (single('scope') ?? '').split(' ').includes('openid')) {
     throw new AuthorizationPageError('invalid_request', 'redirect_uri is required in an OpenID Connect request');
   }
-  // Exact string comparison (OAuth 2.1 §4.1.1.3): no prefix, no normalisation.
-  if (!client.redirectUris.includes(redirectUri)) {
+  // Exact string comparison (OAuth 2.1 §4.1.1.3), any port on a loopback IP (RFC 8252 §7.3).
+  if (!redirectUriRegistered(client.redirectUris, redirectUri)) {
     throw new AuthorizationPageError('invalid_request', 'redirect_uri is not registered for this client');
   }
 
@@ -111,7 +112,8 @@ export async function parseAuthorizationRequest(
     throw new AuthorizationRedirectError({ redirectUri, ...(state !== undefined && { state }) }, code, description);
   };
   for (const [name] of query) {
-    if (query.getAll(name).length > 1) fail('invalid_request', `parameter ${name} is repeated`);
+    // RFC 8707 §2: resource is the one parameter that may repeat (one per resource asked for).
+    if (name !== 'resource' && query.getAll(name).length > 1) fail('invalid_request', `parameter ${name} is repeated`);
     if ((query.get(name) ?? '').length > MAX_PARAMETER_LENGTH) fail('invalid_request', `parameter ${name} is too long`);
   }
   // OIDC Core §6.2 and §6.1: each has its own error code.
@@ -131,10 +133,10 @@ export async function parseAuthorizationRequest(
   if (!isCodeChallenge(codeChallenge!)) fail('invalid_request', 'code_challenge is malformed');
 
   let scope: string[] = [];
-  let audience = '';
+  let target: GrantTarget = { audience: '' };
   try {
     scope = grantedScope(client, single('scope'));
-    audience = grantedAudience(client, single('resource'), deps.issuer);
+    target = grantedTarget(client, query.getAll('resource'), deps.issuer);
   } catch (error) {
     if (error instanceof OAuthError) fail(error.code, error.message);
     throw error;
@@ -154,7 +156,7 @@ export async function parseAuthorizationRequest(
       redirectUri,
       ...(!redirectUriGiven && { redirectUriOmitted: true }),
       scope,
-      audience,
+      ...target,
       codeChallenge: codeChallenge!,
       ...(state !== undefined && { state }),
       ...(nonce !== undefined && { nonce }),
@@ -190,6 +192,7 @@ async function issueCode(
     subject: session.subject,
     scope: request.scope,
     audience: request.audience,
+    ...(request.resources !== undefined && { resources: request.resources }),
     authTime: session.authTime,
     sid: session.sid,
     ...(session.acr !== undefined && { acr: session.acr }),

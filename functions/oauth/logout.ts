@@ -4,6 +4,7 @@ import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import { AuthorizationPageError } from './authorize.ts';
 import type { ClientRepository } from './clients/client.ts';
+import { redirectUriRegistered } from './clients/redirect-uri.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import { constantTimeEqual, hashSecret } from './secrets.ts';
 import type { Session, SessionStore } from './sessions/session.ts';
@@ -84,13 +85,17 @@ function confirmationValid(token: string, sessionCookie: string, now: number): b
   return constantTimeEqual(token, confirmationToken(sessionCookie, issuedAt));
 }
 
-/** Where a logout may send the browser: a `post_logout_redirect_uri` registered for the client, exactly. */
+/**
+ * Where a logout may send the browser: a `post_logout_redirect_uri` registered for the client —
+ * exactly, or on a loopback IP with any port (a native app listens where it can, RFC 8252 §7.3,
+ * as at /authorize).
+ */
 async function postLogoutLocation(deps: LogoutDependencies, query: URLSearchParams, clientId: string | undefined): Promise<string | undefined> {
   const redirectUri = query.get('post_logout_redirect_uri');
   if (!redirectUri) return undefined;
   const client = clientId ? await deps.clients.get(clientId) : undefined;
   if (!client) throw new AuthorizationPageError('invalid_request', 'post_logout_redirect_uri needs client_id or id_token_hint');
-  if (!client.postLogoutRedirectUris.includes(redirectUri)) {
+  if (!redirectUriRegistered(client.postLogoutRedirectUris, redirectUri)) {
     throw new AuthorizationPageError('invalid_request', 'post_logout_redirect_uri is not registered for this client');
   }
   const url = new URL(redirectUri);
@@ -114,8 +119,8 @@ async function endSession(deps: LogoutDependencies, hash: string, session: Sessi
  * ends at once. Without one (missing, not ours, or for another client than `client_id`), a
  * cross-site page could have sent the browser here, so nothing ends until the user confirms:
  * the outcome is `confirm`, and only a POST carrying the page's token (`confirmation`) ends the
- * session. Redirects only to a `post_logout_redirect_uri` registered for the client, exactly,
- * and never on the word of a hint that failed validation (§4).
+ * session. Redirects only to a `post_logout_redirect_uri` registered for the client (see
+ * {@link postLogoutLocation}), and never on the word of a hint that failed validation (§4).
  */
 export async function logout(
   deps: LogoutDependencies,

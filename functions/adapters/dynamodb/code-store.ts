@@ -20,6 +20,7 @@ function fromItem(item: Item): AuthorizationCode {
     ...readLoginAttributes(item),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
+    ...optional('resources', item['resources'] && readStrings(item, 'resources')),
     createdAt: readNumber(item, 'created_at'),
     expiresAt: readNumber(item, 'expires_at'),
     ...optional('nonce', readOptionalString(item, 'nonce')),
@@ -41,6 +42,7 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
           ...loginAttributes(code),
           scope: strings(code.scope),
           audience: s(code.audience),
+          ...(code.resources !== undefined && { resources: strings(code.resources) }),
           created_at: n(code.createdAt),
           expires_at: n(code.expiresAt),
           ...(code.nonce !== undefined && { nonce: s(code.nonce) }),
@@ -61,7 +63,8 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
           'attribute_exists(pk) AND attribute_not_exists(redeemed_at) AND expires_at > :now AND ' +
           'client_id = :cid AND code_challenge = :cc AND ' +
           (request.redirectUri !== undefined ? 'redirect_uri = :ru' : 'redirect_uri_omitted = :true') +
-          (request.audience !== undefined ? ' AND audience = :aud' : ''),
+          (request.resource !== undefined ? ' AND (audience = :res OR contains(#resources, :res))' : ''),
+        ...(request.resource !== undefined && { ExpressionAttributeNames: { '#resources': 'resources' } }),
         ExpressionAttributeValues: {
           ':now': n(request.now),
           ':fid': s(request.familyId),
@@ -69,7 +72,7 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
           ':cid': s(request.clientId),
           ':cc': s(request.codeChallenge),
           ...(request.redirectUri !== undefined ? { ':ru': s(request.redirectUri) } : { ':true': bool(true) }),
-          ...(request.audience !== undefined && { ':aud': s(request.audience) }),
+          ...(request.resource !== undefined && { ':res': s(request.resource) }),
         },
       },
       family && familyItem(family.family, family.expiresAt),

@@ -50,6 +50,7 @@ export function familyItem(family: Family, expiresAt: number): Item {
     client_id: s(family.clientId),
     scope: strings(family.scope),
     audience: s(family.audience),
+    ...(family.resources !== undefined && { resources: strings(family.resources) }),
     created_at: n(family.createdAt),
     absolute_expires_at: n(family.absoluteExpiresAt),
     last_used_at: n(family.lastUsedAt),
@@ -72,6 +73,7 @@ function fromItem(item: Item): Family {
     clientId: readString(item, 'client_id'),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
+    ...optional(item['resources'] && readStrings(item, 'resources'), 'resources'),
     createdAt: readNumber(item, 'created_at'),
     absoluteExpiresAt: readNumber(item, 'absolute_expires_at'),
     lastUsedAt: readNumber(item, 'last_used_at'),
@@ -117,6 +119,12 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
       return ` AND contains(#scope, :scope${index})`;
     });
     if (scopeConditions.length > 0) names['#scope'] = 'scope';
+    let resourceCondition = '';
+    if (request.requiredResource !== undefined) {
+      values[':res'] = s(request.requiredResource);
+      names['#resources'] = 'resources';
+      resourceCondition = ' AND (audience = :res OR contains(#resources, :res))';
+    }
     let rateCondition = '';
     if (request.rateLimit) {
       names['#rl'] = String(request.rateLimit.generation);
@@ -152,6 +160,7 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
             'current_hash = :h AND generation = :gen AND client_id = :cid AND revoked = :false AND ' +
             'absolute_expires_at = :abs AND absolute_expires_at > :now AND last_used_at > :idle' +
             scopeConditions.join('') +
+            resourceCondition +
             rateCondition,
           ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
           ExpressionAttributeValues: values,

@@ -3,6 +3,7 @@ import { GRANT_TYPES } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
 import { InvalidGrant, InvalidRequest, InvalidTarget } from '../errors.ts';
 import { isCodeVerifier, s256 } from '../pkce.ts';
+import { grantedResources, requestedResource } from '../scopes.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Client } from '../clients/client.ts';
 import type { AuthorizationCode } from '../tokens/code.ts';
@@ -51,11 +52,10 @@ async function redeemable(stored: AuthorizationCode | undefined, request: Presen
     throw new InvalidGrant('authorization code is invalid or expired');
   }
   const redirectMatches = request.redirectUri !== undefined ? request.redirectUri === stored.redirectUri : stored.redirectUriOmitted === true;
-  if (ours && redirectMatches && (request.resource === undefined || request.resource === stored.audience)) return stored;
+  const targetMatches = request.resource === undefined || grantedResources(stored).includes(request.resource);
+  if (ours && redirectMatches && targetMatches) return stored;
   deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
-  if (request.resource !== undefined && stored.clientId === client.clientId && request.resource !== stored.audience) {
-    throw new InvalidTarget('resource differs from the one authorized');
-  }
+  if (!targetMatches && stored.clientId === client.clientId) throw new InvalidTarget('resource is not one the authorization granted');
   throw new InvalidGrant('authorization code was not issued to this client, redirect URI or code verifier');
 }
 
@@ -73,12 +73,15 @@ export const authorizationCodeGrant: GrantHandler = {
     if (!code) throw new InvalidRequest('code is required');
     if (!verifier) throw new InvalidGrant('code_verifier is required (PKCE)');
     if (!isCodeVerifier(verifier)) throw new InvalidGrant('code_verifier is malformed');
-    const resource = params.get('resource');
+    const resource = requestedResource(params);
     const now = epochSeconds(deps.clock);
     const codeHash = hashSecret(code);
     const presented: Presented = { client, codeChallenge: s256(verifier), redirectUri, resource, now };
     const granted = await redeemable(await deps.codes.get(codeHash), presented, deps);
-    const lifetimes = await lifetimesFor(deps, client, granted.audience);
+    // RFC 8707 §2.2: a resource narrows this access token to one of the granted resources; the
+    // refresh family the code starts keeps the whole grant, and its default audience.
+    const audience = resource ?? granted.audience;
+    const lifetimes = await lifetimesFor(deps, client, audience);
     const familyId = newFamilyId();
     const jti = randomUUID();
     const started = firstFamilyState(client, granted, familyId, lifetimes, now);
@@ -86,7 +89,7 @@ export const authorizationCodeGrant: GrantHandler = {
       deps.markers.validAfter(granted.subject, client.clientId),
       userTokenResponse(deps, {
         client,
-        grant: granted,
+        grant: { ...granted, audience },
         lifetimes,
         jti,
         ...(started && { refreshToken: started.refreshToken, familyId }),
@@ -103,7 +106,7 @@ export const authorizationCodeGrant: GrantHandler = {
         codeHash,
         clientId: client.clientId,
         ...(redirectUri !== undefined && { redirectUri }),
-        ...(resource !== undefined && { audience: resource }),
+        ...(resource !== undefined && { resource }),
         codeChallenge: presented.codeChallenge,
         now,
         familyId,

@@ -5,7 +5,10 @@ export interface AuthorizationRequest {
   /** The request relied on the client's only registered URI; the token request may then omit it too. */
   readonly redirectUriOmitted?: boolean;
   readonly scope: readonly string[];
+  /** The default audience of the grant (the first `resource`, or the client's only audience). */
   readonly audience: string;
+  /** Every `resource` requested, when more than one (RFC 8707 §2). */
+  readonly resources?: readonly string[];
   readonly state?: string;
   readonly nonce?: string;
   readonly codeChallenge: string;

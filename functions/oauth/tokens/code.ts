@@ -22,8 +22,8 @@ export interface RedeemRequest {
   readonly clientId: string;
   /** Absent when the token request omits it: allowed only if /authorize had it omitted too. */
   readonly redirectUri?: string;
-  /** The `resource` of the token request, when it names one: must be the code's audience. */
-  readonly audience?: string;
+  /** The `resource` of the token request, when it names one: must be one the code grants. */
+  readonly resource?: string;
   readonly codeChallenge: string;
   readonly now: number;
   readonly familyId: string;

@@ -11,7 +11,13 @@ export interface Grant {
   /** Public id of the SSO session (the `sid` claim), if the grant came from a browser login. */
   readonly sid?: string;
   readonly scope: readonly string[];
+  /** The `aud` of access tokens for a token request that names no `resource`. */
   readonly audience: string;
+  /**
+   * Every resource granted (RFC 8707), `audience` first, when the authorization request named
+   * more than one: a token request may narrow to any one of them. Absent: `audience` alone.
+   */
+  readonly resources?: readonly string[];
   readonly authTime: number;
   readonly acr?: string;
   readonly amr?: readonly string[];
@@ -65,6 +71,8 @@ export interface RotateRequest {
   readonly rotate: boolean;
   /** Scopes the family must hold (a request may only narrow). */
   readonly requiredScope?: readonly string[];
+  /** A resource the family must have been granted (a request may only narrow to one of them). */
+  readonly requiredResource?: string;
   /**
    * Rate limit, checked in the same write: the rotation `generation` back must be older than
    * `windowStart` (so fewer than N rotations happened in the window).

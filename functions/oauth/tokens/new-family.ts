@@ -32,6 +32,7 @@ export function newFamily(input: {
     ...(grant.sid !== undefined && { sid: grant.sid }),
     scope: grant.scope,
     audience: grant.audience,
+    ...(grant.resources !== undefined && { resources: grant.resources }),
     authTime: grant.authTime,
     ...(grant.acr !== undefined && { acr: grant.acr }),
     ...(grant.amr !== undefined && { amr: grant.amr }),
