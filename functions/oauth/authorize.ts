@@ -126,9 +126,13 @@ export async function parseAuthorizationRequest(
   }
   const codeChallenge = single('code_challenge');
   const method = single('code_challenge_method');
-  if (!codeChallenge) fail('invalid_request', 'code_challenge is required (PKCE)');
-  if (method !== 'S256') fail('invalid_request', 'code_challenge_method must be S256');
-  if (!isCodeChallenge(codeChallenge!)) fail('invalid_request', 'code_challenge is malformed');
+  // A client that sends PKCE gets it checked whether it must or not.
+  const withoutPkce = !client.requirePkce && codeChallenge === undefined && method === undefined;
+  if (!withoutPkce) {
+    if (!codeChallenge) fail('invalid_request', 'code_challenge is required (PKCE)');
+    if (method !== 'S256') fail('invalid_request', 'code_challenge_method must be S256');
+    if (!isCodeChallenge(codeChallenge!)) fail('invalid_request', 'code_challenge is malformed');
+  }
 
   let scope: string[] = [];
   let audience = '';
@@ -147,6 +151,9 @@ export async function parseAuthorizationRequest(
   const maxAgeValue = single('max_age');
   if (maxAgeValue !== undefined && !/^\d{1,9}$/.test(maxAgeValue)) fail('invalid_request', 'max_age must be a number of seconds');
   const nonce = single('nonce');
+  // OAuth 2.1 §7.5.1: without PKCE only the OIDC nonce stops an injected code (a confidential client's requests only).
+  if (withoutPkce && !scope.includes('openid')) fail('invalid_request', 'code_challenge is required (PKCE) unless the request is an OpenID Connect request with a nonce');
+  if (withoutPkce && nonce === undefined) fail('invalid_request', 'nonce is required when PKCE is not used');
   return {
     client,
     request: {
@@ -155,7 +162,7 @@ export async function parseAuthorizationRequest(
       ...(!redirectUriGiven && { redirectUriOmitted: true }),
       scope,
       audience,
-      codeChallenge: codeChallenge!,
+      ...(!withoutPkce && { codeChallenge: codeChallenge! }),
       ...(state !== undefined && { state }),
       ...(nonce !== undefined && { nonce }),
       ...(maxAgeValue !== undefined && { maxAge: Number(maxAgeValue) }),
@@ -186,7 +193,7 @@ async function issueCode(
     clientId: client.clientId,
     redirectUri: request.redirectUri,
     ...(request.redirectUriOmitted && { redirectUriOmitted: true }),
-    codeChallenge: request.codeChallenge,
+    ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge }),
     subject: session.subject,
     scope: request.scope,
     audience: request.audience,

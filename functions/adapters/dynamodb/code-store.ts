@@ -16,7 +16,7 @@ function fromItem(item: Item): AuthorizationCode {
     clientId: readString(item, 'client_id'),
     redirectUri: readString(item, 'redirect_uri'),
     ...(readBoolean(item, 'redirect_uri_omitted') && { redirectUriOmitted: true }),
-    codeChallenge: readString(item, 'code_challenge'),
+    ...optional('codeChallenge', readOptionalString(item, 'code_challenge')),
     ...readLoginAttributes(item),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
@@ -37,7 +37,7 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
           client_id: s(code.clientId),
           redirect_uri: s(code.redirectUri),
           ...(code.redirectUriOmitted && { redirect_uri_omitted: bool(true) }),
-          code_challenge: s(code.codeChallenge),
+          ...(code.codeChallenge !== undefined && { code_challenge: s(code.codeChallenge) }),
           ...loginAttributes(code),
           scope: strings(code.scope),
           audience: s(code.audience),
@@ -59,7 +59,9 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
         UpdateExpression: 'SET redeemed_at = :now, family_id = :fid, access_jti = :jti',
         ConditionExpression:
           'attribute_exists(pk) AND attribute_not_exists(redeemed_at) AND expires_at > :now AND ' +
-          'client_id = :cid AND code_challenge = :cc AND ' +
+          'client_id = :cid AND ' +
+          // RFC 9700 §2.1.1: a verifier for a code issued without a challenge is refused, like a wrong one.
+          (request.codeChallenge !== undefined ? 'code_challenge = :cc AND ' : 'attribute_not_exists(code_challenge) AND ') +
           (request.redirectUri !== undefined ? 'redirect_uri = :ru' : 'redirect_uri_omitted = :true') +
           (request.audience !== undefined ? ' AND audience = :aud' : ''),
         ExpressionAttributeValues: {
@@ -67,7 +69,7 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
           ':fid': s(request.familyId),
           ':jti': s(request.accessTokenId),
           ':cid': s(request.clientId),
-          ':cc': s(request.codeChallenge),
+          ...(request.codeChallenge !== undefined && { ':cc': s(request.codeChallenge) }),
           ...(request.redirectUri !== undefined ? { ':ru': s(request.redirectUri) } : { ':true': bool(true) }),
           ...(request.audience !== undefined && { ':aud': s(request.audience) }),
         },

@@ -8,7 +8,8 @@ export interface AuthorizationRequest {
   readonly audience: string;
   readonly state?: string;
   readonly nonce?: string;
-  readonly codeChallenge: string;
+  /** Absent only for a client registered with `require_pkce: false` that sent none (its request then has a nonce). */
+  readonly codeChallenge?: string;
   readonly maxAge?: number;
   readonly prompt?: 'none' | 'login';
 }
