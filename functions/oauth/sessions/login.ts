@@ -5,7 +5,7 @@ import { epochSeconds, type Clock } from '../clock.ts';
 import { ERROR_DESCRIPTION, InvalidRequest, NotFound } from '../errors.ts';
 import { hashSecret } from '../secrets.ts';
 import { RESERVED_CLAIMS } from '../tokens/issue.ts';
-import type { LoginRequestStore, LoginResult } from './login-request.ts';
+import type { AuthorizationRequest, LoginRequestStore, LoginResult } from './login-request.ts';
 
 export interface LoginDependencies {
   readonly issuer: string;
@@ -44,11 +44,24 @@ export async function describeLogin(deps: LoginDependencies, challenge: string):
     requested_audience: login.request.audience,
     skip: false,
     ...(login.sessionSubject !== undefined && { subject: login.sessionSubject }),
-    oidc_context: {
-      ...(login.request.maxAge !== undefined && { max_age: login.request.maxAge }),
-      ...(login.request.prompt !== undefined && { prompt: login.request.prompt }),
-    },
+    oidc_context: oidcContext(login.request),
     expires_at: login.expiresAt,
+  };
+}
+
+/** Hydra's `oidc_context`, and more of the request (OIDC Core §3.1.2.1, §5.5): a field only when the request had it. */
+function oidcContext(request: AuthorizationRequest): Record<string, unknown> {
+  const hint = request.idTokenHintClaims;
+  return {
+    ...(request.prompt !== undefined && { prompt: request.prompt }),
+    ...(request.maxAge !== undefined && { max_age: request.maxAge }),
+    ...(request.loginHint !== undefined && { login_hint: request.loginHint }),
+    ...(request.acrValues !== undefined && { acr_values: request.acrValues }),
+    ...(request.uiLocales !== undefined && { ui_locales: request.uiLocales }),
+    ...(request.claimsLocales !== undefined && { claims_locales: request.claimsLocales }),
+    ...(request.display !== undefined && { display: request.display }),
+    ...(request.claims !== undefined && { claims: request.claims }),
+    ...(hint !== undefined && { id_token_hint_claims: hint, id_token_hint_sub: hint['sub'] }),
   };
 }
 
