@@ -12,7 +12,7 @@ import { isSessionActive, sessionExpiresAt, type Session, type SessionStore } fr
 import type { CodeStore } from './tokens/code.ts';
 import type { RevocationMarkers } from './tokens/markers.ts';
 import type { ProfileStore } from './sessions/profile.ts';
-import { requiredSubjects } from './claims.ts';
+import { requestedClaimNames, requiredSubjects } from './claims.ts';
 import { parseOidcParameters } from './oidc-parameters.ts';
 import type { Signer } from './signer.ts';
 import { verifyIdTokenHint } from './tokens/id-token-hint.ts';
@@ -201,6 +201,7 @@ async function issueCode(
     audience: request.audience,
   });
   const code = secretPair();
+  const requestedClaims = requestedClaimNames(request.claims);
   await deps.codes.create(code.hash, {
     clientId: client.clientId,
     redirectUri: request.redirectUri,
@@ -215,6 +216,7 @@ async function issueCode(
     ...(session.amr !== undefined && { amr: session.amr }),
     ...(session.claims !== undefined && { claims: session.claims }),
     ...(request.nonce !== undefined && { nonce: request.nonce }),
+    ...(requestedClaims !== undefined && { requestedClaims }),
     createdAt: now,
     expiresAt: now + lifetimes.authorization_code_ttl.value,
   });

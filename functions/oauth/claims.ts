@@ -14,6 +14,58 @@ export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
 /** The OIDC Core §5.1 claims a scope stands for: only a scope (or the `claims` parameter) releases them. */
 export const STANDARD_CLAIMS: ReadonlySet<string> = new Set(Object.values(SCOPE_CLAIMS).flat());
 
+/**
+ * Claims the login app's `claims` may not set: the server asserts them (JWT, RFC 9068, OIDC Core,
+ * RFC 9449 `cnf`, and Lifespan's own `fid`). Accept refuses them; issuing drops any stored before.
+ */
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  'iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'client_id', 'scope', 'typ', 'nonce', 'at_hash', 'c_hash', 's_hash',
+  'sid', 'auth_time', 'acr', 'amr', 'azp', 'cnf', 'fid',
+]);
+
+/** The standard claims the scopes release (OIDC Core §5.4). */
+function scopeClaims(scope: readonly string[]): Set<string> {
+  return new Set(scope.flatMap((value) => SCOPE_CLAIMS[value] ?? []));
+}
+
+/**
+ * What of the login app's claims goes into the ID token: a standard claim (§5.1) only when a
+ * granted scope releases it or the `claims` request asked for it in the ID token; any other
+ * (the deployer's own, e.g. `tenant`) as the login app gave it; never a reserved one.
+ */
+export function idTokenClaims(
+  claims: Readonly<Record<string, unknown>> | undefined,
+  scope: readonly string[],
+  requested: RequestedClaims | undefined,
+): Record<string, unknown> {
+  const released = scopeClaims(scope);
+  for (const name of requested?.idToken ?? []) released.add(name);
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(claims ?? {})) {
+    if (RESERVED_CLAIMS.has(name) || (STANDARD_CLAIMS.has(name) && !released.has(name))) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * What userinfo releases of the user's latest login claims: the standard claims of the access
+ * token's scopes, and whatever the `claims` request asked of userinfo (standard or not).
+ */
+export function userinfoClaims(
+  claims: Readonly<Record<string, unknown>> | undefined,
+  scope: readonly string[],
+  requested: readonly string[] | undefined,
+): Record<string, unknown> {
+  const names = scopeClaims(scope);
+  for (const name of requested ?? []) names.add(name);
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    if (!RESERVED_CLAIMS.has(name) && claims?.[name] !== undefined) out[name] = claims[name];
+  }
+  return out;
+}
+
 /** One member of a `claims` request (OIDC Core §5.5.1): `null`, or how the claim is asked for. */
 export type ClaimRequest = null | {
   readonly essential?: boolean;

@@ -54,6 +54,8 @@ export function serverMetadata(input: DiscoveryInput): Record<string, unknown> {
       'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at', 'email', 'email_verified', 'address',
       'phone_number', 'phone_number_verified', 'auth_time', 'acr', 'amr', 'sid',
     ];
+    // OIDC Core §5.5: claims asked for by name, for userinfo or the ID token (claims.ts).
+    metadata['claims_parameter_supported'] = true;
   }
   if (token) {
     metadata['grant_types_supported'] = input.grantTypes;

@@ -3,7 +3,7 @@ import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AuthorizationCode, CodeStore, RedeemRequest } from '../../oauth/tokens/code.ts';
 import type { NewFamilyItem } from '../../oauth/tokens/family.ts';
 import { familyItem } from './family-store.ts';
-import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
+import { loginAttributes, readLoginAttributes, readRequestedClaims, requestedClaimsAttribute } from './login-attributes.ts';
 import { bool, n, readBoolean, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -18,6 +18,7 @@ function fromItem(item: Item): AuthorizationCode {
     ...(readBoolean(item, 'redirect_uri_omitted') && { redirectUriOmitted: true }),
     ...optional('codeChallenge', readOptionalString(item, 'code_challenge')),
     ...readLoginAttributes(item),
+    ...readRequestedClaims(item),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
     createdAt: readNumber(item, 'created_at'),
@@ -39,6 +40,7 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
           ...(code.redirectUriOmitted && { redirect_uri_omitted: bool(true) }),
           ...(code.codeChallenge !== undefined && { code_challenge: s(code.codeChallenge) }),
           ...loginAttributes(code),
+          ...requestedClaimsAttribute(code.requestedClaims),
           scope: strings(code.scope),
           audience: s(code.audience),
           created_at: n(code.createdAt),

@@ -4,7 +4,7 @@ import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
 import { ERROR_DESCRIPTION, InvalidRequest, NotFound } from '../errors.ts';
 import { hashSecret } from '../secrets.ts';
-import { RESERVED_CLAIMS } from '../tokens/issue.ts';
+import { RESERVED_CLAIMS } from '../claims.ts';
 import type { AuthorizationRequest, LoginRequestStore, LoginResult } from './login-request.ts';
 
 export interface LoginDependencies {
@@ -15,6 +15,8 @@ export interface LoginDependencies {
 }
 
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** OIDC Core §2: `sub` is ASCII, at most 255 characters; printable and without spaces, so it is safe in every log and header. */
+const SUBJECT = /^[\x21-\x7E]{1,255}$/;
 const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'remember', 'claims']);
 const REJECT_FIELDS = new Set(['error', 'error_description']);
 /** What a login app may answer with (OIDC Core §3.1.2.6 and RFC 6749 §4.1.2.1). */
@@ -72,8 +74,8 @@ function oidcContext(request: AuthorizationRequest): Record<string, unknown> {
 export function parseAccept(body: Record<string, unknown>, now: number, fields: ReadonlySet<string> = ACCEPT_FIELDS): LoginResult {
   refuseUnknown(body, fields);
   const { subject, acr, amr, remember, claims } = body;
-  if (typeof subject !== 'string' || subject === '' || subject.length > 255 || /[\u0000-\u001f]/.test(subject)) {
-    throw new InvalidRequest('subject must be a string of 1–255 characters');
+  if (typeof subject !== 'string' || !SUBJECT.test(subject)) {
+    throw new InvalidRequest('subject must be 1 to 255 printable ASCII characters without spaces (OIDC Core section 2)');
   }
   if (acr !== undefined && (typeof acr !== 'string' || acr.length > 255)) throw new InvalidRequest('acr must be a string');
   if (amr !== undefined && (!Array.isArray(amr) || amr.length > 10 || amr.some((entry) => typeof entry !== 'string' || entry.length > 64))) {

@@ -22,7 +22,7 @@ describe('issueIdToken', () => {
     const forged = Object.fromEntries(protocol.map((claim) => [claim, `forged-${claim}`]));
     const token = await issueIdToken(deps, {
       client,
-      grant: { subject: 'alice', clientId: client.clientId, scope: ['openid'], audience: 'api', authTime: clock.seconds, claims: { ...forged, name: 'Alice' } },
+      grant: { subject: 'alice', clientId: client.clientId, scope: ['openid', 'profile'], audience: 'api', authTime: clock.seconds, claims: { ...forged, name: 'Alice' } },
       ttl: 300,
       accessToken: 'access',
     });
