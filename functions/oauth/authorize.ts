@@ -13,7 +13,7 @@ import type { CodeStore } from './tokens/code.ts';
 import type { RevocationMarkers } from './tokens/markers.ts';
 import type { ProfileStore } from './sessions/profile.ts';
 import { requestedClaimNames, requiredSubjects } from './claims.ts';
-import { parseOidcParameters } from './oidc-parameters.ts';
+import { parseOidcParameters, type OidcParameters } from './oidc-parameters.ts';
 import type { Signer } from './signer.ts';
 import { verifyIdTokenHint } from './tokens/id-token-hint.ts';
 
@@ -152,7 +152,7 @@ export async function parseAuthorizationRequest(
     throw error;
   }
 
-  let oidc: ReturnType<typeof parseOidcParameters> = {};
+  let oidc: OidcParameters = {};
   try {
     oidc = parseOidcParameters(single);
   } catch (error) {
@@ -263,14 +263,14 @@ export async function authorize(
   const { client, request } = await parseAuthorizationRequest(query, deps);
   const now = epochSeconds(deps.clock);
   const current = await activeSession(deps, cookies.session, now, client.clientId);
-  const reuse = current && ssoRefusal(request, current.session, now);
-  if (current && reuse === undefined) {
+  const refusal = current && ssoRefusal(request, current.session, now);
+  if (current && refusal === undefined) {
     const { session, hash } = current;
     if (now - session.lastSeenAt >= session.idleTtl * TOUCH_FRACTION) await deps.sessions.touch(hash, session, now);
     return { location: await issueCode(deps, client, request, session, now) };
   }
   if (request.prompt?.includes('none')) {
-    throw new AuthorizationRedirectError(request, 'login_required', reuse ?? 'no active session');
+    throw new AuthorizationRedirectError(request, 'login_required', refusal ?? 'no active session');
   }
   const challenge = secretPair();
   const binding = secretPair();

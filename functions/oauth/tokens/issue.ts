@@ -100,9 +100,6 @@ export function atHash(accessToken: string): string {
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
-/** Re-exported: where the login app's claims are checked and filtered (claims.ts). */
-export { RESERVED_CLAIMS } from '../claims.ts';
-
 export async function issueIdToken(
   deps: IssueDependencies,
   input: {
