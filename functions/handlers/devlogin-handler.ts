@@ -95,11 +95,21 @@ function devLoginRoutes(
     'POST /login': async (request) => {
       const form = formBody(request);
       const challenge = form.get('login_challenge') ?? '';
-      const { redirect_to: location } =
-        form.get('action') === 'reject'
-          ? await rejectLogin(login(), challenge, {})
-          : await acceptLogin(login(), challenge, { subject: form.get('subject') ?? '', remember: form.get('remember') === 'true', amr: ['pwd'] });
-      return redirect(location);
+      try {
+        const { redirect_to: location } =
+          form.get('action') === 'reject'
+            ? await rejectLogin(login(), challenge, {})
+            : await acceptLogin(login(), challenge, { subject: form.get('subject') ?? '', remember: form.get('remember') === 'true', amr: ['pwd'] });
+        return redirect(location);
+      } catch (error) {
+        // A subject the admin API refuses (say, not ASCII) is the typist's to fix: a page, not JSON.
+        if (!(error instanceof OAuthError)) throw error;
+        const retry = `/login?login_challenge=${encodeURIComponent(challenge)}`;
+        return html(
+          error.status,
+          page('Login error', `<h1>Login error</h1><p>${escapeHtml(error.message)}</p><p><a href="${escapeHtml(retry)}">Try again</a></p>`),
+        );
+      }
     },
     'GET /device': async (request) => {
       const userCode = request.query.get('user_code') ?? '';

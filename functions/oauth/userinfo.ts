@@ -1,3 +1,4 @@
+import { userinfoClaims } from './claims.ts';
 import { InvalidToken, OAuthError } from './errors.ts';
 import type { ProfileStore } from './sessions/profile.ts';
 import { inspectToken, type InspectDependencies } from './tokens/inspect.ts';
@@ -5,17 +6,6 @@ import { inspectToken, type InspectDependencies } from './tokens/inspect.ts';
 export interface UserinfoDependencies extends InspectDependencies {
   readonly profiles: Pick<ProfileStore, 'get'>;
 }
-
-/** OIDC Core §5.4: which standard claims each scope releases. */
-const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
-  profile: [
-    'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile',
-    'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
-  ],
-  email: ['email', 'email_verified'],
-  address: ['address'],
-  phone: ['phone_number', 'phone_number_verified'],
-};
 
 /** RFC 6750 §3.1 `insufficient_scope`: 403 with a Bearer challenge. */
 export class InsufficientScope extends OAuthError {
@@ -52,7 +42,8 @@ export function bearerToken(authorization: string | undefined, form?: ReadonlyMa
 
 /**
  * `/userinfo`: an active access token (JWT or opaque; never an ID token) that holds `openid`,
- * answered with `sub` and the claims its scopes release from the user's latest login.
+ * answered with `sub` and the claims its scopes release from the user's latest login, plus those
+ * a `claims` request asked of userinfo.
  */
 export async function userinfo(token: string, deps: UserinfoDependencies): Promise<Record<string, unknown>> {
   const inspected = await inspectToken(token, deps);
@@ -61,11 +52,5 @@ export async function userinfo(token: string, deps: UserinfoDependencies): Promi
   }
   if (!inspected.scope.includes('openid')) throw new InsufficientScope('the access token does not hold the openid scope');
   const profile = await deps.profiles.get(inspected.subject);
-  const released: Record<string, unknown> = {};
-  for (const scope of inspected.scope) {
-    for (const claim of SCOPE_CLAIMS[scope] ?? []) {
-      if (profile?.claims[claim] !== undefined) released[claim] = profile.claims[claim];
-    }
-  }
-  return { ...released, sub: inspected.subject };
+  return { ...userinfoClaims(profile?.claims, inspected.scope, inspected.userinfoClaims), sub: inspected.subject };
 }

@@ -30,6 +30,7 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
           jti: s(token.jti),
           ...(token.authTime !== undefined && { auth_time: n(token.authTime) }),
           ...(token.familyId !== undefined && { family_id: s(token.familyId) }),
+          ...(token.userinfoClaims !== undefined && { userinfo_claims: strings(token.userinfoClaims) }),
         },
       }),
     );
@@ -50,6 +51,7 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
       jti: readString(Item, 'jti'),
       ...(authTime !== undefined && { authTime }),
       ...(familyId !== undefined && { familyId }),
+      ...(Item['userinfo_claims'] && { userinfoClaims: readStrings(Item, 'userinfo_claims') }),
     };
   }
 

@@ -6,7 +6,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import type { Client, ClientRepository, ClientType, GrantType, TokenEndpointAuthMethod } from '../../oauth/clients/client.ts';
-import { n, readNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+import { bool, n, readNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
 const key = (clientId: string): Record<string, AttributeValue> => ({ pk: s(`CLIENT#${clientId}`), sk: s('CLIENT') });
 
@@ -23,6 +23,7 @@ function toItem(client: Client): Record<string, AttributeValue> {
     grant_types: strings(client.grantTypes),
     scopes: strings(client.scopes),
     audiences: strings(client.audiences),
+    require_pkce: bool(client.requirePkce),
     created_at: n(client.createdAt),
   };
 }
@@ -40,6 +41,8 @@ function fromItem(item: Record<string, AttributeValue>): Client {
     grantTypes: readStrings(item, 'grant_types') as GrantType[],
     scopes: readStrings(item, 'scopes'),
     audiences: readStrings(item, 'audiences'),
+    // Clients registered before the setting existed all required PKCE.
+    requirePkce: item['require_pkce']?.BOOL !== false,
     createdAt: readNumber(item, 'created_at'),
   };
 }

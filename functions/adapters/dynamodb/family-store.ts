@@ -25,7 +25,7 @@ import {
   s,
   strings,
 } from './attributes.ts';
-import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
+import { loginAttributes, readLoginAttributes, readRequestedClaims, requestedClaimsAttribute } from './login-attributes.ts';
 import { SUBJECT_INDEX_ATTRIBUTES, subjectIndexKeys } from './subject-index.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -47,6 +47,7 @@ export function familyItem(family: Family, expiresAt: number): Item {
     ...indexKeys(family),
     family_id: s(family.familyId),
     ...loginAttributes(family),
+    ...requestedClaimsAttribute(family.requestedClaims),
     client_id: s(family.clientId),
     scope: strings(family.scope),
     audience: s(family.audience),
@@ -70,6 +71,7 @@ function fromItem(item: Item): Family {
   return {
     familyId: readString(item, 'family_id'),
     ...readLoginAttributes(item),
+    ...readRequestedClaims(item),
     clientId: readString(item, 'client_id'),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),

@@ -31,6 +31,11 @@ export interface Client {
   readonly grantTypes: readonly GrantType[];
   readonly scopes: readonly string[];
   readonly audiences: readonly string[];
+  /**
+   * PKCE at `/authorize` (the default, and always for public clients). A confidential client
+   * registered without it may send OpenID Connect requests with a `nonce` instead.
+   */
+  readonly requirePkce: boolean;
   /** Epoch seconds. */
   readonly createdAt: number;
 }
@@ -47,6 +52,7 @@ export function publicView(client: Client): Record<string, unknown> {
     grant_types: client.grantTypes,
     scopes: client.scopes,
     audiences: client.audiences,
+    require_pkce: client.requirePkce,
     created_at: client.createdAt,
   };
 }

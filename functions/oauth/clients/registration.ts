@@ -21,6 +21,7 @@ const FIELDS = new Set([
   'scopes',
   'audiences',
   'token_endpoint_auth_method',
+  'require_pkce',
 ]);
 
 const MAX_URIS = 20;
@@ -91,6 +92,7 @@ export interface ClientRegistration {
   readonly grantTypes: readonly GrantType[];
   readonly scopes: readonly string[];
   readonly audiences: readonly string[];
+  readonly requirePkce: boolean;
 }
 
 /**
@@ -150,6 +152,13 @@ export function parseRegistration(body: Record<string, unknown>): ClientRegistra
   const audiences = stringList(body, 'audiences', MAX_LIST) ?? [];
   audiences.forEach(checkAudience);
 
+  const requirePkce = body['require_pkce'] ?? true;
+  if (typeof requirePkce !== 'boolean') throw new InvalidClientMetadata('require_pkce must be true or false');
+  // OAuth 2.1 §7.5.1 (and RFC 9700 §2.1.1): without a secret, PKCE is what binds the code to the client.
+  if (!requirePkce && authMethod === 'none') {
+    throw new InvalidClientMetadata('require_pkce may be false only for a confidential client: a public client always uses PKCE');
+  }
+
   return {
     clientName: name,
     type,
@@ -159,6 +168,7 @@ export function parseRegistration(body: Record<string, unknown>): ClientRegistra
     grantTypes: grantTypes as GrantType[],
     scopes,
     audiences,
+    requirePkce,
   };
 }
 

@@ -32,7 +32,8 @@ async function replayed(code: AuthorizationCode, deps: GrantDependencies, now: n
 /** What the token request asks of the code. */
 interface Presented {
   readonly client: Client;
-  readonly codeChallenge: string;
+  /** S256 of the `code_verifier`; absent when none was sent. */
+  readonly codeChallenge: string | undefined;
   readonly redirectUri: string | undefined;
   readonly resource: string | undefined;
   readonly now: number;
@@ -55,7 +56,14 @@ async function redeemable(stored: AuthorizationCode | undefined, request: Presen
   const targetMatches = request.resource === undefined || grantedResources(stored).includes(request.resource);
   if (ours && redirectMatches && targetMatches) return stored;
   deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
-  if (!targetMatches && stored.clientId === client.clientId) throw new InvalidTarget('resource is not one the authorization granted');
+  if (stored.clientId === client.clientId) {
+    // Only the client the code is for learns which PKCE rule it broke.
+    if (stored.codeChallenge === undefined && request.codeChallenge !== undefined) {
+      throw new InvalidGrant('code_verifier was sent for a code issued without code_challenge');
+    }
+    if (stored.codeChallenge !== undefined && request.codeChallenge === undefined) throw new InvalidGrant('code_verifier is required (PKCE)');
+    if (!targetMatches) throw new InvalidTarget('resource is not one the authorization granted');
+  }
   throw new InvalidGrant('authorization code was not issued to this client, redirect URI or code verifier');
 }
 
@@ -69,14 +77,15 @@ export const authorizationCodeGrant: GrantHandler = {
   async handle({ client, params }, deps) {
     const code = params.get('code');
     const redirectUri = params.get('redirect_uri');
-    const verifier = params.get('code_verifier');
+    const verifier = params.get('code_verifier') || undefined;
     if (!code) throw new InvalidRequest('code is required');
-    if (!verifier) throw new InvalidGrant('code_verifier is required (PKCE)');
-    if (!isCodeVerifier(verifier)) throw new InvalidGrant('code_verifier is malformed');
+    // Only a client registered with require_pkce: false can hold a code issued without a challenge.
+    if (verifier === undefined && client.requirePkce) throw new InvalidGrant('code_verifier is required (PKCE)');
+    if (verifier !== undefined && !isCodeVerifier(verifier)) throw new InvalidGrant('code_verifier is malformed');
     const resource = requestedResource(params);
     const now = epochSeconds(deps.clock);
     const codeHash = hashSecret(code);
-    const presented: Presented = { client, codeChallenge: s256(verifier), redirectUri, resource, now };
+    const presented: Presented = { client, codeChallenge: verifier !== undefined ? s256(verifier) : undefined, redirectUri, resource, now };
     const granted = await redeemable(await deps.codes.get(codeHash), presented, deps);
     // RFC 8707 §2.2: a resource narrows this access token to one of the granted resources; the
     // refresh family the code starts keeps the whole grant, and its default audience.
@@ -107,7 +116,7 @@ export const authorizationCodeGrant: GrantHandler = {
         clientId: client.clientId,
         ...(redirectUri !== undefined && { redirectUri }),
         ...(resource !== undefined && { resource }),
-        codeChallenge: presented.codeChallenge,
+        ...(presented.codeChallenge !== undefined && { codeChallenge: presented.codeChallenge }),
         now,
         familyId,
         accessTokenId: jti,

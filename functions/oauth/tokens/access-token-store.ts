@@ -9,6 +9,8 @@ export interface OpaqueAccessToken {
   readonly authTime?: number;
   readonly jti: string;
   readonly familyId?: string;
+  /** Claims the `claims` request asked of userinfo (OIDC Core §5.5), beyond what the scopes release. */
+  readonly userinfoClaims?: readonly string[];
 }
 
 /** Port: opaque access tokens (by hash) and the denylist of JWT access tokens (by `jti`). */

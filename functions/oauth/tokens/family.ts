@@ -1,3 +1,5 @@
+import type { RequestedClaims } from '../claims.ts';
+
 /**
  * Why a family stopped working. Also the `Reason` dimension of the FamilyRevoked metric.
  * `admin`: an operator ended it (`DELETE /admin/families/{id}`, `/admin/sessions/{sid}`, `/admin/users/{subject}`).
@@ -21,8 +23,10 @@ export interface Grant {
   readonly authTime: number;
   readonly acr?: string;
   readonly amr?: readonly string[];
-  /** Extra ID-token claims from the login app's accept call. */
+  /** The login app's claims at accept; the ID token releases them by scope (claims.ts). */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /** What the `claims` request parameter asked for, by place (OIDC Core §5.5). */
+  readonly requestedClaims?: RequestedClaims;
 }
 
 /** A refresh-token family as stored: the grant plus rotation state. Times in epoch seconds. */

@@ -35,6 +35,8 @@ export type Inspection =
       readonly jti: string;
       readonly authTime?: number;
       readonly familyId?: string;
+      /** Claims the `claims` request asked of userinfo. */
+      readonly userinfoClaims?: readonly string[];
     };
 
 async function familyActive(family: Family, secret: string | undefined, deps: InspectDependencies, now: number): Promise<{ active: boolean; expiresAt: number }> {
@@ -68,6 +70,8 @@ async function inspectJwt(token: string, deps: InspectDependencies, now: number)
   }
   const familyId = typeof payload['fid'] === 'string' ? payload['fid'] : undefined;
   const authTime = typeof payload['auth_time'] === 'number' ? payload['auth_time'] : undefined;
+  const asked = payload['userinfo_claims'];
+  const userinfoClaims = Array.isArray(asked) ? asked.filter((name): name is string => typeof name === 'string') : undefined;
   const [denied, validAfter, family] = await Promise.all([
     deps.accessTokens.isDenied(jti, now),
     deps.markers.validAfter(sub, clientId),
@@ -88,6 +92,7 @@ async function inspectJwt(token: string, deps: InspectDependencies, now: number)
     jti,
     ...(authTime !== undefined && { authTime }),
     ...(familyId !== undefined && { familyId }),
+    ...(userinfoClaims !== undefined && { userinfoClaims }),
   };
 }
 
@@ -132,6 +137,7 @@ export async function inspectToken(token: string, deps: InspectDependencies): Pr
       jti: stored.jti,
       ...(stored.authTime !== undefined && { authTime: stored.authTime }),
       ...(stored.familyId !== undefined && { familyId: stored.familyId }),
+      ...(stored.userinfoClaims !== undefined && { userinfoClaims: stored.userinfoClaims }),
     };
   }
   if (token.split('.').length === 3) return inspectJwt(token, deps, now);

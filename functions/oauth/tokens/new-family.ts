@@ -37,6 +37,7 @@ export function newFamily(input: {
     ...(grant.acr !== undefined && { acr: grant.acr }),
     ...(grant.amr !== undefined && { amr: grant.amr }),
     ...(grant.claims !== undefined && { claims: grant.claims }),
+    ...(grant.requestedClaims !== undefined && { requestedClaims: grant.requestedClaims }),
     createdAt: now,
     absoluteExpiresAt,
     lastUsedAt: now,

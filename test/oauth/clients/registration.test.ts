@@ -25,6 +25,21 @@ describe('parseRegistration', () => {
     expect(registration.grantTypes).toEqual(['authorization_code', 'refresh_token']);
   });
 
+  it('requires PKCE by default; only a confidential client may turn it off', () => {
+    expect(parseRegistration(registrationBody()).requirePkce).toBe(true);
+    expect(parseRegistration(registrationBody({ type: 'public' })).requirePkce).toBe(true);
+    expect(parseRegistration(registrationBody({ require_pkce: false })).requirePkce).toBe(false);
+    expect(parseRegistration(registrationBody({ require_pkce: false, token_endpoint_auth_method: 'client_secret_post' })).requirePkce).toBe(false);
+    expect(refusal(registrationBody({ type: 'public', require_pkce: false }))).toMatchObject({
+      code: 'invalid_client_metadata',
+      status: 400,
+      message: expect.stringContaining('require_pkce'),
+    });
+    for (const value of ['false', 0, 'off']) {
+      expect(refusal(registrationBody({ require_pkce: value }))).toMatchObject({ code: 'invalid_client_metadata' });
+    }
+  });
+
   it('accepts https, and http only on loopback hosts', () => {
     const uris = ['https://a.example/cb', 'http://localhost:3000/cb', 'http://127.0.0.1/cb', 'http://[::1]:8080/cb'];
     expect(parseRegistration(registrationBody({ redirect_uris: uris })).redirectUris).toEqual(uris);
