@@ -88,6 +88,7 @@ function clientRecord(client: BenchClient, overrides: Partial<Client>): Client {
     grantTypes: ['authorization_code', 'refresh_token'],
     scopes: ['openid', 'profile', 'offline_access', 'orders:read'],
     audiences: ['orders-api'],
+    requirePkce: true,
     createdAt: epochSeconds(systemClock),
     ...overrides,
   };

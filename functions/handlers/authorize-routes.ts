@@ -13,7 +13,7 @@ import {
   type AuthorizeDependencies,
   type AuthorizeOutcome,
 } from '../oauth/authorize.ts';
-import { logout, type LogoutDependencies } from '../oauth/logout.ts';
+import { CONFIRMATION_FIELD, logout, type LogoutDependencies } from '../oauth/logout.ts';
 import {
   clearLoginCookie,
   clearSessionCookie,
@@ -33,28 +33,52 @@ function toResponse(deps: AuthorizeDependencies, outcome: AuthorizeOutcome): Htt
   return redirect(outcome.location, cookies);
 }
 
+/** The page that asks the user to confirm a logout no valid `id_token_hint` vouched for; its form posts the token back. */
+function confirmationPage(issuer: string, csrfToken: string, carry: Readonly<Record<string, string>>, retry: boolean): string {
+  const hidden = Object.entries({ [CONFIRMATION_FIELD]: csrfToken, ...carry })
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
+  return page(
+    'Log out of Lifespan?',
+    `<h1>Log out of Lifespan?</h1>` +
+      (retry ? '<p><strong>That confirmation was not valid (or is too old): confirm again.</strong></p>' : '') +
+      `<p>You will be signed out of every application that uses this Lifespan session in this browser.</p>` +
+      `<form method="post" action="${escapeHtml(issuer)}/logout">${hidden}<p><button>Log out</button></p></form>`,
+  );
+}
+
+/**
+ * `GET|POST /logout` (RP-Initiated Logout). Without a valid `id_token_hint` the user confirms
+ * first; that page's form may end at the validated `post_logout_redirect_uri`, so its CSP lists
+ * that origin (browsers check form-action on every redirect hop).
+ */
+async function signOut(dependencies: LogoutDependencies, request: HttpRequest, confirmation: string | undefined): Promise<HttpResponse> {
+  const policy = cookiePolicyFor(dependencies.issuer);
+  try {
+    const outcome = await logout(dependencies, request.query, request.cookies.get(sessionCookieName(policy)), confirmation);
+    if (outcome.kind === 'confirm') {
+      const body = confirmationPage(dependencies.issuer, outcome.csrfToken, outcome.carry, outcome.rejectedToken);
+      return html(outcome.rejectedToken ? 400 : 200, body, {}, outcome.location ? [outcome.location] : []);
+    }
+    // A hint for another user leaves this browser's session (and its cookie) alone.
+    const cookies = outcome.endedSession ? [clearSessionCookie(policy)] : [];
+    if (outcome.location) return redirect(outcome.location, cookies);
+    return { ...html(200, page('Signed out', '<h1>You are signed out</h1>')), cookies };
+  } catch (error) {
+    if (error instanceof AuthorizationPageError) {
+      return html(400, page('Sign-out error', `<h1>Sign-out error</h1><p>${escapeHtml(error.message)}</p>`));
+    }
+    throw error;
+  }
+}
+
 /**
  * `GET /authorize`. Errors about the client or its redirect URI are shown to the user (never
  * redirected: the redirect URI is not trusted yet); the rest go back to the client.
  */
 export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDependencies): Record<string, RouteHandler> {
   const routes: Record<string, RouteHandler> = {
-    'GET /logout': async (request: HttpRequest) => {
-      const dependencies = deps();
-      const policy = cookiePolicyFor(dependencies.issuer);
-      try {
-        const outcome = await logout(dependencies, request.query, request.cookies.get(sessionCookieName(policy)));
-        // A hint for another user leaves this browser's session (and its cookie) alone.
-        const cookies = outcome.endedSession ? [clearSessionCookie(policy)] : [];
-        if (outcome.location) return redirect(outcome.location, cookies);
-        return { ...html(200, page('Signed out', '<h1>You are signed out</h1>')), cookies };
-      } catch (error) {
-        if (error instanceof AuthorizationPageError) {
-          return html(400, page('Sign-out error', `<h1>Sign-out error</h1><p>${escapeHtml(error.message)}</p>`));
-        }
-        throw error;
-      }
-    },
+    'GET /logout': async (request: HttpRequest) => signOut(deps(), request, undefined),
     'GET /authorize': async (request: HttpRequest) => {
       const dependencies = deps();
       const policy = cookiePolicyFor(dependencies.issuer);
@@ -102,6 +126,7 @@ export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDepend
       return get({ ...request, query });
     };
   routes['POST /authorize'] = asForm(routes['GET /authorize']!, 'Sign-in');
-  routes['POST /logout'] = asForm(routes['GET /logout']!, 'Sign-out');
+  // Only a POST can confirm a logout: the token never travels in a URL.
+  routes['POST /logout'] = asForm((request) => signOut(deps(), request, request.query.get(CONFIRMATION_FIELD) ?? undefined), 'Sign-out');
   return routes;
 }

@@ -9,7 +9,7 @@ import {
   type DeviceVerificationDependencies,
 } from '../oauth/device/verification.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import { acceptLogin, describeLogin, rejectLogin, type LoginDependencies } from '../oauth/sessions/login.ts';
+import { acceptLogin, describeLogin, loginRedirectUri, rejectLogin, type LoginDependencies } from '../oauth/sessions/login.ts';
 import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime.ts';
 import { userCodeKeysFor } from '../runtime/successor.ts';
 import { storeFor } from '../runtime/store.ts';
@@ -69,6 +69,9 @@ function devLoginRoutes(
       try {
         const described = await describeLogin(login(), challenge);
         const client = described['client'] as { client_name?: string; client_id: string };
+        // The submission ends at the client (`/login` → `/authorize` → its redirect URI), and
+        // browsers check every hop against form-action.
+        const redirectUri = await loginRedirectUri(login(), challenge);
         return html(
           200,
           page(
@@ -81,6 +84,8 @@ function devLoginRoutes(
               `<p><button name="action" value="accept">Log in</button> <button name="action" value="reject" formnovalidate>Deny</button></p></form>` +
               `<p><small>Never deployed: in AWS your login app accepts logins through the admin API.</small></p>`,
           ),
+          {},
+          [redirectUri],
         );
       } catch (error) {
         if (!(error instanceof OAuthError)) throw error;
@@ -90,11 +95,21 @@ function devLoginRoutes(
     'POST /login': async (request) => {
       const form = formBody(request);
       const challenge = form.get('login_challenge') ?? '';
-      const { redirect_to: location } =
-        form.get('action') === 'reject'
-          ? await rejectLogin(login(), challenge, {})
-          : await acceptLogin(login(), challenge, { subject: form.get('subject') ?? '', remember: form.get('remember') === 'true', amr: ['pwd'] });
-      return redirect(location);
+      try {
+        const { redirect_to: location } =
+          form.get('action') === 'reject'
+            ? await rejectLogin(login(), challenge, {})
+            : await acceptLogin(login(), challenge, { subject: form.get('subject') ?? '', remember: form.get('remember') === 'true', amr: ['pwd'] });
+        return redirect(location);
+      } catch (error) {
+        // A subject the admin API refuses (say, not ASCII) is the typist's to fix: a page, not JSON.
+        if (!(error instanceof OAuthError)) throw error;
+        const retry = `/login?login_challenge=${encodeURIComponent(challenge)}`;
+        return html(
+          error.status,
+          page('Login error', `<h1>Login error</h1><p>${escapeHtml(error.message)}</p><p><a href="${escapeHtml(retry)}">Try again</a></p>`),
+        );
+      }
     },
     'GET /device': async (request) => {
       const userCode = request.query.get('user_code') ?? '';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from '../oauth/errors.ts';
+import { InvalidRequest, InvalidTarget, PayloadTooLarge, UnsupportedMediaType } from '../oauth/errors.ts';
 
 /** Form and JSON bodies of this service are small; anything larger is refused before parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -84,11 +84,15 @@ export function formAsQuery(request: HttpRequest): URLSearchParams | undefined {
 /**
  * Query or form parameters with duplicates refused and empty values treated as absent (RFC 6749
  * §3.1). A name counts as sent even when its value is empty: `a=&a=x` is a repeat, not `a=x`.
+ * `resource` is the exception RFC 8707 §2 makes (one per resource): the request is well formed,
+ * but each access token and device grant here is for one audience, so several resources are
+ * `invalid_target`, a target this server will not serve, rather than a malformed request.
  */
 export function uniqueParameters(params: URLSearchParams, where: string): Map<string, string> {
   const seen = new Set<string>();
   const result = new Map<string, string>();
   for (const [name, value] of params) {
+    if (seen.has(name) && name === 'resource') throw new InvalidTarget('one resource per token request: each access token has one audience');
     if (seen.has(name)) throw new InvalidRequest(`parameter ${name} is repeated in the ${where}`);
     seen.add(name);
     if (value !== '') result.set(name, value);

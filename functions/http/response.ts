@@ -1,4 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { pagePolicy } from './csp.ts';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { headers: Record<string, string> };
 
@@ -23,12 +24,16 @@ export function redirect(location: string, cookies: string[] = []): HttpResponse
   return { statusCode: 302, headers: { Location: location, ...NO_STORE }, body: '', ...(cookies.length > 0 && { cookies }) };
 }
 
-export function html(statusCode: number, body: string, headers: Record<string, string> = {}): HttpResponse {
+/**
+ * An HTML page. Its forms may submit to this origin, plus the origins of `formTargets`: the
+ * validated client URIs where a submission's redirect chain may end (see {@link pagePolicy}).
+ */
+export function html(statusCode: number, body: string, headers: Record<string, string> = {}, formTargets: readonly string[] = []): HttpResponse {
   return {
     statusCode,
     headers: {
       'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      'Content-Security-Policy': pagePolicy(formTargets),
       'X-Content-Type-Options': 'nosniff',
       ...NO_STORE,
       ...headers,

@@ -2,16 +2,21 @@ import { randomBytes } from 'node:crypto';
 import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import { GRANT_TYPES, type Client, type ClientRepository } from './clients/client.ts';
+import { redirectUriRegistered } from './clients/redirect-uri.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import { OAuthError } from './errors.ts';
 import { isCodeChallenge } from './pkce.ts';
-import { grantedAudience, grantedScope } from './scopes.ts';
+import { grantedScope, grantedTarget, type GrantTarget } from './scopes.ts';
 import { hashSecret } from './secrets.ts';
 import type { AuthorizationRequest, LoginRequestStore, LoginResult } from './sessions/login-request.ts';
 import { isSessionActive, sessionExpiresAt, type Session, type SessionStore } from './sessions/session.ts';
 import type { CodeStore } from './tokens/code.ts';
 import type { RevocationMarkers } from './tokens/markers.ts';
 import type { ProfileStore } from './sessions/profile.ts';
+import { requestedClaimNames, requiredSubjects } from './claims.ts';
+import { parseOidcParameters, type OidcParameters } from './oidc-parameters.ts';
+import type { Signer } from './signer.ts';
+import { verifyIdTokenHint } from './tokens/id-token-hint.ts';
 
 /** How long a login challenge waits for the login app. */
 export const LOGIN_REQUEST_TTL = 900;
@@ -29,6 +34,8 @@ export interface AuthorizeDependencies {
   readonly lifetimes: Pick<LifetimeConfigStore, 'current'>;
   readonly markers: Pick<RevocationMarkers, 'sessionsValidAfter'>;
   readonly profiles: Pick<ProfileStore, 'put'>;
+  /** Public keys, to verify an `id_token_hint`. */
+  readonly signer: Pick<Signer, 'jwks'>;
 }
 
 /**
@@ -71,6 +78,8 @@ export function clientRedirect(issuer: string, redirectUri: string, params: Reco
 }
 
 const MAX_PARAMETER_LENGTH = 2048;
+/** An ID token with profile claims outgrows the default; a claims request may be long too. */
+const LONGER_PARAMETERS: Readonly<Record<string, number>> = { id_token_hint: 8192, claims: 4096 };
 
 /**
  * Validates an authorization request in the order RFC 6749 §4.1.2.1 requires: client and
@@ -78,7 +87,7 @@ const MAX_PARAMETER_LENGTH = 2048;
  */
 export async function parseAuthorizationRequest(
   query: URLSearchParams,
-  deps: Pick<AuthorizeDependencies, 'clients' | 'issuer'>,
+  deps: Pick<AuthorizeDependencies, 'clients' | 'issuer' | 'signer'>,
 ): Promise<{ client: Client; request: AuthorizationRequest }> {
   const single = (name: string): string | undefined => {
     const values = query.getAll(name);
@@ -101,8 +110,8 @@ export async function parseAuthorizationRequest(
   if (!redirectUriGiven && (single('scope') ?? '').split(' ').includes('openid')) {
     throw new AuthorizationPageError('invalid_request', 'redirect_uri is required in an OpenID Connect request');
   }
-  // Exact string comparison (OAuth 2.1 §4.1.1.3): no prefix, no normalisation.
-  if (!client.redirectUris.includes(redirectUri)) {
+  // Exact string comparison (OAuth 2.1 §4.1.1.3), any port on a loopback IP (RFC 8252 §7.3).
+  if (!redirectUriRegistered(client.redirectUris, redirectUri)) {
     throw new AuthorizationPageError('invalid_request', 'redirect_uri is not registered for this client');
   }
 
@@ -111,8 +120,9 @@ export async function parseAuthorizationRequest(
     throw new AuthorizationRedirectError({ redirectUri, ...(state !== undefined && { state }) }, code, description);
   };
   for (const [name] of query) {
-    if (query.getAll(name).length > 1) fail('invalid_request', `parameter ${name} is repeated`);
-    if ((query.get(name) ?? '').length > MAX_PARAMETER_LENGTH) fail('invalid_request', `parameter ${name} is too long`);
+    // RFC 8707 §2: resource is the one parameter that may repeat (one per resource asked for).
+    if (name !== 'resource' && query.getAll(name).length > 1) fail('invalid_request', `parameter ${name} is repeated`);
+    if ((query.get(name) ?? '').length > (LONGER_PARAMETERS[name] ?? MAX_PARAMETER_LENGTH)) fail('invalid_request', `parameter ${name} is too long`);
   }
   // OIDC Core §6.2 and §6.1: each has its own error code.
   if (query.has('request_uri')) fail('request_uri_not_supported', 'request_uri is not supported');
@@ -126,27 +136,38 @@ export async function parseAuthorizationRequest(
   }
   const codeChallenge = single('code_challenge');
   const method = single('code_challenge_method');
-  if (!codeChallenge) fail('invalid_request', 'code_challenge is required (PKCE)');
-  if (method !== 'S256') fail('invalid_request', 'code_challenge_method must be S256');
-  if (!isCodeChallenge(codeChallenge!)) fail('invalid_request', 'code_challenge is malformed');
+  // A client that sends PKCE gets it checked whether it must or not.
+  const withoutPkce = !client.requirePkce && codeChallenge === undefined && method === undefined;
+  if (!withoutPkce) {
+    if (!codeChallenge) fail('invalid_request', 'code_challenge is required (PKCE)');
+    if (method !== 'S256') fail('invalid_request', 'code_challenge_method must be S256');
+    if (!isCodeChallenge(codeChallenge!)) fail('invalid_request', 'code_challenge is malformed');
+  }
 
   let scope: string[] = [];
-  let audience = '';
+  let target: GrantTarget = { audience: '' };
   try {
     scope = grantedScope(client, single('scope'));
-    audience = grantedAudience(client, single('resource'), deps.issuer);
+    target = grantedTarget(client, query.getAll('resource'), deps.issuer);
   } catch (error) {
     if (error instanceof OAuthError) fail(error.code, error.message);
     throw error;
   }
 
-  const promptValue = single('prompt');
-  if (promptValue !== undefined && promptValue !== 'none' && promptValue !== 'login') {
-    fail('invalid_request', 'prompt must be none or login');
+  let oidc: OidcParameters = {};
+  try {
+    oidc = parseOidcParameters(single);
+  } catch (error) {
+    if (error instanceof OAuthError) fail(error.code, error.message);
+    throw error;
   }
-  const maxAgeValue = single('max_age');
-  if (maxAgeValue !== undefined && !/^\d{1,9}$/.test(maxAgeValue)) fail('invalid_request', 'max_age must be a number of seconds');
+  const hint = single('id_token_hint');
+  const hintClaims = hint !== undefined ? await verifyIdTokenHint(hint, deps) : undefined;
+  if (hint !== undefined && !hintClaims) fail('invalid_request', 'id_token_hint is not an ID token this server issued');
   const nonce = single('nonce');
+  // OAuth 2.1 §7.5.1: without PKCE only the OIDC nonce stops an injected code (a confidential client's requests only).
+  if (withoutPkce && !scope.includes('openid')) fail('invalid_request', 'code_challenge is required (PKCE) unless the request is an OpenID Connect request with a nonce');
+  if (withoutPkce && nonce === undefined) fail('invalid_request', 'nonce is required when PKCE is not used');
   return {
     client,
     request: {
@@ -154,12 +175,12 @@ export async function parseAuthorizationRequest(
       redirectUri,
       ...(!redirectUriGiven && { redirectUriOmitted: true }),
       scope,
-      audience,
-      codeChallenge: codeChallenge!,
+      ...target,
+      ...(!withoutPkce && { codeChallenge: codeChallenge! }),
       ...(state !== undefined && { state }),
       ...(nonce !== undefined && { nonce }),
-      ...(maxAgeValue !== undefined && { maxAge: Number(maxAgeValue) }),
-      ...(promptValue !== undefined && { prompt: promptValue as 'none' | 'login' }),
+      ...oidc,
+      ...(hintClaims !== undefined && { idTokenHintClaims: hintClaims }),
     },
   };
 }
@@ -182,20 +203,23 @@ async function issueCode(
     audience: request.audience,
   });
   const code = secretPair();
+  const requestedClaims = requestedClaimNames(request.claims);
   await deps.codes.create(code.hash, {
     clientId: client.clientId,
     redirectUri: request.redirectUri,
     ...(request.redirectUriOmitted && { redirectUriOmitted: true }),
-    codeChallenge: request.codeChallenge,
+    ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge }),
     subject: session.subject,
     scope: request.scope,
     audience: request.audience,
+    ...(request.resources !== undefined && { resources: request.resources }),
     authTime: session.authTime,
     sid: session.sid,
     ...(session.acr !== undefined && { acr: session.acr }),
     ...(session.amr !== undefined && { amr: session.amr }),
     ...(session.claims !== undefined && { claims: session.claims }),
     ...(request.nonce !== undefined && { nonce: request.nonce }),
+    ...(requestedClaims !== undefined && { requestedClaims }),
     createdAt: now,
     expiresAt: now + lifetimes.authorization_code_ttl.value,
   });
@@ -215,6 +239,21 @@ async function activeSession(deps: AuthorizeDependencies, cookie: string | undef
 }
 
 /**
+ * Why the browser's SSO session may not answer this request by itself (undefined: it may).
+ * `prompt=login|consent|select_account` are for the login app to honour, so they always reach it.
+ */
+function ssoRefusal(request: AuthorizationRequest, session: Session, now: number): string | undefined {
+  if (request.prompt?.some((value) => value !== 'none')) return 'the request asks for user interaction';
+  // max_age=0 is prompt=login (OIDC Core §3.1.2.1); whole seconds would otherwise let it pass.
+  if (request.maxAge !== undefined && (request.maxAge === 0 || now - session.authTime > request.maxAge)) return 'a fresh login is required';
+  // The client expects a particular user (§3.1.2.1 id_token_hint, §5.5.1 a sub value): another one's session is no answer.
+  const hinted = request.idTokenHintClaims?.['sub'];
+  if (hinted !== undefined && hinted !== session.subject) return 'the session is for another user than id_token_hint';
+  if (requiredSubjects(request.claims).some((subject) => subject !== session.subject)) return 'the session is for another user than the claims request asks for';
+  return undefined;
+}
+
+/**
  * `GET /authorize` with a new request: a code at once when an SSO session satisfies it,
  * `login_required` for `prompt=none` when none does, otherwise a login challenge for the
  * login app, bound to this browser by a cookie.
@@ -227,16 +266,14 @@ export async function authorize(
   const { client, request } = await parseAuthorizationRequest(query, deps);
   const now = epochSeconds(deps.clock);
   const current = await activeSession(deps, cookies.session, now, client.clientId);
-  // max_age=0 is prompt=login (OIDC Core §3.1.2.1); whole seconds would otherwise let it pass.
-  const tooOld =
-    current !== undefined && request.maxAge !== undefined && (request.maxAge === 0 || now - current.session.authTime > request.maxAge);
-  if (current && request.prompt !== 'login' && !tooOld) {
+  const refusal = current && ssoRefusal(request, current.session, now);
+  if (current && refusal === undefined) {
     const { session, hash } = current;
     if (now - session.lastSeenAt >= session.idleTtl * TOUCH_FRACTION) await deps.sessions.touch(hash, session, now);
     return { location: await issueCode(deps, client, request, session, now) };
   }
-  if (request.prompt === 'none') {
-    throw new AuthorizationRedirectError(request, 'login_required', current ? 'a fresh login is required' : 'no active session');
+  if (request.prompt?.includes('none')) {
+    throw new AuthorizationRedirectError(request, 'login_required', refusal ?? 'no active session');
   }
   const challenge = secretPair();
   const binding = secretPair();
@@ -298,6 +335,10 @@ export async function completeLogin(
   // A login accepted before a revocation of its user (or client, or everyone) and completed after it starts nothing.
   if (login.result.authenticatedAt <= (await deps.markers.sessionsValidAfter(login.result.subject, client.clientId))) {
     throw new AuthorizationRedirectError(login.request, 'access_denied', 'the login was revoked: sign in again');
+  }
+  // OIDC Core §5.5.1: a positive answer only for the user a sub value names.
+  if (requiredSubjects(login.request.claims).some((subject) => subject !== login.result!.subject)) {
+    throw new AuthorizationRedirectError(login.request, 'login_required', 'the user who logged in is not the one the claims request asks for');
   }
   const previous = await activeSession(deps, cookies.session, now, client.clientId);
   if (previous) await deps.sessions.delete(previous.hash);

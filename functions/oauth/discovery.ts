@@ -38,7 +38,7 @@ export function serverMetadata(input: DiscoveryInput): Record<string, unknown> {
     metadata['response_types_supported'] = ['code'];
     metadata['response_modes_supported'] = ['query'];
     metadata['code_challenge_methods_supported'] = ['S256'];
-    metadata['prompt_values_supported'] = ['none', 'login'];
+    metadata['prompt_values_supported'] = ['none', 'login', 'consent', 'select_account'];
     // RFC 9207: every authorization response carries `iss`.
     metadata['authorization_response_iss_parameter_supported'] = true;
     metadata['request_parameter_supported'] = false;
@@ -55,6 +55,8 @@ export function serverMetadata(input: DiscoveryInput): Record<string, unknown> {
       'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at', 'email', 'email_verified', 'address',
       'phone_number', 'phone_number_verified', 'auth_time', 'acr', 'amr', 'sid',
     ];
+    // OIDC Core §5.5: claims asked for by name, for userinfo or the ID token (claims.ts).
+    metadata['claims_parameter_supported'] = true;
   }
   if (token) {
     metadata['grant_types_supported'] = input.grantTypes;

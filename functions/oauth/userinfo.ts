@@ -1,4 +1,5 @@
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
+import { userinfoClaims } from './claims.ts';
 import { epochSeconds } from './clock.ts';
 import { checkResourceProof, RESOURCE_CHALLENGE, type TokenScheme } from './dpop/resource-proof.ts';
 import type { ProofReplays } from './dpop/replay.ts';
@@ -23,17 +24,6 @@ export interface ResourceRequest {
   readonly method: string;
   readonly headers: Readonly<Record<string, string | undefined>>;
 }
-
-/** OIDC Core §5.4: which standard claims each scope releases. */
-const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
-  profile: [
-    'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile',
-    'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
-  ],
-  email: ['email', 'email_verified'],
-  address: ['address'],
-  phone: ['phone_number', 'phone_number_verified'],
-};
 
 /** RFC 6750 §3.1 `insufficient_scope`: 403 with a Bearer challenge. */
 export class InsufficientScope extends OAuthError {
@@ -70,7 +60,8 @@ export function accessCredential(authorization: string | undefined, form?: Reado
 
 /**
  * `/userinfo`: an active access token (JWT or opaque; never an ID token) that holds `openid`,
- * answered with `sub` and the claims its scopes release from the user's latest login.
+ * answered with `sub` and the claims its scopes release from the user's latest login, plus those
+ * a `claims` request asked of userinfo.
  */
 export async function userinfo(credential: Credential, request: ResourceRequest, deps: UserinfoDependencies): Promise<Record<string, unknown>> {
   const { token, scheme } = credential;
@@ -91,11 +82,5 @@ export async function userinfo(credential: Credential, request: ResourceRequest,
   });
   if (!inspected.scope.includes('openid')) throw new InsufficientScope('the access token does not hold the openid scope');
   const profile = await deps.profiles.get(inspected.subject);
-  const released: Record<string, unknown> = {};
-  for (const scope of inspected.scope) {
-    for (const claim of SCOPE_CLAIMS[scope] ?? []) {
-      if (profile?.claims[claim] !== undefined) released[claim] = profile.claims[claim];
-    }
-  }
-  return { ...released, sub: inspected.subject };
+  return { ...userinfoClaims(profile?.claims, inspected.scope, inspected.userinfoClaims), sub: inspected.subject };
 }

@@ -419,8 +419,9 @@ describe('a user’s sessions in the operator’s hands', () => {
       await expectTokens(await refresh(service, web, tokens.refresh_token!));
     });
 
-    it('subjects with odd characters (URL-encoded, unicode, #, /, %) are listed and erased like any other', async () => {
-      for (const odd of [`zoë 😀 ${randomUUID()}`, `a/b#c?d%e&f=${randomUUID()}`, `USER#${randomUUID()}`, `<x y="z">'${randomUUID()}`]) {
+    it('subjects with odd characters (URL-encoded, #, /, %, quotes) are listed and erased like any other', async () => {
+      // A login's subject is printable ASCII (OIDC Core §2), so these are the odd ones left.
+      for (const odd of [`zo%C3%AB%20${randomUUID()}`, `a/b#c?d%e&f=${randomUUID()}`, `USER#${randomUUID()}`, `<x\y="z">'${randomUUID()}`]) {
         const { tokens } = await loginTokens(service, web, { accept: { subject: odd } });
         expect((await families(odd)).map((family) => family.family_id)).toEqual([familyOf(tokens.refresh_token!)]);
         expect(await sessions(odd)).toHaveLength(1);

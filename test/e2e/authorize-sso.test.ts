@@ -82,7 +82,7 @@ describe('SSO session and login delegation', () => {
       const { challenge } = await expectLoginChallenge(browser, (await request({ prompt: 'login' })).url);
       const described = await service.admin(`/admin/login-requests/${challenge}`);
       expect(described.status).toBe(200);
-      expect(await described.json()).toMatchObject({ subject: 'alice', oidc_context: { prompt: 'login' } });
+      expect(await described.json()).toMatchObject({ subject: 'alice', oidc_context: { prompt: ['login'] } });
     });
 
     it('max_age=0 right after a login forces a new login, and prompt=none then gives login_required (max_age=0 is prompt=login, OIDC Core §3.1.2.1)', async () => {

@@ -83,14 +83,16 @@ describe('device authorization grant end to end (RFC 8628), with oauth4webapi as
     const accepted = await adminJson(`/admin/device-requests/${device.user_code}/accept`, 'PUT', {
       subject: 'alice',
       amr: ['pwd'],
-      claims: { email: 'alice@example.com' },
+      claims: { email: 'alice@example.com', tenant: 'acme' },
     });
     expect(accepted.status).toBe(200);
     expect(await accepted.json()).toEqual({ status: 'accepted' });
 
     const tokens = await poll(device.device_code);
     const idClaims = oauth.getValidatedIdTokenClaims(tokens)!;
-    expect(idClaims).toMatchObject({ iss: service.url, sub: 'alice', aud: client.client_id, amr: ['pwd'], email: 'alice@example.com' });
+    expect(idClaims).toMatchObject({ iss: service.url, sub: 'alice', aud: client.client_id, amr: ['pwd'], tenant: 'acme' });
+    // No email scope: the standard claim stays out; the deployer's own claim goes in as given.
+    expect(idClaims['email']).toBeUndefined();
     expect(tokens.refresh_token).toMatch(/^lsr_/);
     expect(tokens.scope).toBe('openid offline_access orders:read');
     const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(as.jwks_uri!)), {

@@ -57,7 +57,7 @@ describe('issuance end to end, with oauth4webapi as the relying party', () => {
       subject: 'alice',
       acr: 'urn:lifespan:pwd',
       amr: ['pwd', 'otp'],
-      claims: { email: 'alice@example.com' },
+      claims: { email: 'alice@example.com', name: 'Alice' },
     });
     const params = oauth.validateAuthResponse(as, client, callback, state);
     const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, REDIRECT, verifier, {
@@ -66,7 +66,9 @@ describe('issuance end to end, with oauth4webapi as the relying party', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     const tokens = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
     const idClaims = oauth.getValidatedIdTokenClaims(tokens)!;
-    expect(idClaims).toMatchObject({ sub: 'alice', aud: client.client_id, acr: 'urn:lifespan:pwd', amr: ['pwd', 'otp'], email: 'alice@example.com' });
+    expect(idClaims).toMatchObject({ sub: 'alice', aud: client.client_id, acr: 'urn:lifespan:pwd', amr: ['pwd', 'otp'], name: 'Alice' });
+    // OIDC Core §5.4: the profile scope releases name; nothing released email.
+    expect(idClaims['email']).toBeUndefined();
     expect(typeof idClaims['sid']).toBe('string');
     expect(typeof idClaims['auth_time']).toBe('number');
     expect(tokens.refresh_token).toMatch(/^lsr_/);

@@ -101,6 +101,40 @@ describe('OpenID MUSTs', () => {
     expect(metadata['claims_supported']).toEqual(expect.arrayContaining(['sub', 'email', 'name']));
   });
 
+  it('every endpoint discovery advertises answers each method it must, with something other than 404 or 405', async () => {
+    const metadata = (await (await fetch(`${service.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    // OIDC Core §3.1.2.1, §5.3.1 and RP-Initiated Logout §2: GET and POST; RFC 6749 §3.2, RFC 7009,
+    // RFC 7662, RFC 8628: POST; RFC 8414 / OIDC Discovery: the JWK Set by GET.
+    const methods: Record<string, readonly ('GET' | 'POST')[]> = {
+      authorization_endpoint: ['GET', 'POST'],
+      userinfo_endpoint: ['GET', 'POST'],
+      end_session_endpoint: ['GET', 'POST'],
+      token_endpoint: ['POST'],
+      revocation_endpoint: ['POST'],
+      introspection_endpoint: ['POST'],
+      device_authorization_endpoint: ['POST'],
+      jwks_uri: ['GET'],
+    };
+    const advertised = Object.keys(metadata).filter((name) => name.endsWith('_endpoint') || name.endsWith('_uri'));
+    // Each one is in the table (a new endpoint must say which methods it owes), and the table is all advertised.
+    expect(advertised.sort()).toEqual(Object.keys(methods).sort());
+    for (const [name, needed] of Object.entries(methods)) {
+      const url = metadata[name] as string;
+      expect(url.startsWith(service.url), name).toBe(true);
+      for (const method of needed) {
+        const response = await fetch(url, {
+          method,
+          redirect: 'manual',
+          ...(method === 'POST' && { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' }),
+        });
+        await response.arrayBuffer();
+        // No parameters: a refusal (400, 401, a page) is the right answer; a missing route is not, nor a crash.
+        expect([404, 405], `${method} ${name}`).not.toContain(response.status);
+        expect(response.status, `${method} ${name}`).toBeLessThan(500);
+      }
+    }
+  });
+
   it('/userinfo answers GET and POST, with the bearer header or (POST) the form body; never both, never the query (RFC 6750 §2)', async () => {
     const { tokens } = await loginTokens(service, web, { params: { scope: 'openid' } });
     const url = `${service.url}/userinfo`;
@@ -119,9 +153,16 @@ describe('OpenID MUSTs', () => {
   });
 
   it('POST /logout with a form body signs out as GET does (RP-Initiated Logout §2)', async () => {
-    const { browser } = await loginTokens(service, web);
-    const response = await browser.post(`${service.url}/logout`, {});
+    const { browser, tokens } = await loginTokens(service, web);
+    // Without a hint, POST asks the user first, as GET does: the session is still there.
+    const unconfirmed = await browser.post(`${service.url}/logout`, {});
+    expect(unconfirmed.status).toBe(200);
+    expect(await unconfirmed.text()).toContain('Log out of Lifespan?');
+    const still = await authorizationRequest(service, web, { prompt: 'none' });
+    expect(new URL((await browser.get(still.url)).headers.get('location')!).searchParams.get('code')).toBeTruthy();
+    const response = await browser.post(`${service.url}/logout`, { id_token_hint: tokens.id_token! });
     expect(response.status).toBe(200);
+    expect(await response.text()).toContain('You are signed out');
     const none = await authorizationRequest(service, web, { prompt: 'none' });
     expectRedirectError(await browser.get(none.url), none.redirectUri, service.url, 'login_required', none.state);
   });

@@ -57,6 +57,11 @@ describe('formBody', () => {
     expect(codeOf(() => formBody(form(body)))).toEqual({ code: 'invalid_request', status: 400 });
   });
 
+  it('refuses several resources as invalid_target: RFC 8707 lets resource repeat, but each token has one audience', () => {
+    expect(codeOf(() => formBody(form('resource=a&resource=b')))).toEqual({ code: 'invalid_target', status: 400 });
+    expect(codeOf(() => formBody(form('resource=&resource=b')))).toEqual({ code: 'invalid_target', status: 400 });
+  });
+
   it('treats an empty value as absent', () => {
     expect(formBody(form('scope=&state=x')).has('scope')).toBe(false);
   });

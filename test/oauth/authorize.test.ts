@@ -50,6 +50,7 @@ describe('SSO sessions at /authorize (injected clock)', () => {
       codes: new DynamoDbCodeStore(dynamo, tableName),
       markers: new DynamoDbRevocationMarkers({ client: dynamo, tableName, clock }),
       profiles: new DynamoDbProfileStore(dynamo, tableName),
+      signer: { jwks: async () => ({ keys: [] }) },
       lifetimes: new LifetimeConfigStore({
         source: { load: async () => new Map(parameters) },
         clock,

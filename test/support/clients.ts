@@ -24,6 +24,7 @@ export function clientRecord(overrides: Partial<Client> = {}): Client {
     grantTypes: ['authorization_code', 'refresh_token'],
     scopes: ['openid'],
     audiences: [],
+    requirePkce: true,
     createdAt: Math.floor(Date.now() / 1000),
     ...overrides,
   };

@@ -87,29 +87,37 @@ export async function grantFixture() {
     proofReplays: new DynamoDbProofReplays(dynamo, tableName),
   };
 
-  /** A family from a real code exchange: returns the token response. */
-  async function issue(scope = ['openid', 'offline_access', 'read']): Promise<TokenResponse> {
+  /**
+   * A family from a real code exchange: returns the token response. `target` is what the code
+   * grants (default: the audience `api`), `extra` adds to the token request (e.g. `resource`).
+   */
+  async function issue(
+    scope = ['openid', 'offline_access', 'read'],
+    options: { target?: { audience: string; resources?: string[] }; asClient?: Client; extra?: Record<string, string> } = {},
+  ): Promise<TokenResponse> {
+    const asClient = options.asClient ?? client;
     const code = randomBytes(32).toString('base64url');
     const verifier = randomBytes(40).toString('base64url');
     const now = clock.seconds;
     await codes.create(hashSecret(code), {
-      clientId: client.clientId,
-      redirectUri: client.redirectUris[0]!,
+      clientId: asClient.clientId,
+      redirectUri: asClient.redirectUris[0]!,
       codeChallenge: s256(verifier),
       subject: 'alice',
       scope,
-      audience: 'api',
+      ...(options.target ?? { audience: 'api' }),
       authTime: now,
       createdAt: now,
       expiresAt: now + 60,
     });
     return authorizationCodeGrant.handle(
       {
-        client,
+        client: asClient,
         params: new Map([
           ['code', code],
-          ['redirect_uri', client.redirectUris[0]!],
+          ['redirect_uri', asClient.redirectUris[0]!],
           ['code_verifier', verifier],
+          ...Object.entries(options.extra ?? {}),
         ]),
       },
       deps,

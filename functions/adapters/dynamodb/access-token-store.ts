@@ -31,6 +31,7 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
           ...(token.authTime !== undefined && { auth_time: n(token.authTime) }),
           ...(token.familyId !== undefined && { family_id: s(token.familyId) }),
           ...(token.jkt !== undefined && { jkt: s(token.jkt) }),
+          ...(token.userinfoClaims !== undefined && { userinfo_claims: strings(token.userinfoClaims) }),
         },
       }),
     );
@@ -53,6 +54,7 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
       ...(authTime !== undefined && { authTime }),
       ...(familyId !== undefined && { familyId }),
       ...(jkt !== undefined && { jkt }),
+      ...(Item['userinfo_claims'] && { userinfoClaims: readStrings(Item, 'userinfo_claims') }),
     };
   }
 

@@ -24,6 +24,7 @@ function toItem(client: Client): Record<string, AttributeValue> {
     scopes: strings(client.scopes),
     audiences: strings(client.audiences),
     ...(client.dpopBoundAccessTokens === true && { dpop_bound_access_tokens: bool(true) }),
+    require_pkce: bool(client.requirePkce),
     created_at: n(client.createdAt),
   };
 }
@@ -42,6 +43,8 @@ function fromItem(item: Record<string, AttributeValue>): Client {
     scopes: readStrings(item, 'scopes'),
     audiences: readStrings(item, 'audiences'),
     ...(readBoolean(item, 'dpop_bound_access_tokens') && { dpopBoundAccessTokens: true }),
+    // Clients registered before the setting existed all required PKCE.
+    requirePkce: item['require_pkce']?.BOOL !== false,
     createdAt: readNumber(item, 'created_at'),
   };
 }

@@ -3,7 +3,7 @@ import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AuthorizationCode, CodeStore, RedeemRequest } from '../../oauth/tokens/code.ts';
 import type { NewFamilyItem } from '../../oauth/tokens/family.ts';
 import { familyItem } from './family-store.ts';
-import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
+import { loginAttributes, readLoginAttributes, readRequestedClaims, requestedClaimsAttribute } from './login-attributes.ts';
 import { bool, n, readBoolean, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -16,10 +16,12 @@ function fromItem(item: Item): AuthorizationCode {
     clientId: readString(item, 'client_id'),
     redirectUri: readString(item, 'redirect_uri'),
     ...(readBoolean(item, 'redirect_uri_omitted') && { redirectUriOmitted: true }),
-    codeChallenge: readString(item, 'code_challenge'),
+    ...optional('codeChallenge', readOptionalString(item, 'code_challenge')),
     ...readLoginAttributes(item),
+    ...readRequestedClaims(item),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
+    ...optional('resources', item['resources'] && readStrings(item, 'resources')),
     createdAt: readNumber(item, 'created_at'),
     expiresAt: readNumber(item, 'expires_at'),
     ...optional('nonce', readOptionalString(item, 'nonce')),
@@ -39,10 +41,12 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
           client_id: s(code.clientId),
           redirect_uri: s(code.redirectUri),
           ...(code.redirectUriOmitted && { redirect_uri_omitted: bool(true) }),
-          code_challenge: s(code.codeChallenge),
+          ...(code.codeChallenge !== undefined && { code_challenge: s(code.codeChallenge) }),
           ...loginAttributes(code),
+          ...requestedClaimsAttribute(code.requestedClaims),
           scope: strings(code.scope),
           audience: s(code.audience),
+          ...(code.resources !== undefined && { resources: strings(code.resources) }),
           created_at: n(code.createdAt),
           expires_at: n(code.expiresAt),
           ...(code.nonce !== undefined && { nonce: s(code.nonce) }),
@@ -62,17 +66,20 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
         UpdateExpression: `SET redeemed_at = :now, family_id = :fid, access_jti = :jti${request.proofJti !== undefined ? ', proof_jti = :pj' : ''}`,
         ConditionExpression:
           'attribute_exists(pk) AND attribute_not_exists(redeemed_at) AND expires_at > :now AND ' +
-          'client_id = :cid AND code_challenge = :cc AND ' +
+          'client_id = :cid AND ' +
+          // RFC 9700 §2.1.1: a verifier for a code issued without a challenge is refused, like a wrong one.
+          (request.codeChallenge !== undefined ? 'code_challenge = :cc AND ' : 'attribute_not_exists(code_challenge) AND ') +
           (request.redirectUri !== undefined ? 'redirect_uri = :ru' : 'redirect_uri_omitted = :true') +
-          (request.audience !== undefined ? ' AND audience = :aud' : ''),
+          (request.resource !== undefined ? ' AND (audience = :res OR contains(#resources, :res))' : ''),
+        ...(request.resource !== undefined && { ExpressionAttributeNames: { '#resources': 'resources' } }),
         ExpressionAttributeValues: {
           ':now': n(request.now),
           ':fid': s(request.familyId),
           ':jti': s(request.accessTokenId),
           ':cid': s(request.clientId),
-          ':cc': s(request.codeChallenge),
+          ...(request.codeChallenge !== undefined && { ':cc': s(request.codeChallenge) }),
           ...(request.redirectUri !== undefined ? { ':ru': s(request.redirectUri) } : { ':true': bool(true) }),
-          ...(request.audience !== undefined && { ':aud': s(request.audience) }),
+          ...(request.resource !== undefined && { ':res': s(request.resource) }),
           ...(request.proofJti !== undefined && { ':pj': s(request.proofJti) }),
         },
       },

@@ -25,7 +25,7 @@ import {
   s,
   strings,
 } from './attributes.ts';
-import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
+import { loginAttributes, readLoginAttributes, readRequestedClaims, requestedClaimsAttribute } from './login-attributes.ts';
 import { SUBJECT_INDEX_ATTRIBUTES, subjectIndexKeys } from './subject-index.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -47,9 +47,11 @@ export function familyItem(family: Family, expiresAt: number): Item {
     ...indexKeys(family),
     family_id: s(family.familyId),
     ...loginAttributes(family),
+    ...requestedClaimsAttribute(family.requestedClaims),
     client_id: s(family.clientId),
     scope: strings(family.scope),
     audience: s(family.audience),
+    ...(family.resources !== undefined && { resources: strings(family.resources) }),
     created_at: n(family.createdAt),
     absolute_expires_at: n(family.absoluteExpiresAt),
     last_used_at: n(family.lastUsedAt),
@@ -70,9 +72,11 @@ function fromItem(item: Item): Family {
   return {
     familyId: readString(item, 'family_id'),
     ...readLoginAttributes(item),
+    ...readRequestedClaims(item),
     clientId: readString(item, 'client_id'),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
+    ...optional(item['resources'] && readStrings(item, 'resources'), 'resources'),
     createdAt: readNumber(item, 'created_at'),
     absoluteExpiresAt: readNumber(item, 'absolute_expires_at'),
     lastUsedAt: readNumber(item, 'last_used_at'),
@@ -120,6 +124,12 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
       return ` AND contains(#scope, :scope${index})`;
     });
     if (scopeConditions.length > 0) names['#scope'] = 'scope';
+    let resourceCondition = '';
+    if (request.requiredResource !== undefined) {
+      values[':res'] = s(request.requiredResource);
+      names['#resources'] = 'resources';
+      resourceCondition = ' AND (audience = :res OR contains(#resources, :res))';
+    }
     let rateCondition = '';
     if (request.rateLimit) {
       names['#rl'] = String(request.rateLimit.generation);
@@ -162,6 +172,7 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
             'current_hash = :h AND generation = :gen AND client_id = :cid AND revoked = :false AND ' +
             'absolute_expires_at = :abs AND absolute_expires_at > :now AND last_used_at > :idle' +
             scopeConditions.join('') +
+            resourceCondition +
             rateCondition +
             proofCondition,
           ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),

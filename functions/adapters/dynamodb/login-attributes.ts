@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { RequestedClaims } from '../../oauth/claims.ts';
 import { n, readNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
 /** Who logged in, and how: stored alike on codes, sessions and refresh families. */
@@ -20,6 +21,16 @@ export function loginAttributes(login: LoginAttributes): Record<string, Attribut
     ...(login.amr !== undefined && { amr: strings(login.amr) }),
     ...(login.claims !== undefined && { claims: s(JSON.stringify(login.claims)) }),
   };
+}
+
+/** What a grant's `claims` request asked for (codes and families; never sessions: it belongs to one request). */
+export function requestedClaimsAttribute(requested: RequestedClaims | undefined): Record<string, AttributeValue> {
+  return requested === undefined ? {} : { requested_claims: s(JSON.stringify(requested)) };
+}
+
+export function readRequestedClaims(item: Record<string, AttributeValue>): { requestedClaims?: RequestedClaims } {
+  const raw = readOptionalString(item, 'requested_claims');
+  return raw === undefined ? {} : { requestedClaims: JSON.parse(raw) as RequestedClaims };
 }
 
 export function readLoginAttributes(item: Record<string, AttributeValue>): LoginAttributes {

@@ -5,19 +5,26 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import type { LoginRequest, LoginRequestStore, LoginResult, LoginStatus } from '../../oauth/sessions/login-request.ts';
+import type { Prompt } from '../../oauth/oidc-parameters.ts';
+import type { AuthorizationRequest, LoginRequest, LoginRequestStore, LoginResult, LoginStatus } from '../../oauth/sessions/login-request.ts';
 import { n, readNumber, readOptionalString, readString, s } from './attributes.ts';
 
 type Item = Record<string, AttributeValue>;
 
 const key = (challengeHash: string): Item => ({ pk: s(`LOGIN#${challengeHash}`), sk: s('LOGIN') });
 
+/** The request as stored; one stored before prompt became a list held a single value. */
+function readRequest(item: Item): AuthorizationRequest {
+  const request = JSON.parse(readString(item, 'request')) as AuthorizationRequest & { prompt?: unknown };
+  return typeof request.prompt === 'string' ? { ...request, prompt: [request.prompt as Prompt] } : request;
+}
+
 function fromItem(item: Item): LoginRequest {
   const result = readOptionalString(item, 'result');
   const verifierHash = readOptionalString(item, 'verifier_hash');
   const sessionSubject = readOptionalString(item, 'session_subject');
   return {
-    request: JSON.parse(readString(item, 'request')) as LoginRequest['request'],
+    request: readRequest(item),
     status: readString(item, 'status') as LoginStatus,
     csrfHash: readString(item, 'csrf_hash'),
     createdAt: readNumber(item, 'created_at'),

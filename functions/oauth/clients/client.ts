@@ -33,6 +33,11 @@ export interface Client {
   readonly audiences: readonly string[];
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
   readonly dpopBoundAccessTokens?: boolean;
+  /**
+   * PKCE at `/authorize` (the default, and always for public clients). A confidential client
+   * registered without it may send OpenID Connect requests with a `nonce` instead.
+   */
+  readonly requirePkce: boolean;
   /** Epoch seconds. */
   readonly createdAt: number;
 }
@@ -50,6 +55,7 @@ export function publicView(client: Client): Record<string, unknown> {
     scopes: client.scopes,
     audiences: client.audiences,
     dpop_bound_access_tokens: client.dpopBoundAccessTokens === true,
+    require_pkce: client.requirePkce,
     created_at: client.createdAt,
   };
 }

@@ -1,5 +1,6 @@
 import { InvalidClientMetadata, InvalidRedirectUri } from '../errors.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
+import { isAudience } from '../scopes.ts';
 import { hashSecret, randomSecret } from '../secrets.ts';
 import {
   ALLOWED_GRANTS,
@@ -21,6 +22,7 @@ const FIELDS = new Set([
   'audiences',
   'token_endpoint_auth_method',
   'dpop_bound_access_tokens',
+  'require_pkce',
 ]);
 
 const MAX_URIS = 20;
@@ -28,13 +30,15 @@ const MAX_URI_LENGTH = 2000;
 const MAX_LIST = 100;
 /** RFC 6749 §3.3 scope-token. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
-/** An audience is a name usable as an SSM path segment, or an absolute URI (RFC 8707 resource). */
-const AUDIENCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const AUTH_METHODS: Readonly<Record<ClientType, readonly TokenEndpointAuthMethod[]>> = {
   public: ['none'],
   confidential: ['client_secret_basic', 'client_secret_post'],
 };
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/**
+ * http is allowed only on a loopback host, and only as written here (lower case, no other
+ * spelling such as `127.1`, `2130706433` or `[0::1]` that a URL parser would turn into one).
+ */
+const LOOPBACK_HTTP = /^http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?=[:/?]|$)/;
 
 function stringList(body: Record<string, unknown>, field: string, max: number): string[] | undefined {
   const value = body[field];
@@ -49,7 +53,9 @@ function stringList(body: Record<string, unknown>, field: string, max: number): 
 
 /**
  * A redirect URI must be absolute, https (http only on a loopback host, for development and
- * native apps, RFC 8252 §7.3), without a fragment (RFC 6749 §3.1.2) or credentials.
+ * native apps, RFC 8252 §7.3), without a fragment (RFC 6749 §3.1.2), credentials (not even an
+ * empty `@`) or a wildcard in the host: URIs are matched as strings, so a `*` would never be a
+ * pattern, only a host nobody should be sent to.
  */
 export function checkRedirectUri(field: string, uri: string): void {
   if (uri.length > MAX_URI_LENGTH) throw new InvalidRedirectUri(`${field}: longer than ${MAX_URI_LENGTH} characters`);
@@ -60,21 +66,17 @@ export function checkRedirectUri(field: string, uri: string): void {
     throw new InvalidRedirectUri(`${field}: ${JSON.stringify(uri)} is not an absolute URI`);
   }
   if (uri.includes('#')) throw new InvalidRedirectUri(`${field}: ${uri} must not contain a fragment`);
-  if (url.username || url.password) throw new InvalidRedirectUri(`${field}: ${uri} must not contain credentials`);
+  if (url.username || url.password || /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*@/.test(uri)) {
+    throw new InvalidRedirectUri(`${field}: ${uri} must not contain credentials`);
+  }
+  if (url.hostname.includes('*')) throw new InvalidRedirectUri(`${field}: ${uri} must not contain a wildcard (URIs are matched exactly)`);
   if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return;
-  throw new InvalidRedirectUri(`${field}: ${uri} must use https (http is allowed only for localhost and 127.0.0.1)`);
+  if (LOOPBACK_HTTP.test(uri)) return;
+  throw new InvalidRedirectUri(`${field}: ${uri} must use https (http is allowed only for localhost, 127.0.0.1 and [::1], written so)`);
 }
 
 function checkAudience(audience: string): void {
-  if (AUDIENCE_NAME.test(audience)) return;
-  let url: URL | undefined;
-  try {
-    url = new URL(audience);
-  } catch {
-    url = undefined;
-  }
-  if (!url || audience.includes('#') || audience.length > 256 || /\s/.test(audience)) {
+  if (!isAudience(audience)) {
     throw new InvalidClientMetadata(
       `audiences: ${JSON.stringify(audience)} must be a name (letters, digits, . _ -) or an absolute URI without a fragment`,
     );
@@ -92,6 +94,7 @@ export interface ClientRegistration {
   readonly scopes: readonly string[];
   readonly audiences: readonly string[];
   readonly dpopBoundAccessTokens?: boolean;
+  readonly requirePkce: boolean;
 }
 
 /**
@@ -153,6 +156,13 @@ export function parseRegistration(body: Record<string, unknown>): ClientRegistra
   const dpopBound = body['dpop_bound_access_tokens'] ?? false;
   if (typeof dpopBound !== 'boolean') throw new InvalidClientMetadata('dpop_bound_access_tokens must be true or false');
 
+  const requirePkce = body['require_pkce'] ?? true;
+  if (typeof requirePkce !== 'boolean') throw new InvalidClientMetadata('require_pkce must be true or false');
+  // OAuth 2.1 §7.5.1 (and RFC 9700 §2.1.1): without a secret, PKCE is what binds the code to the client.
+  if (!requirePkce && authMethod === 'none') {
+    throw new InvalidClientMetadata('require_pkce may be false only for a confidential client: a public client always uses PKCE');
+  }
+
   return {
     clientName: name,
     type,
@@ -163,6 +173,7 @@ export function parseRegistration(body: Record<string, unknown>): ClientRegistra
     scopes,
     audiences,
     ...(dpopBound && { dpopBoundAccessTokens: true }),
+    requirePkce,
   };
 }
 

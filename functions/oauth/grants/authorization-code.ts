@@ -3,6 +3,7 @@ import { GRANT_TYPES } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
 import { InvalidGrant, InvalidRequest, InvalidTarget } from '../errors.ts';
 import { isCodeVerifier, s256 } from '../pkce.ts';
+import { grantedResources, requestedResource } from '../scopes.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Client } from '../clients/client.ts';
 import { boundToProof, refuseReplayedProof } from '../dpop/binding.ts';
@@ -33,7 +34,8 @@ async function replayed(code: AuthorizationCode, deps: GrantDependencies, now: n
 /** What the token request asks of the code. */
 interface Presented {
   readonly client: Client;
-  readonly codeChallenge: string;
+  /** S256 of the `code_verifier`; absent when none was sent. */
+  readonly codeChallenge: string | undefined;
   readonly redirectUri: string | undefined;
   readonly resource: string | undefined;
   readonly proof: DpopProof | undefined;
@@ -60,10 +62,16 @@ async function redeemable(stored: AuthorizationCode | undefined, request: Presen
   if (ours && stored.jkt !== undefined && request.proof?.jkt !== stored.jkt) {
     throw new InvalidGrant('the DPoP proof is not of the key the authorization request named (dpop_jkt)');
   }
-  if (ours && redirectMatches && (request.resource === undefined || request.resource === stored.audience)) return stored;
+  const targetMatches = request.resource === undefined || grantedResources(stored).includes(request.resource);
+  if (ours && redirectMatches && targetMatches) return stored;
   deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
-  if (request.resource !== undefined && stored.clientId === client.clientId && request.resource !== stored.audience) {
-    throw new InvalidTarget('resource differs from the one authorized');
+  if (stored.clientId === client.clientId) {
+    // Only the client the code is for learns which PKCE rule it broke.
+    if (stored.codeChallenge === undefined && request.codeChallenge !== undefined) {
+      throw new InvalidGrant('code_verifier was sent for a code issued without code_challenge');
+    }
+    if (stored.codeChallenge !== undefined && request.codeChallenge === undefined) throw new InvalidGrant('code_verifier is required (PKCE)');
+    if (!targetMatches) throw new InvalidTarget('resource is not one the authorization granted');
   }
   throw new InvalidGrant('authorization code was not issued to this client, redirect URI or code verifier');
 }
@@ -78,16 +86,20 @@ export const authorizationCodeGrant: GrantHandler = {
   async handle({ client, params, proof }, deps) {
     const code = params.get('code');
     const redirectUri = params.get('redirect_uri');
-    const verifier = params.get('code_verifier');
+    const verifier = params.get('code_verifier') || undefined;
     if (!code) throw new InvalidRequest('code is required');
-    if (!verifier) throw new InvalidGrant('code_verifier is required (PKCE)');
-    if (!isCodeVerifier(verifier)) throw new InvalidGrant('code_verifier is malformed');
-    const resource = params.get('resource');
+    // Only a client registered with require_pkce: false can hold a code issued without a challenge.
+    if (verifier === undefined && client.requirePkce) throw new InvalidGrant('code_verifier is required (PKCE)');
+    if (verifier !== undefined && !isCodeVerifier(verifier)) throw new InvalidGrant('code_verifier is malformed');
+    const resource = requestedResource(params);
     const now = epochSeconds(deps.clock);
     const codeHash = hashSecret(code);
-    const presented: Presented = { client, codeChallenge: s256(verifier), redirectUri, resource, proof, now };
+    const presented: Presented = { client, codeChallenge: verifier !== undefined ? s256(verifier) : undefined, redirectUri, resource, proof, now };
     const granted = boundToProof(await redeemable(await deps.codes.get(codeHash), presented, deps), proof);
-    const lifetimes = await lifetimesFor(deps, client, granted.audience);
+    // RFC 8707 §2.2: a resource narrows this access token to one of the granted resources; the
+    // refresh family the code starts keeps the whole grant, and its default audience.
+    const audience = resource ?? granted.audience;
+    const lifetimes = await lifetimesFor(deps, client, audience);
     const familyId = newFamilyId();
     const jti = randomUUID();
     const started = firstFamilyState(client, granted, familyId, lifetimes, now);
@@ -95,7 +107,7 @@ export const authorizationCodeGrant: GrantHandler = {
       deps.markers.validAfter(granted.subject, client.clientId),
       userTokenResponse(deps, {
         client,
-        grant: granted,
+        grant: { ...granted, audience },
         lifetimes,
         jti,
         ...(started && { refreshToken: started.refreshToken, familyId }),
@@ -113,8 +125,8 @@ export const authorizationCodeGrant: GrantHandler = {
         codeHash,
         clientId: client.clientId,
         ...(redirectUri !== undefined && { redirectUri }),
-        ...(resource !== undefined && { audience: resource }),
-        codeChallenge: presented.codeChallenge,
+        ...(resource !== undefined && { resource }),
+        ...(presented.codeChallenge !== undefined && { codeChallenge: presented.codeChallenge }),
         now,
         familyId,
         accessTokenId: jti,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { GRANT_TYPES, type Client } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
-import { InvalidGrant, InvalidRequest, InvalidScope, TemporarilyUnavailable, TooManyRequests } from '../errors.ts';
+import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget, TemporarilyUnavailable, TooManyRequests } from '../errors.ts';
 import { refuseReplayedProof } from '../dpop/binding.ts';
 import type { DpopProof } from '../dpop/proof.ts';
-import { parseScope } from '../scopes.ts';
+import { grantedResources, parseScope, requestedResource } from '../scopes.ts';
 import { hashSecret } from '../secrets.ts';
 import { KEPT_ROTATIONS, type Family } from '../tokens/family.ts';
 import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
@@ -91,7 +91,20 @@ interface Attempt {
   readonly limitedGeneration: number;
   readonly requestedScope: readonly string[] | undefined;
   readonly proof: DpopProof | undefined;
+  readonly requestedResource: string | undefined;
   readonly now: number;
+}
+
+/**
+ * A refresh may narrow, never widen (RFC 6749 §6, RFC 8707 §2.2): the scope to part of the
+ * family's, the audience to one of the resources the family was granted. Checked on every item
+ * the decision rests on (the read, and the item a refused write returns), on the retry path too.
+ */
+function checkNarrowing(stored: Family, attempt: Attempt): void {
+  if (attempt.requestedScope?.some((scope) => !stored.scope.includes(scope))) throw new InvalidScope('requested scope exceeds the scope granted');
+  if (attempt.requestedResource !== undefined && !grantedResources(stored).includes(attempt.requestedResource)) {
+    throw new InvalidTarget('resource is not one this refresh token was granted');
+  }
 }
 
 /**
@@ -125,7 +138,7 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
       deps.metrics.count('RateLimited', { Limit: 'refresh' });
       throw new TooManyRequests(limitedAt + attempt.window - now + 1, 'too many refreshes of this token family');
     }
-    if (attempt.requestedScope?.some((scope) => !stored.scope.includes(scope))) throw new InvalidScope('requested scope exceeds the scope granted');
+    checkNarrowing(stored, attempt);
     return 'current';
   }
   if (rotate && stored.previousHash === presentedHash && stored.generation === presented.generation + 1) {
@@ -134,7 +147,7 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
       await countRetry(attempt, deps);
       if (hashSecret(await attempt.successor()) === stored.currentHash) {
         // A retry may narrow, never widen, as the refresh it repeats.
-        if (attempt.requestedScope?.some((scope) => !stored.scope.includes(scope))) throw new InvalidScope('requested scope exceeds the scope granted');
+        checkNarrowing(stored, attempt);
         return 'retry';
       }
     }
@@ -169,6 +182,9 @@ export const refreshTokenGrant: GrantHandler = {
     if (requestedScope?.some((scope) => !client.scopes.includes(scope)) || (requestedScope?.length ?? 0) > MAX_SCOPES) {
       throw new InvalidScope('requested scope exceeds the scope granted');
     }
+    // Likewise a family's resources are among the client's audiences.
+    const resource = requestedResource(params);
+    if (resource !== undefined && !client.audiences.includes(resource)) throw new InvalidTarget('resource is not one this refresh token was granted');
     const settings = await lifetimesFor(deps, client);
     const rotate = settings.refresh_token_rotation.value;
     const limit = settings.refresh_rate_limit.value;
@@ -188,6 +204,7 @@ export const refreshTokenGrant: GrantHandler = {
       limitedGeneration: presented.generation + 1 - limit,
       requestedScope,
       proof,
+      requestedResource: resource,
       now: epochSeconds(deps.clock),
     };
     const { now } = attempt;
@@ -198,14 +215,16 @@ export const refreshTokenGrant: GrantHandler = {
     const next = await attempt.successor();
     const generation = rotate ? presented.generation + 1 : presented.generation;
     const scope = requestedScope ?? family.scope;
-    const lifetimes = await lifetimesFor(deps, client, family.audience);
+    // The family keeps its whole grant: without a resource, its default audience again.
+    const audience = resource ?? family.audience;
+    const lifetimes = await lifetimesFor(deps, client, audience);
     const rotationId = randomUUID();
     // The markers are read afresh, beside the signature (in AWS a KMS call that takes longer).
     const [validAfter, response] = await Promise.all([
       deps.markers.validAfter(family.subject, client.clientId),
       userTokenResponse(deps, {
         client,
-        grant: { ...family, scope },
+        grant: { ...family, scope, audience },
         lifetimes,
         refreshToken: encodeRefreshToken({ familyId: family.familyId, generation, absoluteExpiresAt: family.absoluteExpiresAt, secret: next }),
         familyId: family.familyId,
@@ -241,6 +260,7 @@ export const refreshTokenGrant: GrantHandler = {
       ...(proof !== undefined && { proofJti: proof.jti }),
       listedAs: { subject: family.subject, createdAt: family.createdAt },
       ...(requestedScope !== undefined && { requiredScope: requestedScope }),
+      ...(resource !== undefined && { requiredResource: resource }),
       ...(rotate && attempt.limitedGeneration >= 1 && { rateLimit: { generation: attempt.limitedGeneration, windowStart: now - window } }),
     });
     // Committed, or committed by an earlier attempt of this same write that the SDK retried.

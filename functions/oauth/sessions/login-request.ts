@@ -1,16 +1,25 @@
-/** The authorization request a login challenge stands for (validated, ready to issue a code). */
-export interface AuthorizationRequest {
+import type { OidcParameters } from '../oidc-parameters.ts';
+
+/**
+ * The authorization request a login challenge stands for (validated, ready to issue a code),
+ * with the OIDC parameters the login app is shown.
+ */
+export interface AuthorizationRequest extends OidcParameters {
   readonly clientId: string;
   readonly redirectUri: string;
   /** The request relied on the client's only registered URI; the token request may then omit it too. */
   readonly redirectUriOmitted?: boolean;
   readonly scope: readonly string[];
+  /** The default audience of the grant (the first `resource`, or the client's only audience). */
   readonly audience: string;
+  /** Every `resource` requested, when more than one (RFC 8707 §2). */
+  readonly resources?: readonly string[];
   readonly state?: string;
   readonly nonce?: string;
-  readonly codeChallenge: string;
-  readonly maxAge?: number;
-  readonly prompt?: 'none' | 'login';
+  /** Absent only for a client registered with `require_pkce: false` that sent none (its request then has a nonce). */
+  readonly codeChallenge?: string;
+  /** The verified claims of the `id_token_hint`, when one was sent. */
+  readonly idTokenHintClaims?: Readonly<Record<string, unknown>>;
 }
 
 /** What the login app says when it accepts a login. */

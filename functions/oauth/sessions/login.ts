@@ -4,8 +4,8 @@ import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
 import { ERROR_DESCRIPTION, InvalidRequest, NotFound } from '../errors.ts';
 import { hashSecret } from '../secrets.ts';
-import { RESERVED_CLAIMS } from '../tokens/issue.ts';
-import type { LoginRequestStore, LoginResult } from './login-request.ts';
+import { RESERVED_CLAIMS } from '../claims.ts';
+import type { AuthorizationRequest, LoginRequestStore, LoginResult } from './login-request.ts';
 
 export interface LoginDependencies {
   readonly issuer: string;
@@ -15,6 +15,8 @@ export interface LoginDependencies {
 }
 
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** OIDC Core §2: `sub` is ASCII, at most 255 characters; printable and without spaces, so it is safe in every log and header. */
+const SUBJECT = /^[\x21-\x7E]{1,255}$/;
 const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'remember', 'claims']);
 const REJECT_FIELDS = new Set(['error', 'error_description']);
 /** What a login app may answer with (OIDC Core §3.1.2.6 and RFC 6749 §4.1.2.1). */
@@ -44,11 +46,24 @@ export async function describeLogin(deps: LoginDependencies, challenge: string):
     requested_audience: login.request.audience,
     skip: false,
     ...(login.sessionSubject !== undefined && { subject: login.sessionSubject }),
-    oidc_context: {
-      ...(login.request.maxAge !== undefined && { max_age: login.request.maxAge }),
-      ...(login.request.prompt !== undefined && { prompt: login.request.prompt }),
-    },
+    oidc_context: oidcContext(login.request),
     expires_at: login.expiresAt,
+  };
+}
+
+/** Hydra's `oidc_context`, and more of the request (OIDC Core §3.1.2.1, §5.5): a field only when the request had it. */
+function oidcContext(request: AuthorizationRequest): Record<string, unknown> {
+  const hint = request.idTokenHintClaims;
+  return {
+    ...(request.prompt !== undefined && { prompt: request.prompt }),
+    ...(request.maxAge !== undefined && { max_age: request.maxAge }),
+    ...(request.loginHint !== undefined && { login_hint: request.loginHint }),
+    ...(request.acrValues !== undefined && { acr_values: request.acrValues }),
+    ...(request.uiLocales !== undefined && { ui_locales: request.uiLocales }),
+    ...(request.claimsLocales !== undefined && { claims_locales: request.claimsLocales }),
+    ...(request.display !== undefined && { display: request.display }),
+    ...(request.claims !== undefined && { claims: request.claims }),
+    ...(hint !== undefined && { id_token_hint_claims: hint, id_token_hint_sub: hint['sub'] }),
   };
 }
 
@@ -59,8 +74,8 @@ export async function describeLogin(deps: LoginDependencies, challenge: string):
 export function parseAccept(body: Record<string, unknown>, now: number, fields: ReadonlySet<string> = ACCEPT_FIELDS): LoginResult {
   refuseUnknown(body, fields);
   const { subject, acr, amr, remember, claims } = body;
-  if (typeof subject !== 'string' || subject === '' || subject.length > 255 || /[\u0000-\u001f]/.test(subject)) {
-    throw new InvalidRequest('subject must be a string of 1–255 characters');
+  if (typeof subject !== 'string' || !SUBJECT.test(subject)) {
+    throw new InvalidRequest('subject must be 1 to 255 printable ASCII characters without spaces (OIDC Core section 2)');
   }
   if (acr !== undefined && (typeof acr !== 'string' || acr.length > 255)) throw new InvalidRequest('acr must be a string');
   if (amr !== undefined && (!Array.isArray(amr) || amr.length > 10 || amr.some((entry) => typeof entry !== 'string' || entry.length > 64))) {
@@ -126,4 +141,16 @@ export async function rejectLogin(deps: LoginDependencies, challenge: string, bo
       state: rejected.request.state,
     }),
   };
+}
+
+/**
+ * The redirect URI of a pending login request: where the login page's form submission ends,
+ * through `/authorize`, whether the user logs in or denies (the page's CSP `form-action`).
+ */
+export async function loginRedirectUri(deps: LoginDependencies, challenge: string): Promise<string> {
+  const login = await deps.loginRequests.get(challengeHash(challenge));
+  if (!login || login.status !== 'pending' || login.expiresAt <= epochSeconds(deps.clock)) {
+    throw new NotFound('no such login request, or it expired or was already handled');
+  }
+  return login.request.redirectUri;
 }

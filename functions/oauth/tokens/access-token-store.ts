@@ -11,6 +11,8 @@ export interface OpaqueAccessToken {
   readonly familyId?: string;
   /** The DPoP key the token is bound to (RFC 9449 `cnf.jkt`). */
   readonly jkt?: string;
+  /** Claims the `claims` request asked of userinfo (OIDC Core §5.5), beyond what the scopes release. */
+  readonly userinfoClaims?: readonly string[];
 }
 
 /** Port: opaque access tokens (by hash) and the denylist of JWT access tokens (by `jti`). */

@@ -6,7 +6,8 @@ export interface AuthorizationCode extends Grant {
   readonly redirectUri: string;
   /** No redirect_uri was sent to /authorize, so the token request may omit it (RFC 6749 §4.1.3). */
   readonly redirectUriOmitted?: boolean;
-  readonly codeChallenge: string;
+  /** Absent when the request had no PKCE (a client registered with `require_pkce: false`). */
+  readonly codeChallenge?: string;
   readonly nonce?: string;
   readonly createdAt: number;
   readonly expiresAt: number;
@@ -24,9 +25,10 @@ export interface RedeemRequest {
   readonly clientId: string;
   /** Absent when the token request omits it: allowed only if /authorize had it omitted too. */
   readonly redirectUri?: string;
-  /** The `resource` of the token request, when it names one: must be the code's audience. */
-  readonly audience?: string;
-  readonly codeChallenge: string;
+  /** The `resource` of the token request, when it names one: must be one the code grants. */
+  readonly resource?: string;
+  /** S256 of the verifier presented; absent when none was (the code must then have no challenge). */
+  readonly codeChallenge?: string;
   readonly now: number;
   readonly familyId: string;
   readonly accessTokenId: string;

@@ -1,3 +1,5 @@
+import type { RequestedClaims } from '../claims.ts';
+
 /**
  * Why a family stopped working. Also the `Reason` dimension of the FamilyRevoked metric.
  * `admin`: an operator ended it (`DELETE /admin/families/{id}`, `/admin/sessions/{sid}`, `/admin/users/{subject}`).
@@ -11,17 +13,25 @@ export interface Grant {
   /** Public id of the SSO session (the `sid` claim), if the grant came from a browser login. */
   readonly sid?: string;
   readonly scope: readonly string[];
+  /** The `aud` of access tokens for a token request that names no `resource`. */
   readonly audience: string;
+  /**
+   * Every resource granted (RFC 8707), `audience` first, when the authorization request named
+   * more than one: a token request may narrow to any one of them. Absent: `audience` alone.
+   */
+  readonly resources?: readonly string[];
   readonly authTime: number;
   readonly acr?: string;
   readonly amr?: readonly string[];
-  /** Extra ID-token claims from the login app's accept call. */
+  /** The login app's claims at accept; the ID token releases them by scope (claims.ts). */
   readonly claims?: Readonly<Record<string, unknown>>;
   /**
    * The DPoP key (RFC 7638 thumbprint) the grant is bound to (RFC 9449): for a family, the key of
    * the proof that started it, for life; for a code, the `dpop_jkt` of its /authorize (§10).
    */
   readonly jkt?: string;
+  /** What the `claims` request parameter asked for, by place (OIDC Core §5.5). */
+  readonly requestedClaims?: RequestedClaims;
 }
 
 /** A refresh-token family as stored: the grant plus rotation state. Times in epoch seconds. */
@@ -72,6 +82,8 @@ export interface RotateRequest {
   readonly rotate: boolean;
   /** Scopes the family must hold (a request may only narrow). */
   readonly requiredScope?: readonly string[];
+  /** A resource the family must have been granted (a request may only narrow to one of them). */
+  readonly requiredResource?: string;
   /**
    * Rate limit, checked in the same write: the rotation `generation` back must be older than
    * `windowStart` (so fewer than N rotations happened in the window).

@@ -37,6 +37,8 @@ export type Inspection =
       readonly familyId?: string;
       /** The DPoP key the token is bound to (`cnf.jkt`), when it is. */
       readonly jkt?: string;
+      /** Claims the `claims` request asked of userinfo. */
+      readonly userinfoClaims?: readonly string[];
     };
 
 async function familyActive(family: Family, secret: string | undefined, deps: InspectDependencies, now: number): Promise<{ active: boolean; expiresAt: number }> {
@@ -72,6 +74,8 @@ async function inspectJwt(token: string, deps: InspectDependencies, now: number)
   const authTime = typeof payload['auth_time'] === 'number' ? payload['auth_time'] : undefined;
   const cnf = payload['cnf'];
   const jkt = typeof cnf === 'object' && cnf !== null && typeof (cnf as { jkt?: unknown }).jkt === 'string' ? (cnf as { jkt: string }).jkt : undefined;
+  const asked = payload['userinfo_claims'];
+  const userinfoClaims = Array.isArray(asked) ? asked.filter((name): name is string => typeof name === 'string') : undefined;
   const [denied, validAfter, family] = await Promise.all([
     deps.accessTokens.isDenied(jti, now),
     deps.markers.validAfter(sub, clientId),
@@ -93,6 +97,7 @@ async function inspectJwt(token: string, deps: InspectDependencies, now: number)
     ...(authTime !== undefined && { authTime }),
     ...(familyId !== undefined && { familyId }),
     ...(jkt !== undefined && { jkt }),
+    ...(userinfoClaims !== undefined && { userinfoClaims }),
   };
 }
 
@@ -138,6 +143,7 @@ export async function inspectToken(token: string, deps: InspectDependencies): Pr
       ...(stored.authTime !== undefined && { authTime: stored.authTime }),
       ...(stored.familyId !== undefined && { familyId: stored.familyId }),
       ...(stored.jkt !== undefined && { jkt: stored.jkt }),
+      ...(stored.userinfoClaims !== undefined && { userinfoClaims: stored.userinfoClaims }),
     };
   }
   if (token.split('.').length === 3) return inspectJwt(token, deps, now);

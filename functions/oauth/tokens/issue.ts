@@ -7,6 +7,7 @@ import { epochSeconds, type Clock } from '../clock.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Signer } from '../signer.ts';
 import type { AccessTokenStore } from './access-token-store.ts';
+import { idTokenClaims } from '../claims.ts';
 import type { Grant } from './family.ts';
 
 /** What issuing tokens needs, injected. */
@@ -43,7 +44,7 @@ export async function issueAccessToken(
   deps: IssueDependencies,
   input: {
     readonly client: Client;
-    readonly grant: Pick<Grant, 'subject' | 'scope' | 'audience'> & Partial<Pick<Grant, 'authTime' | 'acr' | 'sid'>>;
+    readonly grant: Pick<Grant, 'subject' | 'scope' | 'audience'> & Partial<Pick<Grant, 'authTime' | 'acr' | 'sid' | 'requestedClaims'>>;
     readonly ttl: number;
     readonly format: 'jwt' | 'opaque';
     readonly jti?: string;
@@ -56,6 +57,7 @@ export async function issueAccessToken(
   const expiresAt = issuedAt + input.ttl;
   const jti = input.jti ?? randomUUID();
   const { grant } = input;
+  const userinfoClaims = grant.requestedClaims?.userinfo;
   if (input.format === 'opaque') {
     const token = `lsa_${randomBytes(32).toString('base64url')}`;
     await deps.accessTokens.putOpaque(hashSecret(token), {
@@ -69,6 +71,7 @@ export async function issueAccessToken(
       ...(grant.authTime !== undefined && { authTime: grant.authTime }),
       ...(input.familyId !== undefined && { familyId: input.familyId }),
       ...(input.jkt !== undefined && { jkt: input.jkt }),
+      ...(userinfoClaims !== undefined && { userinfoClaims }),
     });
     return { token, jti, issuedAt, expiresAt };
   }
@@ -88,6 +91,8 @@ export async function issueAccessToken(
       // The family a refresh issued this under: introspection and userinfo refuse the token once it is revoked.
       ...(input.familyId !== undefined && { fid: input.familyId }),
       ...(input.jkt !== undefined && { cnf: { jkt: input.jkt } }),
+      // What the claims request asked of userinfo: the token is all userinfo sees of the grant.
+      ...(userinfoClaims !== undefined && { userinfo_claims: userinfoClaims }),
     },
     'at+jwt',
   );
@@ -105,15 +110,6 @@ export function atHash(accessToken: string): string {
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
-/**
- * Claims the login app's `claims` may not set: the server asserts them (JWT, RFC 9068, OIDC Core,
- * RFC 9449 `cnf`, and Lifespan's own `fid`). Accept refuses them; issuing drops any stored before.
- */
-export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
-  'iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'client_id', 'scope', 'typ', 'nonce', 'at_hash', 'c_hash', 's_hash',
-  'sid', 'auth_time', 'acr', 'amr', 'azp', 'cnf', 'fid',
-]);
-
 export async function issueIdToken(
   deps: IssueDependencies,
   input: {
@@ -126,8 +122,7 @@ export async function issueIdToken(
 ): Promise<string> {
   const issuedAt = epochSeconds(deps.clock);
   const { grant } = input;
-  const extra: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(grant.claims ?? {})) if (!RESERVED_CLAIMS.has(name)) extra[name] = value;
+  const extra = idTokenClaims(grant.claims, grant.scope, grant.requestedClaims);
   return deps.signer.signJwt(
     {
       ...extra,

@@ -1,6 +1,10 @@
 import { InvalidRequest } from '../errors.ts';
 
-/** What a login may name as its subject (functions/oauth/sessions/login.ts): 1–255 characters, no control characters. */
+/**
+ * Subjects an admin route may look up: 1–255 characters, no control characters. Wider than what a
+ * login may name now (printable ASCII, functions/oauth/sessions/login.ts), so a user whose subject
+ * an earlier version accepted can still be listed, ended and erased.
+ */
 const SUBJECT = /^[^\u0000-\u001f]{1,255}$/;
 
 /**

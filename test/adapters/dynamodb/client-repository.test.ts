@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbClientRepository } from '../../../functions/adapters/dynamodb/client-repository.ts';
 import { clientRecord } from '../../support/clients.ts';
@@ -6,8 +6,11 @@ import { freshTable } from '../../support/dynamodb.ts';
 
 describe('DynamoDbClientRepository', () => {
   let repository: DynamoDbClientRepository;
+  let dynamo: Awaited<ReturnType<typeof freshTable>>['client'];
+  let table: string;
   beforeAll(async () => {
     const { client, tableName } = await freshTable();
+    [dynamo, table] = [client, tableName];
     repository = new DynamoDbClientRepository(client, tableName);
   });
 
@@ -28,6 +31,18 @@ describe('DynamoDbClientRepository', () => {
     const stored = await repository.get(client.clientId);
     expect(stored).toEqual(client);
     expect(stored).not.toHaveProperty('secretHash');
+  });
+
+  it('keeps require_pkce: false, and reads a client stored before the setting existed as requiring PKCE', async () => {
+    const optional = clientRecord({ requirePkce: false });
+    await repository.create(optional);
+    expect((await repository.get(optional.clientId))?.requirePkce).toBe(false);
+    const older = clientRecord();
+    await repository.create(older);
+    await dynamo.send(
+      new UpdateItemCommand({ TableName: table, Key: { pk: { S: `CLIENT#${older.clientId}` }, sk: { S: 'CLIENT' } }, UpdateExpression: 'REMOVE require_pkce' }),
+    );
+    expect(await repository.get(older.clientId)).toEqual(older);
   });
 
   it('refuses to overwrite an existing client id', async () => {

@@ -25,6 +25,21 @@ describe('parseRegistration', () => {
     expect(registration.grantTypes).toEqual(['authorization_code', 'refresh_token']);
   });
 
+  it('requires PKCE by default; only a confidential client may turn it off', () => {
+    expect(parseRegistration(registrationBody()).requirePkce).toBe(true);
+    expect(parseRegistration(registrationBody({ type: 'public' })).requirePkce).toBe(true);
+    expect(parseRegistration(registrationBody({ require_pkce: false })).requirePkce).toBe(false);
+    expect(parseRegistration(registrationBody({ require_pkce: false, token_endpoint_auth_method: 'client_secret_post' })).requirePkce).toBe(false);
+    expect(refusal(registrationBody({ type: 'public', require_pkce: false }))).toMatchObject({
+      code: 'invalid_client_metadata',
+      status: 400,
+      message: expect.stringContaining('require_pkce'),
+    });
+    for (const value of ['false', 0, 'off']) {
+      expect(refusal(registrationBody({ require_pkce: value }))).toMatchObject({ code: 'invalid_client_metadata' });
+    }
+  });
+
   it('accepts https, and http only on loopback hosts', () => {
     const uris = ['https://a.example/cb', 'http://localhost:3000/cb', 'http://127.0.0.1/cb', 'http://[::1]:8080/cb'];
     expect(parseRegistration(registrationBody({ redirect_uris: uris })).redirectUris).toEqual(uris);
@@ -37,6 +52,17 @@ describe('parseRegistration', () => {
     ['a fragment', ['https://app.example.com/cb#frag']],
     ['an empty fragment', ['https://app.example.com/cb#']],
     ['credentials', ['https://user:pass@app.example.com/cb']],
+    ['an empty userinfo', ['https://@app.example.com/cb']],
+    ['an empty user and password on the loopback', ['http://:@127.0.0.1/cb']],
+    ['the loopback address as userinfo', ['http://127.0.0.1@evil.example/cb']],
+    ['a wildcard host', ['https://*.example.com/cb']],
+    ['http on a host that begins with a loopback address', ['http://127.0.0.1.evil.example/cb']],
+    ['http on a host that begins with localhost', ['http://localhost.evil.example/cb']],
+    ['http on another spelling of 127.0.0.1', ['http://127.1/cb']],
+    ['http on 127.0.0.1 as a number', ['http://2130706433/cb']],
+    ['http on a long form of [::1]', ['http://[0:0:0:0:0:0:0:1]/cb']],
+    ['http in upper case on the loopback', ['HTTP://127.0.0.1/cb']],
+    ['http on LOCALHOST', ['http://LOCALHOST/cb']],
     ['a custom scheme', ['com.example.app:/cb']],
     ['javascript:', ['javascript:alert(1)']],
   ])('refuses a redirect URI with %s', (_why, uris) => {

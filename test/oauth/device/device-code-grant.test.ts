@@ -198,7 +198,7 @@ describe('device authorization grant (RFC 8628)', () => {
       expect(await code(poll(device))).toBe('authorization_pending');
       f.clock.advance(2);
       expect(
-        await accept(device, { subject: 'alice', acr: 'urn:lifespan:pwd', amr: ['pwd', 'otp'], claims: { email: 'alice@example.com' } }),
+        await accept(device, { subject: 'alice', acr: 'urn:lifespan:pwd', amr: ['pwd', 'otp'], claims: { email: 'alice@example.com', tenant: 'acme' } }),
       ).toEqual({ status: 'accepted' });
       // Approved: tokens come at once, even sooner than the interval.
       const tokens = await poll(device);
@@ -209,9 +209,10 @@ describe('device authorization grant (RFC 8628)', () => {
         aud: client.clientId,
         acr: 'urn:lifespan:pwd',
         amr: ['pwd', 'otp'],
-        email: 'alice@example.com',
+        tenant: 'acme',
         auth_time: f.clock.seconds,
       });
+      expect(decodeJwt(tokens.id_token!)['email']).toBeUndefined();
       expect(tokens.refresh_token).toMatch(/^lsr_/);
       expect((await f.refresh(tokens.refresh_token!, {}, client)).access_token).toBeDefined();
       expect(await refusal(poll(device))).toEqual({ code: 'invalid_grant', status: 400 });

@@ -106,4 +106,25 @@ describe('authorization_code grant', () => {
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => exchange()));
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
   });
+
+  it('the redeem write itself guards PKCE: no verifier for a code with a challenge, a verifier for one without, both refused', async () => {
+    const bare = randomBytes(32).toString('base64url');
+    const now = f.clock.seconds;
+    const base = { clientId: f.client.clientId, redirectUri: f.client.redirectUris[0]!, subject: 'alice', scope: ['openid'], audience: 'api', authTime: now, createdAt: now, expiresAt: now + 60 };
+    await f.deps.codes.create(hashSecret(bare), base);
+    const redeem = (codeHash: string, codeChallenge?: string) =>
+      f.deps.codes.redeem({
+        codeHash,
+        clientId: f.client.clientId,
+        redirectUri: base.redirectUri,
+        ...(codeChallenge !== undefined && { codeChallenge }),
+        now,
+        familyId: 'f',
+        accessTokenId: 'j',
+      });
+    expect(await redeem(hashSecret(code))).toBe('refused');
+    expect(await redeem(hashSecret(bare), s256(verifier))).toBe('refused');
+    expect(await redeem(hashSecret(bare))).toBe('redeemed');
+    expect(await redeem(hashSecret(code), s256(verifier))).toBe('redeemed');
+  });
 });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../../../functions/adapters/local/local-key-signer.ts';
-import { issueIdToken, RESERVED_CLAIMS, type IssueDependencies } from '../../../functions/oauth/tokens/issue.ts';
+import { RESERVED_CLAIMS } from '../../../functions/oauth/claims.ts';
+import { issueIdToken, type IssueDependencies } from '../../../functions/oauth/tokens/issue.ts';
 import { memoryMetrics } from '../../../functions/observability/metrics.ts';
 import { clientRecord } from '../../support/clients.ts';
 import { TestClock } from '../../support/clock.ts';
@@ -22,7 +23,7 @@ describe('issueIdToken', () => {
     const forged = Object.fromEntries(protocol.map((claim) => [claim, `forged-${claim}`]));
     const token = await issueIdToken(deps, {
       client,
-      grant: { subject: 'alice', clientId: client.clientId, scope: ['openid'], audience: 'api', authTime: clock.seconds, claims: { ...forged, name: 'Alice' } },
+      grant: { subject: 'alice', clientId: client.clientId, scope: ['openid', 'profile'], audience: 'api', authTime: clock.seconds, claims: { ...forged, name: 'Alice' } },
       ttl: 300,
       accessToken: 'access',
     });
