@@ -5,6 +5,7 @@ import { GRANT_TYPES, type Client, type ClientRepository } from './clients/clien
 import { redirectUriRegistered } from './clients/redirect-uri.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import { OAuthError } from './errors.ts';
+import { JKT } from './dpop/proof.ts';
 import { isCodeChallenge } from './pkce.ts';
 import { grantedScope, grantedTarget, type GrantTarget } from './scopes.ts';
 import { hashSecret } from './secrets.ts';
@@ -165,6 +166,8 @@ export async function parseAuthorizationRequest(
   const hintClaims = hint !== undefined ? await verifyIdTokenHint(hint, deps) : undefined;
   if (hint !== undefined && !hintClaims) fail('invalid_request', 'id_token_hint is not an ID token this server issued');
   const nonce = single('nonce');
+  const dpopJkt = single('dpop_jkt');
+  if (dpopJkt !== undefined && !JKT.test(dpopJkt)) fail('invalid_request', 'dpop_jkt must be a JWK SHA-256 thumbprint (43 base64url characters)');
   // OAuth 2.1 §7.5.1: without PKCE only the OIDC nonce stops an injected code (a confidential client's requests only).
   if (withoutPkce && !scope.includes('openid')) fail('invalid_request', 'code_challenge is required (PKCE) unless the request is an OpenID Connect request with a nonce');
   if (withoutPkce && nonce === undefined) fail('invalid_request', 'nonce is required when PKCE is not used');
@@ -179,6 +182,7 @@ export async function parseAuthorizationRequest(
       ...(!withoutPkce && { codeChallenge: codeChallenge! }),
       ...(state !== undefined && { state }),
       ...(nonce !== undefined && { nonce }),
+      ...(dpopJkt !== undefined && { dpopJkt }),
       ...oidc,
       ...(hintClaims !== undefined && { idTokenHintClaims: hintClaims }),
     },
@@ -219,6 +223,7 @@ async function issueCode(
     ...(session.amr !== undefined && { amr: session.amr }),
     ...(session.claims !== undefined && { claims: session.claims }),
     ...(request.nonce !== undefined && { nonce: request.nonce }),
+    ...(request.dpopJkt !== undefined && { jkt: request.dpopJkt }),
     ...(requestedClaims !== undefined && { requestedClaims }),
     createdAt: now,
     expiresAt: now + lifetimes.authorization_code_ttl.value,

@@ -146,6 +146,29 @@ describe('DPoP (RFC 9449) end to end', () => {
     await expectTokens(await tokenRequest(service, { grant_type: 'refresh_token', refresh_token: rotated.refresh_token! }, client, { dpop: await proof(key, 'POST', tokenUrl) }));
   });
 
+  it('dpop_jkt at /authorize binds the code: another key or no proof is refused and the code stays usable for the right key', async () => {
+    const client = await newPublicClient(service);
+    const key = await dpopKey();
+    const { code, request } = await codeFor(service, client, { scope: 'openid offline_access', dpop_jkt: key.jkt }, { subject: 'dpop-jkt' });
+    const form = { grant_type: 'authorization_code', code, redirect_uri: request.redirectUri, code_verifier: request.verifier };
+    const other = await dpopKey();
+    const mismatch = await expectTokenError(await tokenRequest(service, form, client, { dpop: await proof(other, 'POST', tokenUrl) }), 400, 'invalid_grant');
+    expect(mismatch.error_description).toMatch(/dpop_jkt/);
+    await expectTokenError(await tokenRequest(service, form, client), 400, 'invalid_grant');
+    const tokens = await expectTokens(await tokenRequest(service, form, client, { dpop: await proof(key, 'POST', tokenUrl) }));
+    expect(claimsOf(tokens.access_token)['cnf']).toEqual({ jkt: key.jkt });
+  });
+
+  it('a malformed dpop_jkt is refused at /authorize', async () => {
+    const client = await newPublicClient(service);
+    const { authorizationRequest } = await import('../support/flows.ts');
+    const { Browser } = await import('../support/browser.ts');
+    const request = await authorizationRequest(service, client, { dpop_jkt: 'not-a-thumbprint' });
+    const response = await new Browser().get(request.url);
+    expect(response.status).toBe(302);
+    expect(new URL(response.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
+  });
+
   it('two identical proofed refreshes at once: one succeeds, the other is refused, the family lives', async () => {
     const client = await newPublicClient(service);
     const key = await dpopKey();

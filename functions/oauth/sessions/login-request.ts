@@ -18,6 +18,8 @@ export interface AuthorizationRequest extends OidcParameters {
   readonly nonce?: string;
   /** Absent only for a client registered with `require_pkce: false` that sent none (its request then has a nonce). */
   readonly codeChallenge?: string;
+  /** RFC 9449 §10 `dpop_jkt`: the code is redeemable only with a DPoP proof of this key. */
+  readonly dpopJkt?: string;
   /** The verified claims of the `id_token_hint`, when one was sent. */
   readonly idTokenHintClaims?: Readonly<Record<string, unknown>>;
 }
