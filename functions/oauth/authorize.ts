@@ -65,7 +65,6 @@ export class AuthorizationRedirectError extends OAuthError {
 export interface AuthorizeOutcome {
   readonly location: string;
   readonly setSession?: { readonly value: string; readonly maxAge?: number };
-  readonly clearSession?: boolean;
   readonly setLoginBinding?: { readonly value: string; readonly maxAge: number };
   readonly clearLoginBinding?: boolean;
 }

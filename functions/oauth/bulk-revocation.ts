@@ -27,8 +27,6 @@ async function mark(deps: BulkRevocationDependencies, kinds: ReadonlyArray<reado
   return now;
 }
 
-export type UserEvent = 'password_changed' | 'mfa_changed' | 'compromised';
-
 /**
  * `POST /admin/users/{subject}/events`. A password or MFA change revokes the user's refresh
  * (and access) tokens when `revoke_refresh_on_password_change` is on, and ends their SSO

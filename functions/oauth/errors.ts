@@ -116,12 +116,6 @@ export class NotFound extends OAuthError {
   }
 }
 
-export class MethodNotAllowed extends OAuthError {
-  constructor(allowed: readonly string[]) {
-    super('invalid_request', 405, 'method not allowed', { headers: { Allow: allowed.join(', ') } });
-  }
-}
-
 export class PayloadTooLarge extends OAuthError {
   constructor(limit: number) {
     super('invalid_request', 413, `request body exceeds ${limit} bytes`);
