@@ -206,7 +206,7 @@ async function issueCode(
     audience: request.audience,
   });
   const code = secretPair();
-  const requestedClaims = requestedClaimNames(request.claims);
+  const requestedClaims = requestedClaimNames(request.claims, client.scopes);
   await deps.codes.create(code.hash, {
     clientId: client.clientId,
     redirectUri: request.redirectUri,
@@ -343,6 +343,11 @@ export async function completeLogin(
   // OIDC Core §5.5.1: a positive answer only for the user a sub value names.
   if (requiredSubjects(login.request.claims).some((subject) => subject !== login.result!.subject)) {
     throw new AuthorizationRedirectError(login.request, 'login_required', 'the user who logged in is not the one the claims request asks for');
+  }
+  // OIDC Core §3.1.2.1: an id_token_hint names the user the client expects; another user's login is an error.
+  const hintSubject = login.request.idTokenHintClaims?.['sub'];
+  if (typeof hintSubject === 'string' && hintSubject !== login.result.subject) {
+    throw new AuthorizationRedirectError(login.request, 'login_required', 'the user who logged in is not the one the id_token_hint names');
   }
   const previous = await activeSession(deps, cookies.session, now, client.clientId);
   if (previous) await deps.sessions.delete(previous.hash);

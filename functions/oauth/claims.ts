@@ -132,11 +132,17 @@ export function parseClaimsRequest(raw: string): ClaimsRequest {
   return parsed as ClaimsRequest;
 }
 
-/** The claim names asked for in each place. */
-export function requestedClaimNames(claims: ClaimsRequest | undefined): RequestedClaims | undefined {
+/**
+ * The claim names asked for in each place. A standard claim (§5.1) is kept only when a scope the
+ * client is registered for covers it: the registration's scopes are the deployer's limit on what
+ * profile data a client may see, and a `claims` request may choose within it, not past it.
+ */
+export function requestedClaimNames(claims: ClaimsRequest | undefined, clientScopes: readonly string[]): RequestedClaims | undefined {
   if (!claims) return undefined;
-  const userinfo = Object.keys(claims.userinfo ?? {});
-  const idToken = Object.keys(claims.id_token ?? {});
+  const allowed = scopeClaims(clientScopes);
+  const within = (name: string) => !STANDARD_CLAIMS.has(name) || allowed.has(name);
+  const userinfo = Object.keys(claims.userinfo ?? {}).filter(within);
+  const idToken = Object.keys(claims.id_token ?? {}).filter(within);
   if (userinfo.length === 0 && idToken.length === 0) return undefined;
   return { ...(userinfo.length > 0 && { userinfo }), ...(idToken.length > 0 && { idToken }) };
 }

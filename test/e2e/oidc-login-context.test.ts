@@ -169,6 +169,20 @@ describe('the login app sees the request', () => {
       expect(location.searchParams.get('error_description')).toBe('the session is for another user than id_token_hint');
     });
 
+    it('a login the login app accepts for another user than the hint names ends in login_required, no code (OIDC Core §3.1.2.1)', async () => {
+      const hinted = await loginTokens(service, web, { accept: { subject: uniqueSubject() } });
+      const browser = new Browser();
+      const request = await authorizationRequest(service, web, { prompt: 'login', id_token_hint: hinted.tokens.id_token! });
+      const { challenge } = await expectLoginChallenge(browser, request.url);
+      const completion = await browser.get(await accept(service, challenge, { subject: uniqueSubject() }));
+      expectRedirectError(completion, request.redirectUri, service.url, 'login_required', request.state);
+      // The hinted user logging in gets the code.
+      const again = await authorizationRequest(service, web, { prompt: 'login', id_token_hint: hinted.tokens.id_token! });
+      const next = await expectLoginChallenge(browser, again.url);
+      const done = await browser.get(await accept(service, next.challenge, { subject: decodeJwt(hinted.tokens.id_token!).sub! }));
+      expect(new URL(done.headers.get('location')!).searchParams.get('code')).toBeTruthy();
+    });
+
     it('without prompt, a hint for another user is not answered from the session: the login app gets it, with both subjects', async () => {
       const hinted = uniqueSubject();
       const current = uniqueSubject();

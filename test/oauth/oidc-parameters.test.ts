@@ -48,10 +48,17 @@ describe('parseOidcParameters', () => {
 describe('the claims request (OIDC Core §5.5)', () => {
   it('names what each place asks for, and the sub values demanded', () => {
     const claims = parseClaimsRequest('{"userinfo":{"name":null,"email":{"essential":true}},"id_token":{"sub":{"value":"alice"}},"other":1}');
-    expect(requestedClaimNames(claims)).toEqual({ userinfo: ['name', 'email'], idToken: ['sub'] });
+    expect(requestedClaimNames(claims, ['openid', 'profile', 'email'])).toEqual({ userinfo: ['name', 'email'], idToken: ['sub'] });
     expect(requiredSubjects(claims)).toEqual(['alice']);
-    expect(requestedClaimNames(parseClaimsRequest('{}'))).toBeUndefined();
-    expect(requestedClaimNames(parseClaimsRequest('{"id_token":{}}'))).toBeUndefined();
+    expect(requestedClaimNames(parseClaimsRequest('{}'), ['openid'])).toBeUndefined();
+    expect(requestedClaimNames(parseClaimsRequest('{"id_token":{}}'), ['openid'])).toBeUndefined();
+  });
+
+  it('keeps a standard claim only within the scopes the client is registered for; its own claims always', () => {
+    const claims = parseClaimsRequest('{"id_token":{"email":null,"phone_number":null,"tenant":null},"userinfo":{"address":null,"name":null}}');
+    expect(requestedClaimNames(claims, ['openid'])).toEqual({ idToken: ['tenant'] });
+    expect(requestedClaimNames(claims, ['openid', 'profile'])).toEqual({ idToken: ['tenant'], userinfo: ['name'] });
+    expect(requestedClaimNames(parseClaimsRequest('{"userinfo":{"email":null}}'), ['openid'])).toBeUndefined();
   });
 
   it.each(['', 'null', '[]', '1', '{"userinfo":null}', '{"userinfo":{"a":1}}', '{"id_token":{"a":[]}}', '{"userinfo":{"sub":{"value":["x"]}}}'])(

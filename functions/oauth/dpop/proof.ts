@@ -17,6 +17,8 @@ export const PROOF_MAX_AGE_SECONDS = 60;
 const MAX_PROOF_LENGTH = 8_192;
 /** Private (and symmetric) key members: a proof's `jwk` must carry none (§4.2). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+/** base64url lengths of 2048-bit and 4096-bit moduli. */
+const RSA_MODULUS_CHARS = { min: 342, max: 683 } as const;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -119,6 +121,11 @@ function checkHeader(proof: string, algorithms: readonly string[]): { jwk: JWK }
   const jwk = header['jwk'];
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new DpopProofRefused('the DPoP proof must carry its public key in the jwk header');
   if (PRIVATE_MEMBERS.some((member) => member in jwk)) throw new DpopProofRefused('the DPoP proof jwk must be a public key');
+  const { kty, n, e } = jwk as Record<string, unknown>;
+  // A huge exponent or modulus makes one verification cost milliseconds: 2048-4096-bit keys, e of 4 bytes at most.
+  if (kty === 'RSA' && (typeof n !== 'string' || n.length < RSA_MODULUS_CHARS.min || n.length > RSA_MODULUS_CHARS.max || typeof e !== 'string' || e.length > 6)) {
+    throw new DpopProofRefused('the DPoP proof RSA key must have a 2048 to 4096-bit modulus and a small public exponent');
+  }
   return { jwk: jwk as JWK };
 }
 

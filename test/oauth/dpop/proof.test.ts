@@ -75,6 +75,16 @@ describe('verifyDpopProof', () => {
     expect((await refusal(await proof({ header: { jwk: undefined } }))).message).toMatch(/jwk/);
   });
 
+  it('refuses RSA keys whose size makes verification costly: a modulus outside 2048-4096 bits, a long exponent', async () => {
+    const rsa = await generateKeyPair('RS256', { extractable: true });
+    const jwk = await exportJWK(rsa.publicKey);
+    const sign = (header: Record<string, unknown>) => proof({ alg: 'RS256', key: rsa.privateKey, header });
+    await verifyDpopProof(await sign({ jwk }), expectations);
+    expect((await refusal(await sign({ jwk: { ...jwk, n: jwk.n!.slice(0, 171) } }))).message).toMatch(/modulus/);
+    expect((await refusal(await sign({ jwk: { ...jwk, n: jwk.n!.repeat(3) } }))).message).toMatch(/modulus/);
+    expect((await refusal(await sign({ jwk: { ...jwk, e: 'A'.repeat(400) } }))).message).toMatch(/exponent/);
+  });
+
   it('refuses a signature the jwk does not verify (another key in the header)', async () => {
     const other = await generateKeyPair('ES256', { extractable: true });
     const token = await proof({ header: { jwk: await exportJWK(other.publicKey) } });
