@@ -49,7 +49,7 @@ export type LogoutOutcome =
       readonly rejectedToken: boolean;
     };
 
-type Hint = { readonly valid: true; readonly sub: string; readonly aud: string } | { readonly valid: false };
+type Hint = { readonly valid: true; readonly sub: string; readonly aud: string; readonly sid?: string } | { readonly valid: false };
 
 /** The claims of an ID token we signed; expired ones are fine here (OIDC RP-Initiated Logout §2). */
 async function idTokenHint(token: string, deps: LogoutDependencies): Promise<Hint> {
@@ -61,7 +61,7 @@ async function idTokenHint(token: string, deps: LogoutDependencies): Promise<Hin
     const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
     const aud = Array.isArray(claims['aud']) ? claims['aud'][0] : claims['aud'];
     if (claims['iss'] !== deps.issuer || typeof claims['sub'] !== 'string' || typeof aud !== 'string') return { valid: false };
-    return { valid: true, sub: claims['sub'], aud };
+    return { valid: true, sub: claims['sub'], aud, ...(typeof claims['sid'] === 'string' && { sid: claims['sid'] }) };
   } catch {
     return { valid: false };
   }
@@ -146,8 +146,13 @@ export async function logout(
   if (hint) {
     // A hint for another user must not end this browser's session.
     if (hint.sub !== session.subject) return done(false);
-    await endSession(deps, hash, session);
-    return done(true);
+    // Only an ID token of this very session ends it unasked (§2: one that "does not belong to the
+    // current OP session" is confirmed by the user): an old one, from any client, is in browser
+    // histories and logs, and a cross-site link could carry it.
+    if (hint.sid !== undefined && hint.sid === session.sid) {
+      await endSession(deps, hash, session);
+      return done(true);
+    }
   }
   const now = epochSeconds(deps.clock);
   if (confirmation !== undefined && confirmationValid(confirmation, sessionCookie!, now)) {

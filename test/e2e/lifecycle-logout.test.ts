@@ -243,6 +243,16 @@ describe('GET|POST /logout', () => {
       await expectNoSession(before);
     });
 
+    it('an ID token of the same user from an earlier session (not this one, RP-Initiated Logout §2): the confirmation page, the session stays', async () => {
+      const subject = uniqueSubject();
+      const earlier = await login(subject);
+      await earlier.browser.get(logoutUrl({ id_token_hint: earlier.tokens.id_token!, post_logout_redirect_uri: SIGNED_OUT }));
+      const { browser } = await login(subject);
+      const { fields } = await expectConfirmation(await browser.get(logoutUrl({ id_token_hint: earlier.tokens.id_token!, post_logout_redirect_uri: SIGNED_OUT })));
+      expect(fields['post_logout_redirect_uri']).toBe(SIGNED_OUT);
+      await expectSession(browser);
+    });
+
     it('an ID token of this server for another client than client_id: the confirmation page, no redirect', async () => {
       const { tokens, browser } = await login();
       const response = await browser.get(logoutUrl({ id_token_hint: tokens.id_token!, client_id: other.client_id, post_logout_redirect_uri: 'https://other.example.com/bye' }));
