@@ -38,9 +38,13 @@ export class MemoryFamilies implements FamilyStore {
     this.#families.set(family.familyId, {
       ...rotated,
       rotationId: request.rotationId,
-      ...(request.proofJti !== undefined && { proofJti: request.proofJti }),
+      ...(request.proof !== undefined && { proofs: { ...family.proofs, [request.proof.key]: request.proof.until } }),
     });
     return { outcome: 'rotated', family: rotated };
+  }
+
+  async recordProof(): Promise<boolean> {
+    throw new Error('not used by the happy path');
   }
 
   async revoke(): Promise<boolean> {

@@ -112,8 +112,19 @@ export function tokenRoutes(deps: TokenRouteDependencies): Record<string, RouteH
   };
   const { revocation, introspection } = deps;
   if (revocation) {
-    routes['POST /revoke'] = authenticated(async (client, params) => {
-      await revokeToken(client, params, revocation());
+    routes['POST /revoke'] = authenticated(async (client, params, request) => {
+      const grants = deps.grants();
+      // A public client has no secret: a DPoP-bound token of its is revoked only with a proof of the key.
+      const { proof } = await tokenRequestProof({
+        headers: request.headers,
+        client,
+        tokenEndpoint: `${grants.issuer}/revoke`,
+        lifetimes: await lifetimesFor(grants, client),
+        nonces: deps.nonces,
+        now: epochSeconds(grants.clock),
+        requiredOfBoundClients: false,
+      });
+      await revokeToken(client, params, revocation(), proof);
       return empty(200);
     });
   }

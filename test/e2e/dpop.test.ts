@@ -24,6 +24,83 @@ type KeyPair = Awaited<ReturnType<typeof oauth.generateKeyPair>>;
 const rp = (client: TestClient): oauth.Client => ({ client_id: client.client_id });
 
 describe('DPoP (RFC 9449) end to end', () => {
+  describe('a thief without the key, or with a captured request, can neither use nor end the session', () => {
+    /** A public client's DPoP login: the client, the key and the first tokens. */
+    const boundLogin = async (subject: string) => {
+      const client = await newPublicClient(service);
+      const key = await dpopKey();
+      const { code, request } = await codeFor(service, client, { scope: 'openid offline_access' }, { subject });
+      const exchange = { grant_type: 'authorization_code', code, redirect_uri: request.redirectUri, code_verifier: request.verifier };
+      const tokens = await expectTokens(await tokenRequest(service, exchange, client, { dpop: await proof(key, 'POST', tokenUrl) }));
+      return { client, key, tokens, exchange };
+    };
+    const refreshBound = (client: TestClient, key: DpopKey, refreshToken: string, dpop?: string) =>
+      (dpop !== undefined ? Promise.resolve(dpop) : proof(key, 'POST', tokenUrl)).then((value) =>
+        tokenRequest(service, { grant_type: 'refresh_token', refresh_token: refreshToken }, client, { dpop: value }),
+      );
+
+    it('/revoke of a bound refresh token by a public client needs a proof of its key; without one nothing is revoked', async () => {
+      const { client, key, tokens } = await boundLogin('dpop-revoke');
+      const revoke = (headers: Record<string, string>) => clientForm(service, '/revoke', { token: tokens.refresh_token! }, client, headers);
+      await expectTokenError(await revoke({}), 400, 'invalid_dpop_proof');
+      const other = await dpopKey();
+      await expectTokenError(await revoke({ dpop: await proof(other, 'POST', `${service.url}/revoke`) }), 400, 'invalid_dpop_proof');
+      // Still alive: the owner refreshes.
+      const next = await expectTokens(await refreshBound(client, key, tokens.refresh_token!));
+      // The owner revokes with a proof for /revoke.
+      const owner = await clientForm(service, '/revoke', { token: next.refresh_token! }, client, { dpop: await proof(key, 'POST', `${service.url}/revoke`) });
+      expect(owner.status).toBe(200);
+      await expectTokenError(await refreshBound(client, key, next.refresh_token!), 400, 'invalid_grant');
+    });
+
+    it('a code redeemed with a proof, replayed without one or with another key: invalid_grant, and its family is not revoked', async () => {
+      const { client, key, tokens, exchange } = await boundLogin('dpop-code-replay');
+      await expectTokenError(await tokenRequest(service, exchange, client), 400, 'invalid_grant');
+      const other = await dpopKey();
+      await expectTokenError(await tokenRequest(service, exchange, client, { dpop: await proof(other, 'POST', tokenUrl) }), 400, 'invalid_grant');
+      await expectTokens(await refreshBound(client, key, tokens.refresh_token!));
+    });
+
+    it('an earlier refresh request replayed after a later one: refused as a replay, not taken for reuse', async () => {
+      const { client, key, tokens } = await boundLogin('dpop-older-replay');
+      const first = await proof(key, 'POST', tokenUrl);
+      const r1 = await expectTokens(await refreshBound(client, key, tokens.refresh_token!, first));
+      const r2 = await expectTokens(await refreshBound(client, key, r1.refresh_token!));
+      await expectTokenError(await refreshBound(client, key, tokens.refresh_token!, first), 400, 'invalid_dpop_proof');
+      await expectTokens(await refreshBound(client, key, r2.refresh_token!));
+    });
+
+    it('with rotation off, no proof passes twice (P1, P2, P1 again is refused)', async () => {
+      const { client, key, tokens } = await boundLogin('dpop-no-rotation');
+      await writeParameters(service, { [`clients/${client.client_id}/refresh_token_rotation`]: false });
+      try {
+        const p1 = await proof(key, 'POST', tokenUrl);
+        const same = (await expectTokens(await refreshBound(client, key, tokens.refresh_token!, p1))).refresh_token!;
+        expect(same).toBe(tokens.refresh_token);
+        await expectTokens(await refreshBound(client, key, same));
+        await expectTokenError(await refreshBound(client, key, same, p1), 400, 'invalid_dpop_proof');
+        await expectTokens(await refreshBound(client, key, same));
+      } finally {
+        await writeParameters(service, {});
+      }
+    });
+
+    it('a retry within the reuse interval is good once with its proof: the same retry again is refused, the family lives', async () => {
+      const { client, key, tokens } = await boundLogin('dpop-retry');
+      await writeParameters(service, { [`clients/${client.client_id}/refresh_token_reuse_interval`]: 30 });
+      try {
+        const rotated = await expectTokens(await refreshBound(client, key, tokens.refresh_token!));
+        const retryProof = await proof(key, 'POST', tokenUrl);
+        const retried = await expectTokens(await refreshBound(client, key, tokens.refresh_token!, retryProof));
+        expect(retried.refresh_token).toBe(rotated.refresh_token);
+        await expectTokenError(await refreshBound(client, key, tokens.refresh_token!, retryProof), 400, 'invalid_dpop_proof');
+        await expectTokens(await refreshBound(client, key, rotated.refresh_token!));
+      } finally {
+        await writeParameters(service, {});
+      }
+    });
+  });
+
   let service: TestServer;
   let as: oauth.AuthorizationServer;
   let tokenUrl: string;

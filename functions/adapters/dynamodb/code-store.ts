@@ -30,6 +30,7 @@ function fromItem(item: Item): AuthorizationCode {
     ...optional('accessTokenId', readOptionalString(item, 'access_jti')),
     ...optional('jkt', readOptionalString(item, 'jkt')),
     ...optional('proofJti', readOptionalString(item, 'proof_jti')),
+    ...optional('proofJkt', readOptionalString(item, 'proof_jkt')),
   } as AuthorizationCode;
 }
 
@@ -63,7 +64,7 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
     const outcome = await this.updateTogether(
       {
         Key: key(request.codeHash),
-        UpdateExpression: `SET redeemed_at = :now, family_id = :fid, access_jti = :jti${request.proofJti !== undefined ? ', proof_jti = :pj' : ''}`,
+        UpdateExpression: `SET redeemed_at = :now, family_id = :fid, access_jti = :jti${request.proofJti !== undefined ? ', proof_jti = :pj, proof_jkt = :pk' : ''}`,
         ConditionExpression:
           'attribute_exists(pk) AND attribute_not_exists(redeemed_at) AND expires_at > :now AND ' +
           'client_id = :cid AND ' +
@@ -80,7 +81,7 @@ export class DynamoDbCodeStore extends TableStore implements CodeStore {
           ...(request.codeChallenge !== undefined && { ':cc': s(request.codeChallenge) }),
           ...(request.redirectUri !== undefined ? { ':ru': s(request.redirectUri) } : { ':true': bool(true) }),
           ...(request.resource !== undefined && { ':res': s(request.resource) }),
-          ...(request.proofJti !== undefined && { ':pj': s(request.proofJti) }),
+          ...(request.proofJti !== undefined && { ':pj': s(request.proofJti), ':pk': s(request.proofJkt ?? '') }),
         },
       },
       family && familyItem(family.family, family.expiresAt),

@@ -9,6 +9,7 @@ import {
   KEPT_ROTATIONS,
   type Family,
   type FamilyStore,
+  type ProofRecord,
   type RevocationReason,
   type RotateRequest,
   type RotateResult,
@@ -60,9 +61,30 @@ export function familyItem(family: Family, expiresAt: number): Item {
     rotation: bool(family.rotation),
     revoked: bool(family.revoked),
     rotations: { M: {} },
+    proofs: { M: {} },
     ...(family.jkt !== undefined && { jkt: s(family.jkt) }),
     expires_at: n(expiresAt),
   };
+}
+
+/**
+ * The parts of an update that record a DPoP proof in the family's `proofs` map: set it (the
+ * whole map when the item has none yet), drop the stale ones, and the condition that it is not
+ * there already (or only past its time).
+ */
+function proofRecord(proof: ProofRecord, names: Record<string, string>, values: Item): { set: string; remove: string[]; condition: string } {
+  if (proof.fresh) {
+    values[':pmap'] = { M: { [proof.key]: n(proof.until) } };
+    return { set: 'proofs = :pmap', remove: [], condition: 'attribute_not_exists(proofs)' };
+  }
+  values[':pu'] = n(proof.until);
+  values[':pnow'] = n(proof.now);
+  names['#pk'] = proof.key;
+  const remove = proof.drop.map((name, index) => {
+    names[`#pd${index}`] = name;
+    return `proofs.#pd${index}`;
+  });
+  return { set: 'proofs.#pk = :pu', remove, condition: '(attribute_not_exists(proofs.#pk) OR proofs.#pk <= :pnow)' };
 }
 
 function fromItem(item: Item): Family {
@@ -91,7 +113,7 @@ function fromItem(item: Item): Family {
     ...optional(readOptionalNumber(item, 'reuse_detected_at'), 'reuseDetectedAt'),
     ...optional(readOptionalString(item, 'rotation_id'), 'rotationId'),
     ...optional(readOptionalString(item, 'jkt'), 'jkt'),
-    ...optional(readOptionalString(item, 'proof_jti'), 'proofJti'),
+    ...optional(item['proofs']?.M && Object.fromEntries(Object.entries(item['proofs'].M).map(([name, until]) => [name, Number(until.N)])), 'proofs'),
     rotations,
   } as Family;
 }
@@ -137,12 +159,14 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
       rateCondition = ' AND (attribute_not_exists(rotations.#rl) OR rotations.#rl < :ws)';
     }
     let update = 'SET last_used_at = :now, expires_at = :ttl, rotation_id = :rid';
+    const removed: string[] = [];
     let proofCondition = '';
-    if (request.proofJti !== undefined) {
+    if (request.proof) {
       // The same proof twice is a replay, even with rotation off (the token then stays the same).
-      values[':pj'] = s(request.proofJti);
-      update += ', proof_jti = :pj';
-      proofCondition = ' AND (attribute_not_exists(proof_jti) OR proof_jti <> :pj)';
+      const recorded = proofRecord(request.proof, names, values);
+      update += `, ${recorded.set}`;
+      removed.push(...recorded.remove);
+      proofCondition = ` AND ${recorded.condition}`;
     }
     if (request.listedAs) {
       const keys = indexKeys({ ...request.listedAs, familyId: request.familyId });
@@ -159,9 +183,10 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
       update += ', previous_hash = current_hash, current_hash = :next, generation = generation + :one, rotated_at = :now, rotations.#new = :now';
       if (next - KEPT_ROTATIONS >= 1) {
         names['#old'] = String(next - KEPT_ROTATIONS);
-        update += ' REMOVE rotations.#old';
+        removed.push('rotations.#old');
       }
     }
+    if (removed.length > 0) update += ` REMOVE ${removed.join(', ')}`;
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
@@ -186,6 +211,28 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
       if (error instanceof ConditionalCheckFailedException) {
         return { outcome: 'refused', family: error.Item ? fromItem(error.Item) : undefined };
       }
+      throw error;
+    }
+  }
+
+  async recordProof(familyId: string, proof: ProofRecord): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Item = { ':false': bool(false) };
+    const recorded = proofRecord(proof, names, values);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(familyId),
+          UpdateExpression: `SET ${recorded.set}${recorded.remove.length > 0 ? ` REMOVE ${recorded.remove.join(', ')}` : ''}`,
+          ConditionExpression: `attribute_exists(pk) AND revoked = :false AND ${recorded.condition}`,
+          ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }

@@ -27,13 +27,15 @@ export async function tokenRequestProof(input: {
   readonly lifetimes: ResolvedLifetimes;
   readonly nonces: () => DpopNonces;
   readonly now: number;
+  /** At /token a client registered with `dpop_bound_access_tokens` must send one. @default true */
+  readonly requiredOfBoundClients?: boolean;
 }): Promise<TokenProof> {
   const { client, lifetimes, now } = input;
   let proof: DpopProof | undefined;
   try {
     const header = proofHeader(input.headers);
     if (header === undefined) {
-      if (client.dpopBoundAccessTokens) throw new InvalidDpopProof('this client must send a DPoP proof (dpop_bound_access_tokens)');
+      if (client.dpopBoundAccessTokens && input.requiredOfBoundClients !== false) throw new InvalidDpopProof('this client must send a DPoP proof (dpop_bound_access_tokens)');
       return {};
     }
     proof = await verifyDpopProof(header, { method: 'POST', url: input.tokenEndpoint, now, skew: lifetimes.clock_skew_tolerance.value });

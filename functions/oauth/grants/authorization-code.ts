@@ -54,6 +54,9 @@ async function redeemable(stored: AuthorizationCode | undefined, request: Presen
   if (stored.redeemedAt !== undefined) {
     // The very request that redeemed it, sent again (its proof): a replay, not a stolen code.
     if (ours) refuseReplayedProof(stored.proofJti, request.proof);
+    // Redeemed with a DPoP proof, what it issued is bound to that key: someone without the key can
+    // use none of it, and must not be able to revoke it (log the user out) by replaying the code.
+    if (ours && stored.proofJkt !== undefined && request.proof?.jkt !== stored.proofJkt) throw new InvalidGrant('authorization code already used');
     if (ours) return replayed(stored, deps, now);
     throw new InvalidGrant('authorization code is invalid or expired');
   }
@@ -130,7 +133,7 @@ export const authorizationCodeGrant: GrantHandler = {
         now,
         familyId,
         accessTokenId: jti,
-        ...(proof !== undefined && { proofJti: proof.jti }),
+        ...(proof !== undefined && { proofJti: proof.jti, proofJkt: proof.jkt }),
       },
       started?.item,
     );

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { GRANT_TYPES, type Client } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
-import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget, TemporarilyUnavailable, TooManyRequests } from '../errors.ts';
-import { refuseReplayedProof } from '../dpop/binding.ts';
+import { familyProof } from '../dpop/binding.ts';
+import { InvalidDpopProof, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget, TemporarilyUnavailable, TooManyRequests } from '../errors.ts';
 import type { DpopProof } from '../dpop/proof.ts';
 import { grantedResources, parseScope, requestedResource } from '../scopes.ts';
 import { hashSecret } from '../secrets.ts';
@@ -130,8 +130,9 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
     deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
     throw refused(attempt.proof ? 'the refresh token is bound to another DPoP key' : 'the refresh token is DPoP-bound: send a proof of its key');
   }
-  // The request that made the last use, sent again: its proof is spent, and the family is left alone.
-  refuseReplayedProof(stored.proofJti, attempt.proof);
+  // A request of a recent use, sent again: its proof is spent, and the family is left alone
+  // (not taken for reuse: the sender need not hold the key the proof was made with).
+  familyProof(stored.proofs, attempt.proof, now);
   if (stored.currentHash === presentedHash && stored.generation === presented.generation) {
     const limitedAt = stored.rotations[attempt.limitedGeneration];
     if (rotate && limitedAt !== undefined && limitedAt >= now - attempt.window) {
@@ -241,7 +242,15 @@ export const refreshTokenGrant: GrantHandler = {
       if (await deps.families.revoke(family.familyId, 'marker', now)) deps.metrics.count('FamilyRevoked', { Reason: 'marker' });
       throw refused('refresh token revoked');
     }
-    if (initial === 'retry') return issued(deps, client, response, GRANT_TYPES.refreshToken);
+    const proofRecord = familyProof(family.proofs, proof, now);
+    if (initial === 'retry') {
+      // A retry writes nothing else; its proof is recorded so that it, too, is good once.
+      if (proofRecord && !(await deps.families.recordProof(family.familyId, proofRecord))) {
+        await discardOpaque(deps, lifetimes.access_token_format.value, response);
+        throw new InvalidDpopProof('the DPoP proof was already used');
+      }
+      return issued(deps, client, response, GRANT_TYPES.refreshToken);
+    }
 
     const idleTtl = attempt.idleTtl;
     const window = attempt.window;
@@ -257,7 +266,7 @@ export const refreshTokenGrant: GrantHandler = {
       expiresAt: Math.min(now + idleTtl, presented.absoluteExpiresAt),
       rotate,
       rotationId,
-      ...(proof !== undefined && { proofJti: proof.jti }),
+      ...(proofRecord !== undefined && { proof: proofRecord }),
       listedAs: { subject: family.subject, createdAt: family.createdAt },
       ...(requestedScope !== undefined && { requiredScope: requestedScope }),
       ...(resource !== undefined && { requiredResource: resource }),

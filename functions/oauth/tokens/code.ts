@@ -18,6 +18,8 @@ export interface AuthorizationCode extends Grant {
   readonly accessTokenId?: string;
   /** `jti` of the DPoP proof of the redemption: that same request sent again is a replayed proof, not a stolen code. */
   readonly proofJti?: string;
+  /** The DPoP key of the redemption: what it issued is bound to it. */
+  readonly proofJkt?: string;
 }
 
 export interface RedeemRequest {
@@ -33,6 +35,7 @@ export interface RedeemRequest {
   readonly familyId: string;
   readonly accessTokenId: string;
   readonly proofJti?: string;
+  readonly proofJkt?: string;
 }
 
 /** Port: authorization codes, single use. */

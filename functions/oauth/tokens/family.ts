@@ -56,8 +56,11 @@ export interface Family extends Grant {
   readonly reuseDetectedAt?: number;
   /** {@link RotateRequest.rotationId} of the last rotation. */
   readonly rotationId?: string;
-  /** The `jti` of the DPoP proof of the last use: the same proof sent again is a replay, refused. */
-  readonly proofJti?: string;
+  /**
+   * The DPoP proofs of the family's recent uses (`proofKey` → until when the proof could still
+   * pass, epoch seconds): one of them sent again is a replay, refused before anything else.
+   */
+  readonly proofs?: Readonly<Record<string, number>>;
 }
 
 /** A family to store together with the single use that starts it; `expiresAt` is its TTL. */
@@ -94,8 +97,8 @@ export interface RotateRequest {
    * committed, the refused condition shows this id, and the rotation is known to be this one.
    */
   readonly rotationId: string;
-  /** The `jti` of this request's DPoP proof: stored, and the write refused if it is the last use's. */
-  readonly proofJti?: string;
+  /** This request's DPoP proof: recorded by the same write, which is refused if the family has it already. */
+  readonly proof?: ProofRecord;
   /**
    * The family's subject and creation time, from the read before the write: its place in the
    * listing of the user's families, written again by the same write, so a family stored before
@@ -103,6 +106,23 @@ export interface RotateRequest {
    */
   readonly listedAs?: { readonly subject: string; readonly createdAt: number };
 }
+
+/**
+ * A DPoP proof recorded on the family (RFC 9449 §11.1): its key (a hash of its `jti`), until when
+ * it could pass, and the recorded proofs the write drops (those past their time, and the oldest
+ * beyond {@link KEPT_PROOFS}). `fresh`: the family has no record yet (stored before DPoP).
+ */
+export interface ProofRecord {
+  readonly key: string;
+  readonly until: number;
+  /** Now: a recorded proof whose `until` is not after it is stale (may be recorded again, and is dropped). */
+  readonly now: number;
+  readonly drop: readonly string[];
+  readonly fresh: boolean;
+}
+
+/** Proofs a family remembers at most (more uses than this within a proof's 90 s are rate-limited anyway). */
+export const KEPT_PROOFS = 24;
 
 /** The outcome of the one conditional write of a refresh. */
 export type RotateResult =
@@ -123,6 +143,11 @@ export interface FamilyStore {
   revoke(familyId: string, reason: RevocationReason, now: number): Promise<boolean>;
   /** Records that a superseded token was presented, and revokes the family, in one write. */
   revokeForReuse(familyId: string, now: number): Promise<boolean>;
+  /**
+   * Records a DPoP proof on a live family without rotating it (a retry within the reuse
+   * interval writes nothing else): false when the family has it already.
+   */
+  recordProof(familyId: string, proof: ProofRecord): Promise<boolean>;
   get(familyId: string): Promise<Family | undefined>;
 }
 
