@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { publicJwkFromSpki, signCompactJws, SigningError, type JwsProtectedHeader } from '../../functions/oauth/jws.ts';
+import { publicJwkFromSpki } from '../../functions/adapters/kms/der.ts';
+import { signCompactJws, SigningError, type JwsProtectedHeader } from '../../functions/oauth/jws.ts';
 
 // jws.ts is the assembly both signer adapters share; its contract is tested beside the KMS adapter.
 describe('signCompactJws', () => {

@@ -7,13 +7,8 @@ import {
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import type { JSONWebKeySet, JWTPayload } from 'jose';
-import {
-  ecdsaDerToRaw,
-  publicJwkFromSpki,
-  signCompactJws,
-  SigningError,
-  type PublicSigningJwk,
-} from '../../oauth/jws.ts';
+import { signCompactJws, SigningError, type PublicSigningJwk } from '../../oauth/jws.ts';
+import { ecdsaDerToRaw, publicJwkFromSpki } from './der.ts';
 import type { Signer, SigningAlgorithm } from '../../oauth/signer.ts';
 
 /** The two KMS operations the signer needs; a `KMSClient` satisfies it, and so does a test fake. */

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ecdsaDerToRaw, SigningError } from '../../functions/oauth/jws.ts';
+import { ecdsaDerToRaw } from '../../../functions/adapters/kms/der.ts';
+import { SigningError } from '../../../functions/oauth/jws.ts';
 
 const hex = (value: string) => Uint8Array.from(Buffer.from(value.replaceAll(' ', ''), 'hex'));
 const repeat = (byte: string, count: number) => byte.repeat(count);
