@@ -140,6 +140,9 @@ export const PARAMETERS = {
 
 export type ParameterName = keyof typeof PARAMETERS;
 
+/** The longest any access token can live: the hard limits of the table (a denylist or marker must outlast it). */
+export const LONGEST_ACCESS_TOKEN_TTL = Math.max(PARAMETERS.access_token_ttl.max, PARAMETERS.access_token_ttl_browser.max, PARAMETERS.client_credentials_token_ttl.max);
+
 type ValueOf<D> = D extends { readonly kind: 'seconds' }
   ? number
   : D extends { readonly kind: 'boolean' }

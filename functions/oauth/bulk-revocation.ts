@@ -1,3 +1,4 @@
+import { LONGEST_ACCESS_TOKEN_TTL } from '../lifetimes/parameters.ts';
 import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import { epochSeconds, type Clock } from './clock.ts';
@@ -12,17 +13,21 @@ export interface BulkRevocationDependencies {
 
 const ID = /^[^\u0000-\u001f]{1,255}$/;
 
-/** A marker must outlive every token it can kill: the longest refresh family, and a day of access tokens. */
-async function retainUntil(deps: BulkRevocationDependencies, now: number): Promise<number> {
-  const snapshot = await deps.lifetimes.current();
+/**
+ * Until when a revoke-all marker must be kept: past every token it can kill — the longest
+ * refresh family any client may have, and the longest access token after it.
+ */
+export async function markerRetention(lifetimes: Pick<LifetimeConfigStore, 'current'>, now: number): Promise<number> {
+  const snapshot = await lifetimes.current();
   let longest = resolveLifetimes(snapshot).refresh_token_absolute_ttl.value;
   for (const overrides of snapshot.clients.values()) longest = Math.max(longest, overrides.refresh_token_absolute_ttl ?? 0);
-  return now + longest + 86_400;
+  return now + longest + LONGEST_ACCESS_TOKEN_TTL;
 }
+
 
 async function mark(deps: BulkRevocationDependencies, kinds: ReadonlyArray<readonly [MarkerKind, string]>): Promise<number> {
   const now = epochSeconds(deps.clock);
-  const until = await retainUntil(deps, now);
+  const until = await markerRetention(deps.lifetimes, now);
   for (const [kind, id] of kinds) await deps.markers.write(kind, id, now, until);
   return now;
 }

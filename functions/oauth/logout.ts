@@ -3,6 +3,7 @@ import { compactVerify, createLocalJWKSet } from 'jose';
 import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import { AuthorizationPageError } from './authorize.ts';
+import { markerRetention } from './bulk-revocation.ts';
 import type { ClientRepository } from './clients/client.ts';
 import { redirectUriRegistered } from './clients/redirect-uri.ts';
 import { epochSeconds, type Clock } from './clock.ts';
@@ -110,7 +111,7 @@ async function endSession(deps: LogoutDependencies, hash: string, session: Sessi
   const lifetimes = resolveLifetimes(await deps.lifetimes.current());
   if (lifetimes.revoke_all_on_logout.value) {
     const now = epochSeconds(deps.clock);
-    await deps.markers.write('user', session.subject, now, now + lifetimes.refresh_token_absolute_ttl.value + 86_400);
+    await deps.markers.write('user', session.subject, now, await markerRetention(deps.lifetimes, now));
   }
 }
 

@@ -3,6 +3,8 @@
  * validated: a missing or malformed variable stops the function with its name, instead of
  * running on a silent default.
  */
+import { secureUrl } from '../http/urls.ts';
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export class EnvironmentError extends Error {
@@ -26,8 +28,11 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], f
   return value as T;
 }
 
-function isLoopback(url: URL): boolean {
-  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+/** An absolute https URL (http only on a loopback address). */
+function checkedUrl(name: string, value: string): URL {
+  const checked = secureUrl(value);
+  if ('problem' in checked) throw new EnvironmentError(name, checked.problem);
+  return checked.url;
 }
 
 export interface CoreEnvironment {
@@ -47,15 +52,7 @@ export function readStage(env: Env): string {
 export function readCoreEnvironment(env: Env): CoreEnvironment {
   const stage = readStage(env);
   const issuer = required(env, 'LIFESPAN_ISSUER');
-  let url: URL;
-  try {
-    url = new URL(issuer);
-  } catch {
-    throw new EnvironmentError('LIFESPAN_ISSUER', 'must be an absolute URL');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
-    throw new EnvironmentError('LIFESPAN_ISSUER', 'must use https (http only on a loopback address)');
-  }
+  const url = checkedUrl('LIFESPAN_ISSUER', issuer);
   if (url.search || url.hash || issuer.endsWith('/')) {
     throw new EnvironmentError('LIFESPAN_ISSUER', 'must have no query, fragment or trailing slash');
   }
@@ -145,15 +142,7 @@ export function readSuccessorEnvironment(env: Env): SuccessorEnvironment {
 /** An absolute https URL (http only on a loopback address) a browser is sent to. */
 function browserUrl(env: Env, name: string): string {
   const value = required(env, name);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new EnvironmentError(name, 'must be an absolute URL');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
-    throw new EnvironmentError(name, 'must use https (http only on a loopback address)');
-  }
+  checkedUrl(name, value);
   return value;
 }
 

@@ -1,5 +1,6 @@
 import { assertReplayStore, type DpopReplayStore } from './dpop.ts';
 import { DEFAULT_ONLINE_CACHE_TTL_SECONDS, MAX_ONLINE_CACHE_TTL_SECONDS, type OnlineCheckOptions } from './online.ts';
+import { secureUrl } from '../http/urls.ts';
 import { systemClock, type Clock, type FetchLike } from './types.ts';
 
 /** What {@link createVerifier} takes. */
@@ -70,18 +71,9 @@ function numberBetween(value: unknown, name: string, min: number, max: number, f
 
 /** HTTPS, or plain HTTP to this machine only (the local server). */
 function endpoint(value: unknown, name: string): string {
-  const text = nonEmptyString(value, name);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new TypeError(`${name} must be an absolute URL`);
-  }
-  const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new TypeError(`${name} must be an https URL (plain http only for localhost)`);
-  }
-  return url.toString();
+  const checked = secureUrl(nonEmptyString(value, name));
+  if ('problem' in checked) throw new TypeError(`${name} ${checked.problem}`);
+  return checked.url.toString();
 }
 
 /**

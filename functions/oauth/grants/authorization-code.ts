@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LONGEST_ACCESS_TOKEN_TTL } from '../../lifetimes/parameters.ts';
 import { GRANT_TYPES } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
 import { InvalidGrant, InvalidRequest, InvalidTarget } from '../errors.ts';
@@ -14,8 +15,6 @@ import { firstFamilyState } from '../tokens/new-family.ts';
 import { newFamilyId } from '../tokens/refresh-token.ts';
 import type { GrantDependencies, GrantHandler } from './grant.ts';
 
-/** Longest an access token can live (the hard limit): a replayed code's token stays denied that long. */
-const MAX_ACCESS_TOKEN_TTL = 86_400;
 
 /**
  * RFC 6749 §4.1.2: a code used twice revokes what its first use issued. The first use's
@@ -27,7 +26,7 @@ async function replayed(code: AuthorizationCode, deps: GrantDependencies, now: n
     deps.metrics.count('FamilyRevoked', { Reason: 'code_replay' });
   }
   if (code.familyId) deps.forgetFamily?.(code.familyId);
-  if (code.accessTokenId) await deps.accessTokens.deny(code.accessTokenId, now + MAX_ACCESS_TOKEN_TTL);
+  if (code.accessTokenId) await deps.accessTokens.deny(code.accessTokenId, now + LONGEST_ACCESS_TOKEN_TTL);
   throw new InvalidGrant('authorization code already used');
 }
 
