@@ -8,7 +8,11 @@ import {
   rejectDeviceRequest,
   type DeviceVerificationDependencies,
 } from '../oauth/device/verification.ts';
+import { ADMIN_PAGE_CHALLENGE, adminPageAuthorized, type AdminAuth } from '../oauth/admin-auth.ts';
 import { OAuthError } from '../oauth/errors.ts';
+import { lifetimesPicture } from '../oauth/lifetimes-picture.ts';
+import type { ClientRepository } from '../oauth/clients/client.ts';
+import { readAdminEnvironment } from '../runtime/environment.ts';
 import { acceptLogin, describeLogin, loginRedirectUri, rejectLogin, type LoginDependencies } from '../oauth/sessions/login.ts';
 import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime.ts';
 import { userCodeKeysFor } from '../runtime/successor.ts';
@@ -20,7 +24,8 @@ import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 /**
  * The development login page, served only by `npm start` (its routes are `localOnly`, so the
  * CDK stack never deploys it): it accepts whatever subject you type. In AWS, your own login
- * app does this through the admin API.
+ * app does this through the admin API. Beside it, the picture of the local lifetimes
+ * (`/admin/lifetimes.html`, admin token required).
  */
 /**
  * A choice of the configured lifetime profiles, as a login app would make it (nothing when none
@@ -82,7 +87,33 @@ export function createHandler(runtime: HandlerRuntime) {
     metrics: services.metrics(),
     lifetimes: lifetimes(),
   });
-  return lambdaHandler(devLoginRoutes(login, devices, lifetimes), { logger: services.logger, metrics: services.metrics });
+  const admin = readAdminEnvironment(runtime.env);
+  const picture = () => ({ auth: admin, clients: store.clients(), lifetimes: lifetimes() });
+  return lambdaHandler({ ...devLoginRoutes(login, devices, lifetimes), ...lifetimesPageRoute(picture) }, {
+    logger: services.logger,
+    metrics: services.metrics,
+  });
+}
+
+/** `GET /admin/lifetimes.html`: the same page as `lifespan lifetimes explain --html --file …`, for the running configuration. */
+function lifetimesPageRoute(
+  deps: () => { auth: AdminAuth; clients: Pick<ClientRepository, 'get'>; lifetimes: Pick<LifetimeConfigStore, 'current'> },
+): Record<string, RouteHandler> {
+  return {
+    'GET /admin/lifetimes.html': async (request) => {
+      const { auth, ...rest } = deps();
+      if (!adminPageAuthorized(auth, request.headers)) {
+        const body = page('Admin token required', '<h1>Admin token required</h1><p>Give the admin token the server printed at start as the password (any user name), or send it as a bearer token.</p>');
+        return html(401, body, { 'WWW-Authenticate': ADMIN_PAGE_CHALLENGE });
+      }
+      try {
+        return html(200, await lifetimesPicture(rest, request.query, 'the local parameters file'));
+      } catch (error) {
+        if (!(error instanceof OAuthError) || error.status >= 500) throw error;
+        return html(error.status, page('Lifetimes', `<h1>Lifetimes</h1><p>${escapeHtml(error.message)}</p>`));
+      }
+    },
+  };
 }
 
 function devLoginRoutes(

@@ -269,6 +269,9 @@ export const SSM_ROOT = '/lifespan/';
  */
 export const NAME_SEGMENT = /^[A-Za-z0-9_.-]+$/;
 
+/** The longest profile name a login may choose (`lifetime_profile` at accept), as a client id. */
+export const MAX_PROFILE_NAME = 128;
+
 /** Where a name applies: globally, as an override for one client or one audience, or in one lifetime profile. */
 export type ScopeRef =
   | { readonly scope: 'global' }

@@ -220,6 +220,24 @@ describe('lifetime profiles chosen at login', () => {
     expect(refreshed.refresh_token).toBe(tokens.refresh_token);
   });
 
+  it('GET /admin/lifetimes?profile= explains what such a login gets; an unknown profile is 404, a bad name 400', async () => {
+    const response = await service.admin(`/admin/lifetimes?client_id=${web.client_id}&profile=shared-device`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { profile: string; lifetimes: Record<string, { value: unknown; source: string }> };
+    expect(body.profile).toBe('shared-device');
+    expect(body.lifetimes['access_token_ttl']).toEqual({ value: 120, source: 'profile' });
+    expect(body.lifetimes['id_token_ttl']).toEqual({ value: 45, source: 'client' });
+    expect(body.lifetimes['refresh_token_rotation']).toEqual({ value: true, source: 'profile' });
+    const { tokens } = await login(web, { subject: uniqueSubject(), lifetime_profile: 'shared-device' });
+    expect(tokens.expires_in).toBe(body.lifetimes['access_token_ttl']!.value);
+    expect(lifetimeOf(tokens.id_token!)).toBe(body.lifetimes['id_token_ttl']!.value);
+
+    const unknown = await service.admin('/admin/lifetimes?profile=shared-devices');
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error_description: 'no lifetime profile shared-devices' });
+    expect((await service.admin('/admin/lifetimes?profile=a%2Fb')).status).toBe(400);
+  });
+
   describe('refused at accept, with nothing accepted', () => {
     it.each([
       ['an unknown profile', { lifetime_profile: 'shared-devices' }, /lifetime_profile shared-devices is unknown/],

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LifetimeConfigStore } from '../../lifetimes/config.ts';
-import { NAME_SEGMENT } from '../../lifetimes/parameters.ts';
+import { MAX_PROFILE_NAME, NAME_SEGMENT } from '../../lifetimes/parameters.ts';
 import { clientRedirect, loginVerifier } from '../authorize.ts';
 import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
@@ -22,8 +22,6 @@ const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** OIDC Core §2: `sub` is ASCII, at most 255 characters; printable and without spaces, so it is safe in every log and header. */
 const SUBJECT = /^[\x21-\x7E]{1,255}$/;
 const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'remember', 'claims', 'lifetime_profile']);
-/** A profile name is a segment of its SSM name, like a client or audience id. */
-const MAX_PROFILE_NAME = 128;
 const REJECT_FIELDS = new Set(['error', 'error_description']);
 /** What a login app may answer with (OIDC Core §3.1.2.6 and RFC 6749 §4.1.2.1). */
 const REJECT_ERRORS = new Set(['access_denied', 'login_required', 'interaction_required', 'account_selection_required', 'temporarily_unavailable']);
