@@ -238,6 +238,23 @@ describe('lifetime profiles chosen at login', () => {
     expect((await service.admin('/admin/lifetimes?profile=a%2Fb')).status).toBe(400);
   });
 
+  it('the development login page offers the configured profiles, and logs in with the one chosen', async () => {
+    const request = await authorizationRequest(service, web);
+    const browser = new Browser();
+    const { challenge } = await expectLoginChallenge(browser, request.url);
+    const form = await (await browser.get(`${service.url}/login?login_challenge=${challenge}`)).text();
+    expect([...form.matchAll(/<option value="([^"]*)">/g)].map((match) => match[1])).toEqual(['', 'admin-console', 'loosening', 'shared-device', 'untrusted-network']);
+    const unknown = await browser.post(`${service.url}/login`, { login_challenge: challenge, subject: 'kiosk-user', action: 'accept', lifetime_profile: 'nope' });
+    expect(unknown.status).toBe(400);
+    expect(await unknown.text()).toContain('lifetime_profile nope is unknown');
+    const accepted = await browser.post(`${service.url}/login`, { login_challenge: challenge, subject: 'kiosk-user', action: 'accept', lifetime_profile: 'shared-device' });
+    expect(accepted.status).toBe(302);
+    const completion = await browser.get(accepted.headers.get('location')!);
+    const code = new URL(completion.headers.get('location')!).searchParams.get('code')!;
+    const tokens = await expectTokens(await exchangeCode(service, web, code, request.verifier));
+    expect(decodeJwt(tokens.access_token)['lifetime_profile']).toBe('shared-device');
+  });
+
   describe('refused at accept, with nothing accepted', () => {
     it.each([
       ['an unknown profile', { lifetime_profile: 'shared-devices' }, /lifetime_profile shared-devices is unknown/],
