@@ -16,6 +16,11 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** The parameters could not be read or written (SSM, or the local file): exit code 3. */
+export class SourceUnavailableError extends Error {
+  override readonly name: string = 'SourceUnavailableError';
+}
+
 /** A mistake in the command line; printed with a pointer to `--help`, exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -1,11 +1,11 @@
 import { parseCommandLine, USAGE, type LifetimesCommand } from './args.ts';
-import { EXIT, UsageError, type ExitCode, type Output } from './io.ts';
+import { EXIT, SourceUnavailableError, UsageError, type ExitCode, type Output } from './io.ts';
 import { checkStage, type Command } from './lifetimes/context.ts';
 import { explain } from './lifetimes/explain.ts';
 import { get } from './lifetimes/get.ts';
 import { lintCommand } from './lifetimes/lint.ts';
 import { set } from './lifetimes/set.ts';
-import { SsmUnavailableError, type LifetimesSsmClient } from './lifetimes/ssm.ts';
+import type { LifetimesSsmClient } from './lifetimes/ssm.ts';
 
 const COMMANDS: Readonly<Record<LifetimesCommand, Command>> = { get, set, lint: lintCommand, explain };
 
@@ -32,7 +32,7 @@ export async function main(argv: readonly string[], dependencies: MainDependenci
       output.out(USAGE);
       return EXIT.ok;
     }
-    checkStage(args.stage);
+    if (args.stage !== undefined) checkStage(args.stage);
     const ssm = dependencies.ssm(args.region !== undefined ? { region: args.region } : {});
     return await COMMANDS[args.command]({ args, ssm, output, now: dependencies.now ?? Date.now });
   } catch (error) {
@@ -40,7 +40,7 @@ export async function main(argv: readonly string[], dependencies: MainDependenci
       output.err(`lifespan: ${error.message}\nRun 'npx lifespan --help' for usage.`);
       return EXIT.usage;
     }
-    if (error instanceof SsmUnavailableError) {
+    if (error instanceof SourceUnavailableError) {
       output.err(`lifespan: ${error.message}`);
       return EXIT.unavailable;
     }

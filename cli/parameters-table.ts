@@ -7,7 +7,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PARAMETERS, PARAMETER_NAMES, definitionOf, type ParameterName } from '../functions/lifetimes/parameters.ts';
+import { PARAMETERS, PARAMETER_NAMES, allowedIn, definitionOf, type ParameterName } from '../functions/lifetimes/parameters.ts';
 import { seconds } from './format.ts';
 
 /** Marks the generated table in a Markdown file: everything between them is replaced by it. */
@@ -31,16 +31,32 @@ function defaultText(name: ParameterName): string {
   return definition.kind === 'seconds' ? seconds(definition.default) : `\`${String(definition.default)}\``;
 }
 
-/** The Markdown table: name, default, allowed values, where it may be set, meaning. */
+/** How a lifetime profile may set it: the rule of parameters.ts, by kind. */
+function inProfile(name: ParameterName): string {
+  if (!allowedIn(name, 'profile')) return '—';
+  const definition = definitionOf(name);
+  if (definition.unreachedByLogin !== undefined) return `never applied: ${definition.unreachedByLogin}`;
+  switch (definition.kind) {
+    case 'seconds':
+      return 'the smaller wins';
+    case 'boolean':
+      return `only \`${String(definition.stricter)}\``;
+    case 'enum':
+      return `only ${definition.values.slice(1).map((value) => `\`${value}\``).join(' or ')}`;
+  }
+}
+
+/** The Markdown table: name, default, allowed values, where it may be set, what a profile may do, meaning. */
 export function parametersTable(): string {
   const rows = PARAMETER_NAMES.map((name) => {
     const { description, scopes } = PARAMETERS[name];
-    const cells = [`\`${name}\``, defaultText(name), limits(name), scopes.join(', '), description];
+    const setPer = allowedIn(name, 'profile') ? [...scopes, 'profile'] : scopes;
+    const cells = [`\`${name}\``, defaultText(name), limits(name), setPer.join(', '), inProfile(name), description];
     return `| ${cells.join(' | ')} |`;
   });
   return [
-    '| name | default (s) | allowed | set per | meaning |',
-    '|---|---|---|---|---|',
+    '| name | default (s) | allowed | set per | in a profile | meaning |',
+    '|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

@@ -57,6 +57,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/login', group: 'devlogin', access: 'public', localOnly: true },
   { method: 'GET', path: '/device', group: 'devlogin', access: 'public', localOnly: true },
   { method: 'POST', path: '/device', group: 'devlogin', access: 'public', localOnly: true },
+  // The picture of the local configuration's lifetimes (in AWS: `npx lifespan lifetimes explain --html`).
+  { method: 'GET', path: '/admin/lifetimes.html', group: 'devlogin', access: 'admin', localOnly: true },
 ];
 
 export const routeKey = (route: Pick<Route, 'method' | 'path'>): string => `${route.method} ${route.path}`;

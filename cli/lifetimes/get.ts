@@ -2,8 +2,7 @@ import { settleParameters } from '../../functions/lifetimes/config.ts';
 import { PARAMETERS, isParameterName } from '../../functions/lifetimes/parameters.ts';
 import { table } from '../format.ts';
 import { EXIT, UsageError } from '../io.ts';
-import { printJson, relativeIn, scopeOf, type Command } from './context.ts';
-import { loadRaw } from './ssm.ts';
+import { loadParameters, printJson, relativeIn, scopeOf, whereFrom, type Command } from './context.ts';
 
 /**
  * `get [<name>]`: the values stored in SSM, as stored, each with whether the service accepts it
@@ -13,7 +12,7 @@ export const get: Command = async ({ args, ssm, output }) => {
   const scope = scopeOf(args);
   const [name] = args.operands;
   if (name !== undefined && !isParameterName(name)) throw new UsageError(`unknown parameter ${JSON.stringify(name)}`);
-  const raw = await loadRaw(ssm, args.stage);
+  const raw = await loadParameters({ args, ssm });
   const { rejections } = settleParameters(raw, new Map());
   const reasons = new Map<string, string>();
   for (const rejection of rejections) reasons.set(rejection.name, [reasons.get(rejection.name), rejection.reason].filter(Boolean).join('; '));
@@ -42,7 +41,7 @@ export const get: Command = async ({ args, ssm, output }) => {
     return EXIT.ok;
   }
   if (entries.length === 0) {
-    output.out(`nothing set under /lifespan/${args.stage}/${prefix}: the service uses its defaults (see explain)`);
+    output.out(`nothing set under ${whereFrom(args)}${prefix}: the service uses its defaults (see explain)`);
     return EXIT.ok;
   }
   output.out(

@@ -1,10 +1,10 @@
 import { settleParameters, snapshotOf, type LifetimeSnapshot } from '../../functions/lifetimes/config.ts';
 import type { LifetimeWarning } from '../../functions/lifetimes/guardrails.ts';
+import { profileWarnings, type ProfileWarning } from '../../functions/lifetimes/profiles.ts';
 import type { LifetimeValues } from '../../functions/lifetimes/parameters.ts';
 import { resolveLifetimes } from '../../functions/lifetimes/resolver.ts';
 import { EXIT } from '../io.ts';
-import { printJson, type Command } from './context.ts';
-import { loadRaw } from './ssm.ts';
+import { loadParameters, printJson, whereFrom, type Command } from './context.ts';
 
 /** A value the service rejects. */
 export interface LintError {
@@ -13,10 +13,12 @@ export interface LintError {
   readonly reason: string;
 }
 
-/** A best-practice warning, with the scope whose values raise it (`global`, `clients/<id>`, `audiences/<id>`). */
-export interface LintWarning extends LifetimeWarning {
-  readonly scope: string;
-}
+/**
+ * A best-practice warning, with the scope whose values raise it (`global`, `clients/<id>`,
+ * `audiences/<id>`), or a lifetime profile's (`profiles/<profile>`: one no login can choose, a
+ * value no login reaches, a profile that tightens nothing).
+ */
+export type LintWarning = (LifetimeWarning | ProfileWarning) & { readonly scope: string };
 
 export interface LintReport {
   readonly errors: readonly LintError[];
@@ -26,7 +28,9 @@ export interface LintReport {
 /**
  * Lints raw parameters: every rejection the service's settlement makes, and the warnings of the
  * global view and of every overridden client and audience. An override scope only reports the
- * warnings its own overrides cause; inherited ones are reported once, globally.
+ * warnings its own overrides cause; inherited ones are reported once, globally. Then what is
+ * wrong with each lifetime profile (functions/lifetimes/profiles.ts); a profile only tightens,
+ * so it raises none of the others.
  */
 export function lint(raw: ReadonlyMap<string, string>, now: number): LintReport {
   const settlement = settleParameters(raw, new Map());
@@ -52,6 +56,7 @@ export function lint(raw: ReadonlyMap<string, string>, now: number): LintReport 
       if (own(overrides, warning)) warnings.push({ ...warning, scope: `audiences/${audience}` });
     }
   }
+  for (const warning of profileWarnings(snapshot)) warnings.push({ ...warning, scope: `profiles/${warning.profile}` });
   return { errors, warnings };
 }
 
@@ -59,16 +64,16 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 
 /** `lint`: errors and warnings of the whole stage; exit 1 when there is any error. */
 export const lintCommand: Command = async ({ args, ssm, output, now }) => {
-  const report = lint(await loadRaw(ssm, args.stage), now());
+  const report = lint(await loadParameters({ args, ssm }), now());
   if (args.json) {
-    printJson(output, { stage: args.stage, ...report });
+    printJson(output, { ...(args.stage !== undefined ? { stage: args.stage } : { file: args.file }), ...report });
   } else {
     for (const error of report.errors) {
       const shown = error.value === null ? 'removed' : JSON.stringify(error.value);
       output.out(`error    ${error.name} = ${shown}: ${error.reason}`);
     }
     for (const warning of report.warnings) output.out(`warning  ${warning.scope}: ${warning.code}: ${warning.message}`);
-    output.out(`${plural(report.errors.length, 'error')}, ${plural(report.warnings.length, 'warning')} in /lifespan/${args.stage}/`);
+    output.out(`${plural(report.errors.length, 'error')}, ${plural(report.warnings.length, 'warning')} in ${whereFrom(args)}`);
   }
   return report.errors.length > 0 ? EXIT.failed : EXIT.ok;
 };

@@ -3,8 +3,8 @@ import { checkEntry } from '../../functions/lifetimes/guardrails.ts';
 import type { ScopeRef } from '../../functions/lifetimes/parameters.ts';
 import { resolveLifetimes, type ResolveContext } from '../../functions/lifetimes/resolver.ts';
 import { EXIT, UsageError } from '../io.ts';
-import { printJson, relativeIn, scopeOf, type Command } from './context.ts';
-import { loadRaw, putValue } from './ssm.ts';
+import { loadParameters, printJson, relativeIn, scopeOf, type Command } from './context.ts';
+import { putValue } from './ssm.ts';
 
 /** The outcome of proposing one value against the current raw configuration. */
 export type Verdict = { readonly accepted: true } | { readonly accepted: false; readonly reasons: readonly string[] };
@@ -29,6 +29,7 @@ export function judge(current: ReadonlyMap<string, string>, relative: string, va
 function contextOf(scope: ScopeRef): ResolveContext {
   if (scope.scope === 'client') return { clientId: scope.id };
   if (scope.scope === 'audience') return { audience: scope.id };
+  if (scope.scope === 'profile') return { profile: scope.id };
   return {};
 }
 
@@ -39,11 +40,13 @@ function contextOf(scope: ScopeRef): ResolveContext {
 export const set: Command = async ({ args, ssm, output, now }) => {
   const [name, value] = args.operands;
   if (name === undefined || value === undefined) throw new UsageError('set takes a parameter name and a value: set <name> <value>');
-  if (name.includes('/')) throw new UsageError('give the bare parameter name; choose an override with --client or --audience');
+  if (name.includes('/')) throw new UsageError('give the bare parameter name; choose an override with --client, --audience or --profile');
+  // parseCommandLine refuses set with --file, so the stage is there.
+  const stage = args.stage ?? '';
   const scope = scopeOf(args);
   const relative = relativeIn(name, scope);
 
-  const current = await loadRaw(ssm, args.stage);
+  const current = await loadParameters({ args, ssm });
   const verdict = judge(current, relative, value);
   if (!verdict.accepted) {
     if (args.json) printJson(output, { name: relative, value, written: false, reasons: verdict.reasons });
@@ -51,7 +54,7 @@ export const set: Command = async ({ args, ssm, output, now }) => {
     return EXIT.failed;
   }
 
-  const path = await putValue(ssm, args.stage, relative, value);
+  const path = await putValue(ssm, stage, relative, value);
   const settled = settleParameters(new Map(current).set(relative, value), new Map());
   const warnings = resolveLifetimes(snapshotOf(settled, now()), contextOf(scope)).warnings.filter((warning) => warning.parameter === name);
   if (args.json) {

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { SsmParameterSource } from '../../functions/adapters/ssm/ssm-parameter-source.ts';
 import { parameterPath } from '../../functions/lifetimes/parameters.ts';
+import { SourceUnavailableError } from '../io.ts';
 
 /** The two SSM calls the CLI makes; an `SSMClient` fits, and so does a fake in tests. */
 export interface LifetimesSsmClient {
@@ -14,7 +15,7 @@ export interface LifetimesSsmClient {
 }
 
 /** SSM failed (not the operator's input): reported with exit code 3. */
-export class SsmUnavailableError extends Error {
+export class SsmUnavailableError extends SourceUnavailableError {
   override readonly name = 'SsmUnavailableError';
 }
 

@@ -24,7 +24,7 @@ export function createHandler(runtime: HandlerRuntime) {
       clients: store.clients,
       clock,
       logger: () => logger,
-      login: () => ({ issuer: services.core.issuer, clock, clients: store.clients(), loginRequests: logins.loginRequests() }),
+      login: () => ({ issuer: services.core.issuer, clock, clients: store.clients(), loginRequests: logins.loginRequests(), lifetimes: lifetimes() }),
       // No user address here: the caller is the login app, so only the global lookup limit applies.
       devices: () => ({
         clock,
@@ -33,6 +33,7 @@ export function createHandler(runtime: HandlerRuntime) {
         userCodes: userCodes(),
         rates: store.rates(),
         metrics: metrics(),
+        lifetimes: lifetimes(),
       }),
       revocations: lazy(() => ({
         clock,

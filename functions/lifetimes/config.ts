@@ -3,7 +3,7 @@ import { TemporarilyUnavailable } from '../oauth/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { checkEntry, crossRuleViolations, groupByScope, rejectionMessage } from './guardrails.ts';
-import { defaultValues, isParameterName, type LifetimeValues, type ParameterName, type ParameterValue } from './parameters.ts';
+import { defaultValues, isParameterName, parseRelativeName, type LifetimeValues, type ParameterName, type ParameterValue } from './parameters.ts';
 import type { ParameterSource } from './source.ts';
 
 /** A configured value the guardrails turned down, and what is in use instead. */
@@ -38,6 +38,13 @@ export interface LifetimeSnapshot {
   readonly clients: ReadonlyMap<string, Readonly<Partial<LifetimeValues>>>;
   /** Overrides per audience id, only the parameters set for it. */
   readonly audiences: ReadonlyMap<string, Readonly<Partial<LifetimeValues>>>;
+  /** Lifetime profiles by name, only the parameters in use for each (accepted, or kept by the guardrail). */
+  readonly profiles: ReadonlyMap<string, Readonly<Partial<LifetimeValues>>>;
+  /**
+   * Every profile the configuration names (`profiles/<profile>/…`), even one whose every value
+   * was rejected: the profiles a login may choose. A login naming any other is refused.
+   */
+  readonly profileNames: ReadonlySet<string>;
   /** Parameters currently held by the guardrail, by full relative name. */
   readonly held: ReadonlyMap<string, HeldParameter>;
   /** Everything the last load rejected, including unknown names and names set in the wrong scope. */
@@ -132,11 +139,19 @@ export function snapshotOf(settlement: Settlement, loadedAt: number): LifetimeSn
   const globalConfigured = new Set(Object.keys(scoped.global).filter(isParameterName));
   const freezeAll = (byId: ReadonlyMap<string, Partial<LifetimeValues>>) =>
     new Map([...byId].map(([id, values]) => [id, Object.freeze({ ...values })] as const));
+  const named = [...settlement.accepted.keys(), ...settlement.held.keys(), ...settlement.rejections.map((rejection) => rejection.name)];
+  const profileNames = new Set<string>();
+  for (const name of named) {
+    const parsed = parseRelativeName(name);
+    if (parsed?.scope === 'profile') profileNames.add(parsed.id);
+  }
   return {
     global,
     globalConfigured,
     clients: freezeAll(scoped.clients),
     audiences: freezeAll(scoped.audiences),
+    profiles: freezeAll(scoped.profiles),
+    profileNames,
     held: new Map(settlement.held),
     rejections: Object.freeze([...settlement.rejections]),
     loadedAt,

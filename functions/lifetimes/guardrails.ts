@@ -5,9 +5,11 @@
  */
 import {
   PARAMETERS,
+  allowedIn,
   defaultValues,
   definitionOf,
   isParameterName,
+  profileLoosening,
   parseRelativeName,
   relativeName,
   type LifetimeValues,
@@ -35,7 +37,7 @@ export type EntryCheck =
 // (an operator writing 0300 may mean octal; better to ask than to guess).
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
-const SCOPE_WORDS = { global: 'globally', client: 'per client', audience: 'per audience' } as const;
+const SCOPE_WORDS = { global: 'globally', client: 'per client', audience: 'per audience', profile: 'per lifetime profile' } as const;
 
 /** `<name>: <reason>`, the form every rejection is logged in. */
 export function rejectionMessage(name: string, reason: string): string {
@@ -82,22 +84,30 @@ export function checkValue(parameter: ParameterName, raw: string): ValueCheck {
   }
 }
 
-/** Checks a full relative name (grammar, known parameter, allowed scope) and its raw value. */
+/**
+ * Checks a full relative name (grammar, known parameter, allowed scope) and its raw value; in a
+ * lifetime profile also that the value can only tighten (parameters.ts says how, by kind).
+ */
 export function checkEntry(name: string, raw: string): EntryCheck {
   const parsed = parseRelativeName(name);
   if (parsed === undefined) {
-    return { ok: false, name: undefined, reason: 'not a parameter name: expected <name>, clients/<id>/<name> or audiences/<id>/<name>' };
+    return {
+      ok: false,
+      name: undefined,
+      reason: 'not a parameter name: expected <name>, clients/<id>/<name>, audiences/<id>/<name> or profiles/<profile>/<name>',
+    };
   }
   if (!isParameterName(parsed.parameter)) return { ok: false, name: undefined, reason: `unknown parameter ${JSON.stringify(parsed.parameter)}` };
   const parameter = parsed.parameter;
-  const scopes: readonly string[] = PARAMETERS[parameter].scopes;
-  if (!scopes.includes(parsed.scope)) {
+  if (!allowedIn(parameter, parsed.scope)) {
     const allowed = PARAMETERS[parameter].scopes.map((scope) => SCOPE_WORDS[scope]).join(' or ');
     return { ok: false, name: undefined, reason: `${parameter} cannot be set ${SCOPE_WORDS[parsed.scope]} (it may be set ${allowed})` };
   }
   const known = { ...parsed, parameter };
   const value = checkValue(parameter, raw);
-  return value.ok ? { ok: true, name: known, value: value.value } : { ok: false, name: known, reason: value.reason };
+  if (!value.ok) return { ok: false, name: known, reason: value.reason };
+  const loosening = parsed.scope === 'profile' ? profileLoosening(parameter, value.value) : undefined;
+  return loosening === undefined ? { ok: true, name: known, value: value.value } : { ok: false, name: known, reason: loosening };
 }
 
 // ---- scopes ----------------------------------------------------------------------------
@@ -107,6 +117,7 @@ export interface ScopedValues {
   readonly global: Partial<LifetimeValues>;
   readonly clients: ReadonlyMap<string, Partial<LifetimeValues>>;
   readonly audiences: ReadonlyMap<string, Partial<LifetimeValues>>;
+  readonly profiles: ReadonlyMap<string, Partial<LifetimeValues>>;
 }
 
 /** Groups accepted values keyed by relative name into their scopes. Names that do not parse are skipped. */
@@ -114,6 +125,8 @@ export function groupByScope(configured: ReadonlyMap<string, ParameterValue>): S
   const global: Record<string, ParameterValue> = {};
   const clients = new Map<string, Record<string, ParameterValue>>();
   const audiences = new Map<string, Record<string, ParameterValue>>();
+  const profiles = new Map<string, Record<string, ParameterValue>>();
+  const byScope = { client: clients, audience: audiences, profile: profiles } as const;
   for (const [name, value] of configured) {
     const parsed = parseRelativeName(name);
     if (parsed === undefined || !isParameterName(parsed.parameter)) continue;
@@ -121,7 +134,7 @@ export function groupByScope(configured: ReadonlyMap<string, ParameterValue>): S
       global[parsed.parameter] = value;
       continue;
     }
-    const byId = parsed.scope === 'client' ? clients : audiences;
+    const byId = byScope[parsed.scope];
     const values = byId.get(parsed.id) ?? {};
     values[parsed.parameter] = value;
     byId.set(parsed.id, values);
@@ -131,6 +144,7 @@ export function groupByScope(configured: ReadonlyMap<string, ParameterValue>): S
     global: global as Partial<LifetimeValues>,
     clients: clients as Map<string, Partial<LifetimeValues>>,
     audiences: audiences as Map<string, Partial<LifetimeValues>>,
+    profiles: profiles as Map<string, Partial<LifetimeValues>>,
   };
 }
 
@@ -168,7 +182,10 @@ export interface CrossRuleViolation {
 
 /**
  * Checks every cross rule on the effective values of every scope: the global values (over the
- * defaults), and each client's and audience's overrides on top of them.
+ * defaults), and each client's and audience's overrides on top of them. A lifetime profile is
+ * held to the rule only for the pairs it sets both halves of: where it sets one, the value
+ * it leaves to the client is cut to the profile's by the resolver (an idle lifetime is at most
+ * the absolute one), so nothing it inherits can break the rule.
  */
 export function crossRuleViolations(configured: ReadonlyMap<string, ParameterValue>): CrossRuleViolation[] {
   const scoped = groupByScope(configured);
@@ -176,6 +193,7 @@ export function crossRuleViolations(configured: ReadonlyMap<string, ParameterVal
   const scopes: Array<[ScopeRef, Partial<LifetimeValues>]> = [[{ scope: 'global' }, {}]];
   for (const [id, values] of scoped.clients) scopes.push([{ scope: 'client', id }, values]);
   for (const [id, values] of scoped.audiences) scopes.push([{ scope: 'audience', id }, values]);
+  for (const [id, values] of scoped.profiles) scopes.push([{ scope: 'profile', id }, values]);
 
   const violations: CrossRuleViolation[] = [];
   for (const [scope, overrides] of scopes) {
@@ -185,6 +203,7 @@ export function crossRuleViolations(configured: ReadonlyMap<string, ParameterVal
       return { name: parameter, value: scoped.global[parameter] ?? defaults[parameter] };
     };
     for (const rule of CROSS_RULES) {
+      if (scope.scope === 'profile' && (overrides[rule.longer] === undefined || overrides[rule.shorter] === undefined)) continue;
       const longer = effective(rule.longer);
       const shorter = effective(rule.shorter);
       if (longer.value >= shorter.value) continue;
@@ -193,7 +212,7 @@ export function crossRuleViolations(configured: ReadonlyMap<string, ParameterVal
         `${longer.name} (${longer.value}) is shorter than ${shorter.name} (${shorter.value})${where}: ` +
         'an absolute lifetime cannot be below its idle one';
       const involved = [rule.longer, rule.shorter].flatMap((parameter) =>
-        scope.scope === 'global' ? [parameter] : [relativeName(parameter, scope), parameter],
+        scope.scope === 'global' ? [parameter] : scope.scope === 'profile' ? [relativeName(parameter, scope)] : [relativeName(parameter, scope), parameter],
       );
       violations.push({ rule, scope, longer, shorter, involved, reason });
     }
@@ -220,9 +239,11 @@ export interface LifetimeWarning {
   readonly message: string;
 }
 
-interface WarningRule {
+/** One best-practice rule; `limit` is the threshold of a "longer than" rule (the picture marks it). */
+export interface WarningRule {
   readonly code: LifetimeWarningCode;
   readonly parameter: ParameterName;
+  readonly limit?: number;
   check(values: LifetimeValues): string | undefined;
 }
 
@@ -230,6 +251,7 @@ function longerThan(code: LifetimeWarningCode, parameter: SecondsParameterName, 
   return {
     code,
     parameter,
+    limit,
     check: (values) => (values[parameter] > limit ? `${parameter} is ${values[parameter]} s, above ${limit} s: ${why}` : undefined),
   };
 }

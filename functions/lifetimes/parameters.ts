@@ -1,19 +1,46 @@
 /**
  * The lifetime parameters of DESIGN.md §4: one row per parameter, with its kind, default, hard
- * limits and the scopes that may set it. Everything else (parsing, guardrails, the resolver,
- * the CLI) reads this table, so adding a parameter is adding a row here.
+ * limits, the scopes that may set it and how a lifetime profile tightens it. Everything else
+ * (parsing, guardrails, the resolver, the CLI, the picture) reads this table, so adding a
+ * parameter is adding a row here.
+ *
+ * **Lifetime profiles** (`profiles/<profile>/<name>`, chosen by the login app at accept) only
+ * tighten. The rule, by kind:
+ * - Every parameter a client may set, a profile may set (`client` among its `scopes`), within
+ *   the same hard limits.
+ * - `seconds`: the smaller number is the stricter (a shorter lifetime or grace, fewer requests):
+ *   the effective value is min(profile, what client, audience and global resolution give). A
+ *   profile value above that is accepted and simply not used.
+ * - `boolean`: only `stricter` may be set in a profile (rotation stays on, a nonce may only be
+ *   demanded); the other value could only loosen, so it is rejected.
+ * - `enum`: `values` run from the loosest to the strictest; the stricter of the two applies, and
+ *   the loosest value, which could only loosen, is rejected in a profile.
+ * - `unreachedByLogin`: nothing a login produces uses the parameter (it is decided before any
+ *   login is known, or for grants without one). A profile may set it; it is never applied, and
+ *   `lifespan lifetimes lint` warns.
  */
 
-/** Where a parameter may be set: `/lifespan/<stage>/`, `…/clients/<id>/` or `…/audiences/<id>/`. */
-export type ParameterScope = 'global' | 'client' | 'audience';
+/**
+ * Where a parameter may be set: `/lifespan/<stage>/`, `…/clients/<id>/`, `…/audiences/<id>/`, or
+ * `…/profiles/<profile>/` (a lifetime profile: whatever a client may set, see above).
+ */
+export type ParameterScope = 'global' | 'client' | 'audience' | 'profile';
 
 interface BaseDefinition {
   readonly description: string;
-  /** Scopes allowed to set it; `global` is always among them. */
-  readonly scopes: readonly ParameterScope[];
+  /**
+   * Scopes allowed to set it; `global` is always among them. `profile` is never listed: a
+   * profile may set what a client may ({@link allowedIn}).
+   */
+  readonly scopes: readonly Exclude<ParameterScope, 'profile'>[];
+  /** Why no login reaches it, when none does: a profile's value for it is never applied (lint warns). */
+  readonly unreachedByLogin?: string;
 }
 
-/** A whole number of seconds within the hard limits `[min, max]` (no `max`: unbounded). */
+/**
+ * A whole number of seconds within the hard limits `[min, max]` (no `max`: unbounded). The
+ * smaller number is always the stricter one.
+ */
 export interface SecondsDefinition extends BaseDefinition {
   readonly kind: 'seconds';
   readonly default: number;
@@ -26,10 +53,13 @@ export interface SecondsDefinition extends BaseDefinition {
 export interface BooleanDefinition extends BaseDefinition {
   readonly kind: 'boolean';
   readonly default: boolean;
+  /** The stricter value: the only one a profile may set. */
+  readonly stricter: boolean;
 }
 
 export interface EnumDefinition extends BaseDefinition {
   readonly kind: 'enum';
+  /** From the loosest to the strictest. */
   readonly values: readonly string[];
   readonly default: string;
 }
@@ -55,6 +85,7 @@ export const PARAMETERS = {
   },
   client_credentials_token_ttl: {
     kind: 'seconds', default: 3600, min: 1, max: DAY, scopes: EVERY_SCOPE,
+    unreachedByLogin: 'client credentials tokens come from no login',
     description: 'Lifetime of access tokens from the client credentials grant (machine to machine).',
   },
   id_token_ttl: {
@@ -70,7 +101,7 @@ export const PARAMETERS = {
     description: 'A refresh token family expires this long after it was created, used or not.',
   },
   refresh_token_rotation: {
-    kind: 'boolean', default: true, scopes: GLOBAL_AND_CLIENT,
+    kind: 'boolean', default: true, stricter: true, scopes: GLOBAL_AND_CLIENT,
     description: 'Issue a new refresh token on every use (OAuth 2.1); reuse of a superseded one revokes the family.',
   },
   refresh_token_reuse_interval: {
@@ -92,6 +123,7 @@ export const PARAMETERS = {
   },
   device_code_ttl: {
     kind: 'seconds', default: 300, min: 1, max: 1800, scopes: GLOBAL_AND_CLIENT,
+    unreachedByLogin: 'the device code exists before the user logs in',
     description: 'Lifetime of device codes and user codes (RFC 8628).',
   },
   introspection_cache_ttl: {
@@ -103,15 +135,16 @@ export const PARAMETERS = {
     description: 'Clock skew tolerated when checking exp, nbf and iat.',
   },
   access_token_format: {
+    // Opaque is the stricter: a revocation stops it at once (resource servers introspect).
     kind: 'enum', values: ['jwt', 'opaque'], default: 'jwt', scopes: EVERY_SCOPE,
     description: 'JWT access tokens (RFC 9068) or opaque ones checked by introspection.',
   },
   revoke_refresh_on_password_change: {
-    kind: 'boolean', default: true, scopes: GLOBAL_ONLY,
+    kind: 'boolean', default: true, stricter: true, scopes: GLOBAL_ONLY,
     description: "Revoke a user's refresh token families when their password changes.",
   },
   end_sessions_on_password_change: {
-    kind: 'boolean', default: true, scopes: GLOBAL_ONLY,
+    kind: 'boolean', default: true, stricter: true, scopes: GLOBAL_ONLY,
     description: "End a user's SSO sessions when their password or MFA changes (\"sign out other devices\").",
   },
   rate_limit_window: {
@@ -126,14 +159,16 @@ export const PARAMETERS = {
   },
   client_auth_failure_limit: {
     kind: 'seconds', unit: 'requests', default: 10, min: 1, max: 10_000, scopes: GLOBAL_AND_CLIENT,
+    unreachedByLogin: 'failed client authentications are counted per client, before any login is known',
     description: 'Failed client authentications allowed per client per window; more are answered 429.',
   },
   revoke_all_on_logout: {
-    kind: 'boolean', default: false, scopes: GLOBAL_ONLY,
+    kind: 'boolean', default: false, stricter: true, scopes: GLOBAL_ONLY,
     description: "On logout, also revoke every refresh token family of the user (one marker write), not only end the SSO session.",
   },
   dpop_nonce_required: {
-    kind: 'boolean', default: false, scopes: GLOBAL_AND_CLIENT,
+    kind: 'boolean', default: false, stricter: true, scopes: GLOBAL_AND_CLIENT,
+    unreachedByLogin: 'the nonce is demanded when the proof is checked, before the grant and its login are read',
     description: 'Demand a DPoP server nonce (RFC 9449 §8) in the proofs a client sends to /token: use_dpop_nonce with a DPoP-Nonce header until it does.',
   },
 } as const satisfies Record<string, ParameterDefinition>;
@@ -174,6 +209,49 @@ export function definitionOf(name: ParameterName): ParameterDefinition {
   return PARAMETERS[name];
 }
 
+/** Whether a parameter may be set in a scope: a profile may set what a client may. */
+export function allowedIn(name: ParameterName, scope: ParameterScope): boolean {
+  const scopes: readonly ParameterScope[] = PARAMETERS[name].scopes;
+  return scopes.includes(scope === 'profile' ? 'client' : scope);
+}
+
+/** Whether a login's profile can change this parameter at all (see the table's comment). */
+export function reachedByLogin(name: ParameterName): boolean {
+  return allowedIn(name, 'profile') && definitionOf(name).unreachedByLogin === undefined;
+}
+
+/**
+ * Why a profile may not hold this (already valid) value, or `undefined` when it may: a boolean's
+ * looser value, an enum's loosest value. Every valid seconds value may be held (a larger one is
+ * just not used).
+ */
+export function profileLoosening(name: ParameterName, value: ParameterValue): string | undefined {
+  const definition = definitionOf(name);
+  if (definition.kind === 'boolean' && value !== definition.stricter) {
+    return `a lifetime profile only tightens: ${name} ${String(value)} could only loosen what a client has (a profile may set ${String(definition.stricter)})`;
+  }
+  if (definition.kind === 'enum' && value === definition.values[0] && definition.values.length > 1) {
+    return `a lifetime profile only tightens: ${name} ${String(value)} is the loosest value (a profile may set ${definition.values.slice(1).join(' or ')})`;
+  }
+  return undefined;
+}
+
+/**
+ * Whether `candidate` is strictly stricter than `current` for this parameter: a smaller number, the
+ * `stricter` boolean over the other, a later enum value.
+ */
+export function isStricter(name: ParameterName, candidate: ParameterValue, current: ParameterValue): boolean {
+  const definition = definitionOf(name);
+  switch (definition.kind) {
+    case 'seconds':
+      return typeof candidate === 'number' && typeof current === 'number' && candidate < current;
+    case 'boolean':
+      return candidate === definition.stricter && current !== definition.stricter;
+    case 'enum':
+      return definition.values.indexOf(String(candidate)) > definition.values.indexOf(String(current));
+  }
+}
+
 /** A fresh record of every default. */
 export function defaultValues(): LifetimeValues {
   const values: Record<string, ParameterValue> = {};
@@ -188,22 +266,26 @@ export function defaultValues(): LifetimeValues {
 export const SSM_ROOT = '/lifespan/';
 
 /**
- * Characters allowed in a stage, client id or audience id segment: those SSM allows in a
- * parameter name, minus `/` which separates the hierarchy. An audience that is a URL therefore
- * needs an id of its own to be overridden.
+ * Characters allowed in a stage, client id, audience id or profile name segment: those SSM
+ * allows in a parameter name, minus `/` which separates the hierarchy. An audience that is a URL
+ * therefore needs an id of its own to be overridden.
  */
 export const NAME_SEGMENT = /^[A-Za-z0-9_.-]+$/;
 
-/** Where a name applies: globally, or as an override for one client or one audience. */
+/** The longest profile name a login may choose (`lifetime_profile` at accept), as a client id. */
+export const MAX_PROFILE_NAME = 128;
+
+/** Where a name applies: globally, as an override for one client or one audience, or in one lifetime profile. */
 export type ScopeRef =
   | { readonly scope: 'global' }
   | { readonly scope: 'client'; readonly id: string }
-  | { readonly scope: 'audience'; readonly id: string };
+  | { readonly scope: 'audience'; readonly id: string }
+  | { readonly scope: 'profile'; readonly id: string };
 
 /** A relative name taken apart. `parameter` is not yet checked against the table. */
 export type ParsedName = ScopeRef & { readonly parameter: string };
 
-const OVERRIDE_FOLDERS = { client: 'clients', audience: 'audiences' } as const;
+const OVERRIDE_FOLDERS = { client: 'clients', audience: 'audiences', profile: 'profiles' } as const;
 
 /**
  * `/lifespan/<stage>/`, the `Path` to load. Throws `TypeError` for a stage SSM could not hold.
@@ -236,7 +318,7 @@ export function relativeName(parameter: string, where: ScopeRef = { scope: 'glob
 
 /**
  * Takes a relative name apart following the grammar `name`, `clients/<id>/name`,
- * `audiences/<id>/name`; `undefined` for anything else. Whether `name` exists and may be set
+ * `audiences/<id>/name`, `profiles/<profile>/name`; `undefined` for anything else. Whether `name` exists and may be set
  * in that scope is the guardrails' business.
  */
 export function parseRelativeName(name: string): ParsedName | undefined {
@@ -246,5 +328,6 @@ export function parseRelativeName(name: string): ParsedName | undefined {
   if (parts.length !== 3 || id === undefined || !NAME_SEGMENT.test(id) || !parameter) return undefined;
   if (folder === OVERRIDE_FOLDERS.client) return { scope: 'client', id, parameter };
   if (folder === OVERRIDE_FOLDERS.audience) return { scope: 'audience', id, parameter };
+  if (folder === OVERRIDE_FOLDERS.profile) return { scope: 'profile', id, parameter };
   return undefined;
 }

@@ -1,9 +1,11 @@
 import type { LifetimeSnapshot } from './config.ts';
-import { lifetimeWarnings, type LifetimeWarning } from './guardrails.ts';
+import { CROSS_RULES, lifetimeWarnings, type LifetimeWarning } from './guardrails.ts';
 import {
   NAME_SEGMENT,
   PARAMETERS,
   PARAMETER_NAMES,
+  isStricter,
+  reachedByLogin,
   relativeName,
   type LifetimeValues,
   type ParameterName,
@@ -12,15 +14,18 @@ import {
 
 /**
  * Where an effective value comes from. `browser`: the public-client access-token lifetime
- * applies; `guardrail`: a configured value was rejected and this one is in use instead.
+ * applies; `profile`: the login's lifetime profile is stricter than everything else;
+ * `guardrail`: a configured value was rejected and this one is in use instead.
  */
-export type LifetimeSource = 'default' | 'global' | 'audience' | 'client' | 'browser' | 'guardrail';
+export type LifetimeSource = 'default' | 'global' | 'audience' | 'client' | 'browser' | 'profile' | 'guardrail';
 
 /** Who the lifetimes are for. Every field is optional: none gives the global view. */
 export interface ResolveContext {
   readonly clientId?: string;
   readonly clientType?: 'public' | 'confidential';
   readonly audience?: string;
+  /** The lifetime profile the login chose (`profiles/<profile>/…`); it only ever tightens. */
+  readonly profile?: string;
 }
 
 /** A rejected configured value, shown beside the value used instead. */
@@ -55,13 +60,21 @@ interface Layer {
 }
 
 /**
- * The effective lifetimes for a client and/or audience, each with where it comes from.
+ * The effective lifetimes for a client and/or audience (and the login's lifetime profile), each
+ * with where it comes from.
  *
  * Precedence: client override > audience override > global parameter > default, except that
  * when a client override and an audience override both set a lifetime in seconds the shorter
  * one wins (each side can only tighten the other). For a public client without its own
  * `access_token_ttl` override, the user access-token lifetime is
  * min(`access_token_ttl`, `access_token_ttl_browser`), each resolved as above.
+ *
+ * A profile then only tightens (parameters.ts states the rule by kind): each value it sets that
+ * is stricter than the one resolved above replaces it (`source: 'profile'`), for the parameters
+ * a login reaches; a public client's access token is also held to the profile's
+ * `access_token_ttl_browser`; and an idle lifetime longer than the absolute one the profile set
+ * is cut to it (it could never be reached). A profile the configuration does not name changes
+ * nothing (logins are refused one, so only a profile removed since can be missing).
  *
  * @example
  * const resolved = resolveLifetimes(await store.current(), { clientId: 'spa', clientType: 'public' });
@@ -76,7 +89,7 @@ export function resolveLifetimes(snapshot: LifetimeSnapshot, context: ResolveCon
     resolved = new Map();
     resolvedBySnapshot.set(snapshot, resolved);
   }
-  const key = `${context.clientId ?? ''}\u0000${context.clientType ?? ''}\u0000${context.audience ?? ''}`;
+  const key = `${context.clientId ?? ''}\u0000${context.clientType ?? ''}\u0000${context.audience ?? ''}\u0000${context.profile ?? ''}`;
   const cached = resolved.get(key);
   if (cached !== undefined) return cached;
   const fresh = deepFreeze(resolveUncached(snapshot, context));
@@ -109,6 +122,7 @@ function resolveUncached(snapshot: LifetimeSnapshot, context: ResolveContext): R
   if (context.clientType === 'public' && !ownOverride && access && browser && browser.value < access.value) {
     entries.access_token_ttl = { ...browser, source: 'browser' };
   }
+  if (context.profile !== undefined && NAME_SEGMENT.test(context.profile)) applyProfile(snapshot, context.profile, context.clientType, entries);
 
   const values: Record<string, ParameterValue> = {};
   for (const parameter of PARAMETER_NAMES) values[parameter] = entries[parameter]?.value ?? PARAMETERS[parameter].default;
@@ -141,6 +155,36 @@ function resolveParameter(snapshot: LifetimeSnapshot, parameter: ParameterName, 
   const rejected = rejectionBehind(snapshot, layers, winner);
   if (rejected !== undefined) return { value: winner.value ?? PARAMETERS[parameter].default, source: 'guardrail', rejected };
   return { value: winner.value ?? PARAMETERS[parameter].default, source: winner.source };
+}
+
+/** Tightens the resolved entries with a lifetime profile's values, in place. */
+function applyProfile(
+  snapshot: LifetimeSnapshot,
+  profile: string,
+  clientType: ResolveContext['clientType'],
+  entries: Record<string, ResolvedValue<ParameterValue>>,
+): void {
+  const own = snapshot.profiles.get(profile) ?? {};
+  const tighten = (parameter: ParameterName, from: ParameterName) => {
+    const current = entries[parameter];
+    if (current === undefined || !reachedByLogin(from)) return;
+    const value = own[from];
+    const held = snapshot.held.get(relativeName(from, { scope: 'profile', id: profile }));
+    const rejected = held && { name: held.name, value: held.rejected, reason: held.reason };
+    if (value !== undefined && isStricter(parameter, value, current.value)) {
+      entries[parameter] = rejected ? { value, source: 'guardrail', rejected } : { value, source: 'profile' };
+    } else if (value === undefined && rejected && from === parameter) {
+      // The profile's value was rejected (and none was ever valid): what it would have tightened stays.
+      entries[parameter] = { value: current.value, source: 'guardrail', rejected };
+    }
+  };
+  for (const parameter of PARAMETER_NAMES) tighten(parameter, parameter);
+  if (clientType === 'public') tighten('access_token_ttl', 'access_token_ttl_browser');
+  for (const rule of CROSS_RULES) {
+    const longer = entries[rule.longer];
+    const shorter = entries[rule.shorter];
+    if (longer && shorter && (shorter.value as number) > (longer.value as number)) entries[rule.shorter] = { value: longer.value, source: 'profile' };
+  }
 }
 
 function pick(layers: readonly Layer[], seconds: boolean): Layer {

@@ -166,6 +166,7 @@ async function main(): Promise<void> {
         `  discovery:    ${issuer}/.well-known/openid-configuration`,
         `  admin token:  ${token}   (also in ${resolve(dataDir, 'admin-token')})`,
         `  lifetimes:    ${parametersFile}   (SSM names; re-read on change)`,
+        `  picture:      ${issuer}/admin/lifetimes.html   (Authorization: Bearer <admin token>)`,
         `  DynamoDB Local ${dynamo.endpoint}, data in ${resolve(dataDir, 'dynamodb')}`,
         'Press Ctrl-C to stop.',
       ].join('\n'),

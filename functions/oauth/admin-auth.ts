@@ -23,3 +23,24 @@ export function authorizeAdmin(
   if (!match) throw new InvalidToken('admin token required', { realm: 'lifespan-admin' });
   if (!constantTimeEqual(match[1]!, auth.token)) throw new InvalidToken('admin token is not valid', { realm: 'lifespan-admin' });
 }
+
+/**
+ * The admin step of a page a person opens in a browser (the development server's
+ * `/admin/lifetimes.html`): the admin token as a bearer token, or as the password of HTTP Basic
+ * authentication (any user name), which a browser asks for by itself when answered with a Basic
+ * challenge. Token authorization only: such pages are never deployed.
+ */
+export function adminPageAuthorized(auth: AdminAuth, headers: Readonly<Record<string, string>>): boolean {
+  if (auth.kind !== 'token') return false;
+  const header = headers['authorization'] ?? '';
+  const bearer = /^Bearer ([^\s]+)$/i.exec(header);
+  if (bearer) return constantTimeEqual(bearer[1]!, auth.token);
+  const basic = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(header);
+  if (!basic) return false;
+  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 && constantTimeEqual(decoded.slice(colon + 1), auth.token);
+}
+
+/** The challenges of a refused admin page: a browser prompts for Basic, a script may send Bearer. */
+export const ADMIN_PAGE_CHALLENGE = 'Basic realm="lifespan-admin", charset="UTF-8", Bearer realm="lifespan-admin"';

@@ -200,10 +200,12 @@ async function issueCode(
   session: Session,
   now: number,
 ): Promise<string> {
+  // The session's lifetime profile (its login's) governs every code it issues, SSO reuse included.
   const lifetimes = resolveLifetimes(await deps.lifetimes.current(), {
     clientId: client.clientId,
     clientType: client.type,
     audience: request.audience,
+    ...(session.lifetimeProfile !== undefined && { profile: session.lifetimeProfile }),
   });
   const code = secretPair();
   const requestedClaims = requestedClaimNames(request.claims, client.scopes);
@@ -224,6 +226,7 @@ async function issueCode(
     ...(request.nonce !== undefined && { nonce: request.nonce }),
     ...(request.dpopJkt !== undefined && { jkt: request.dpopJkt }),
     ...(requestedClaims !== undefined && { requestedClaims }),
+    ...(session.lifetimeProfile !== undefined && { lifetimeProfile: session.lifetimeProfile }),
     createdAt: now,
     expiresAt: now + lifetimes.authorization_code_ttl.value,
   });
@@ -360,7 +363,11 @@ export async function completeLogin(
 }
 
 async function startSession(deps: AuthorizeDependencies, client: Client, result: LoginResult, now: number) {
-  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), { clientId: client.clientId, clientType: client.type });
+  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), {
+    clientId: client.clientId,
+    clientType: client.type,
+    ...(result.lifetimeProfile !== undefined && { profile: result.lifetimeProfile }),
+  });
   const cookie = secretPair();
   const session: Session = {
     sid: randomBytes(16).toString('base64url'),
@@ -369,6 +376,7 @@ async function startSession(deps: AuthorizeDependencies, client: Client, result:
     ...(result.acr !== undefined && { acr: result.acr }),
     ...(result.amr !== undefined && { amr: result.amr }),
     ...(result.claims !== undefined && { claims: result.claims }),
+    ...(result.lifetimeProfile !== undefined && { lifetimeProfile: result.lifetimeProfile }),
     clientId: client.clientId,
     createdAt: now,
     lastSeenAt: now,

@@ -16,11 +16,12 @@ export const STANDARD_CLAIMS: ReadonlySet<string> = new Set(Object.values(SCOPE_
 
 /**
  * Claims the login app's `claims` may not set: the server asserts them (JWT, RFC 9068, OIDC Core,
- * RFC 9449 `cnf`, and Lifespan's own `fid`). Accept refuses them; issuing drops any stored before.
+ * RFC 9449 `cnf`, and Lifespan's own `fid` and `lifetime_profile`, which the login app sets
+ * through the accept body's field of that name). Accept refuses them; issuing drops any stored before.
  */
 export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'client_id', 'scope', 'typ', 'nonce', 'at_hash', 'c_hash', 's_hash',
-  'sid', 'auth_time', 'acr', 'amr', 'azp', 'cnf', 'fid',
+  'sid', 'auth_time', 'acr', 'amr', 'azp', 'cnf', 'fid', 'lifetime_profile',
 ]);
 
 /** The standard claims the scopes release (OIDC Core §5.4). */

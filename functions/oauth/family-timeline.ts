@@ -20,7 +20,10 @@ export async function familyTimeline(
   const [family, recorded] = await Promise.all([deps.families.get(familyId), deps.history.rotations(familyId)]);
   if (!family) throw new NotFound('no such family (it may have expired and been deleted)');
   const now = epochSeconds(deps.clock);
-  const idle = resolveLifetimes(await deps.lifetimes.current(), { clientId: family.clientId }).refresh_token_idle_ttl.value;
+  const idle = resolveLifetimes(await deps.lifetimes.current(), {
+    clientId: family.clientId,
+    ...(family.lifetimeProfile !== undefined && { profile: family.lifetimeProfile }),
+  }).refresh_token_idle_ttl.value;
   const expiresAt = Math.min(family.lastUsedAt + idle, family.absoluteExpiresAt);
   const events: Array<Record<string, unknown>> = [{ type: 'created', at: family.createdAt, generation: 0 }];
   // The history has every rotation once the stream has delivered it (within seconds); the
@@ -44,6 +47,7 @@ export async function familyTimeline(
     subject: family.subject,
     scope: family.scope.join(' '),
     audience: family.audience,
+    ...(family.lifetimeProfile !== undefined && { lifetime_profile: family.lifetimeProfile }),
     state: family.revoked || killedByMarker ? 'revoked' : expiresAt <= now ? 'expired' : 'active',
     created_at: family.createdAt,
     last_used_at: family.lastUsedAt,

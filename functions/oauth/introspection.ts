@@ -106,6 +106,7 @@ function activeBody(deps: IntrospectionDependencies, inspected: Inspection): Rec
       iat: family.rotatedAt ?? family.createdAt,
       exp: inspected.expiresAt,
       ...(family.jkt !== undefined && { cnf: { jkt: family.jkt } }),
+      ...(family.lifetimeProfile !== undefined && { lifetime_profile: family.lifetimeProfile }),
     };
   }
   return {
@@ -122,6 +123,7 @@ function activeBody(deps: IntrospectionDependencies, inspected: Inspection): Rec
     jti: inspected.jti,
     ...(inspected.authTime !== undefined && { auth_time: inspected.authTime }),
     ...(inspected.jkt !== undefined && { cnf: { jkt: inspected.jkt } }),
+    ...(inspected.lifetimeProfile !== undefined && { lifetime_profile: inspected.lifetimeProfile }),
   };
 }
 

@@ -32,6 +32,7 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
           ...(token.familyId !== undefined && { family_id: s(token.familyId) }),
           ...(token.jkt !== undefined && { jkt: s(token.jkt) }),
           ...(token.userinfoClaims !== undefined && { userinfo_claims: strings(token.userinfoClaims) }),
+          ...(token.lifetimeProfile !== undefined && { lifetime_profile: s(token.lifetimeProfile) }),
         },
       }),
     );
@@ -43,6 +44,7 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
     const authTime = readOptionalNumber(Item, 'auth_time');
     const familyId = readOptionalString(Item, 'family_id');
     const jkt = readOptionalString(Item, 'jkt');
+    const lifetimeProfile = readOptionalString(Item, 'lifetime_profile');
     return {
       clientId: readString(Item, 'client_id'),
       subject: readString(Item, 'subject'),
@@ -55,6 +57,7 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
       ...(familyId !== undefined && { familyId }),
       ...(jkt !== undefined && { jkt }),
       ...(Item['userinfo_claims'] && { userinfoClaims: readStrings(Item, 'userinfo_claims') }),
+      ...(lifetimeProfile !== undefined && { lifetimeProfile }),
     };
   }
 

@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { RequestedClaims } from '../../oauth/claims.ts';
 import { n, readNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
-/** Who logged in, and how: stored alike on codes, sessions and refresh families. */
+/** Who logged in, and how (and the login's lifetime profile): stored alike on codes, sessions and refresh families. */
 export interface LoginAttributes {
   readonly subject: string;
   readonly authTime: number;
@@ -10,6 +10,7 @@ export interface LoginAttributes {
   readonly acr?: string;
   readonly amr?: readonly string[];
   readonly claims?: Readonly<Record<string, unknown>>;
+  readonly lifetimeProfile?: string;
 }
 
 export function loginAttributes(login: LoginAttributes): Record<string, AttributeValue> {
@@ -20,6 +21,7 @@ export function loginAttributes(login: LoginAttributes): Record<string, Attribut
     ...(login.acr !== undefined && { acr: s(login.acr) }),
     ...(login.amr !== undefined && { amr: strings(login.amr) }),
     ...(login.claims !== undefined && { claims: s(JSON.stringify(login.claims)) }),
+    ...(login.lifetimeProfile !== undefined && { lifetime_profile: s(login.lifetimeProfile) }),
   };
 }
 
@@ -37,6 +39,7 @@ export function readLoginAttributes(item: Record<string, AttributeValue>): Login
   const sid = readOptionalString(item, 'sid');
   const acr = readOptionalString(item, 'acr');
   const claims = readOptionalString(item, 'claims');
+  const lifetimeProfile = readOptionalString(item, 'lifetime_profile');
   return {
     subject: readString(item, 'subject'),
     authTime: readNumber(item, 'auth_time'),
@@ -44,5 +47,6 @@ export function readLoginAttributes(item: Record<string, AttributeValue>): Login
     ...(acr !== undefined && { acr }),
     ...(item['amr'] && { amr: readStrings(item, 'amr') }),
     ...(claims !== undefined && { claims: JSON.parse(claims) as Record<string, unknown> }),
+    ...(lifetimeProfile !== undefined && { lifetimeProfile }),
   };
 }

@@ -11,6 +11,8 @@ export interface DeviceApproval {
   readonly amr?: readonly string[];
   /** Extra ID-token claims from the accept call. */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /** The lifetime profile the login app chose at accept. */
+  readonly lifetimeProfile?: string;
   /** When the user approved (epoch seconds): the `auth_time`. */
   readonly authTime: number;
 }

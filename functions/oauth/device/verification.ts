@@ -1,10 +1,11 @@
+import type { LifetimeConfigStore } from '../../lifetimes/config.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
 import { NotFound, TooManyRequests } from '../errors.ts';
 import type { RateCounter } from '../rate-limit.ts';
 import { hashSecret } from '../secrets.ts';
-import { parseAccept, parseReject } from '../sessions/login.ts';
+import { parseAccept, parseReject, requireLifetimeProfile } from '../sessions/login.ts';
 import type { DeviceRequest, DeviceStore } from './device-request.ts';
 import { formatUserCode, normaliseUserCode, type UserCodeKeys } from './user-code.ts';
 
@@ -15,6 +16,8 @@ export interface DeviceVerificationDependencies {
   readonly userCodes: UserCodeKeys;
   readonly rates: RateCounter;
   readonly metrics: Metrics;
+  /** The lifetime profiles an approval may choose; without it none is known (every `lifetime_profile` is refused). */
+  readonly lifetimes?: Pick<LifetimeConfigStore, 'current'>;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface Lookup {
 export const USER_CODE_FAILURES = { windowSeconds: 60, perSource: 10, total: 100 } as const;
 
 /** A device approval has no `remember`: there is no browser session to keep. */
-const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'claims']);
+const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'claims', 'lifetime_profile']);
 /** The only error RFC 8628 §3.5 defines for a denial. */
 const REJECT_ERRORS = new Set(['access_denied']);
 const UNKNOWN = 'no such device request, or it expired or was already handled';
@@ -112,7 +115,10 @@ export async function acceptDeviceRequest(
   lookup: Lookup = {},
 ): Promise<{ status: 'accepted' }> {
   const now = epochSeconds(deps.clock);
-  const { subject, acr, amr, claims } = parseAccept(body, now, ACCEPT_FIELDS);
+  const result = parseAccept(body, now, ACCEPT_FIELDS);
+  const { subject, acr, amr, claims, lifetimeProfile } = result;
+  // Before the lookup: a refused profile neither accepts nor counts as a failed user code.
+  await requireLifetimeProfile(deps.lifetimes, result);
   const { deviceCodeHash } = await pending(deps, rawUserCode, lookup, now);
   const approval = {
     subject,
@@ -120,6 +126,7 @@ export async function acceptDeviceRequest(
     ...(acr !== undefined && { acr }),
     ...(amr !== undefined && { amr }),
     ...(claims !== undefined && { claims }),
+    ...(lifetimeProfile !== undefined && { lifetimeProfile }),
   };
   if (!(await deps.devices.accept(deviceCodeHash, approval, now))) throw new NotFound(UNKNOWN);
   return { status: 'accepted' };

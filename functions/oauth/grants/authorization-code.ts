@@ -101,7 +101,7 @@ export const authorizationCodeGrant: GrantHandler = {
     // RFC 8707 §2.2: a resource narrows this access token to one of the granted resources; the
     // refresh family the code starts keeps the whole grant, and its default audience.
     const audience = resource ?? granted.audience;
-    const lifetimes = await lifetimesFor(deps, client, audience);
+    const lifetimes = await lifetimesFor(deps, client, audience, granted.lifetimeProfile);
     const familyId = newFamilyId();
     const jti = randomUUID();
     const started = firstFamilyState(client, granted, familyId, lifetimes, now);

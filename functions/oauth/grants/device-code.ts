@@ -56,6 +56,7 @@ function grantOf(device: DeviceRequest): Grant {
     ...(approval.acr !== undefined && { acr: approval.acr }),
     ...(approval.amr !== undefined && { amr: approval.amr }),
     ...(approval.claims !== undefined && { claims: approval.claims }),
+    ...(approval.lifetimeProfile !== undefined && { lifetimeProfile: approval.lifetimeProfile }),
   };
 }
 
@@ -84,7 +85,7 @@ export const deviceCodeGrant: GrantHandler = {
     // before the answer is ready leaves the approval for the next poll.
     // A replayed proof gets nothing: the approval it would need is consumed by the write that used it.
     const grant = boundToProof(grantOf(seen), proof);
-    const lifetimes = await lifetimesFor(deps, client, grant.audience);
+    const lifetimes = await lifetimesFor(deps, client, grant.audience, grant.lifetimeProfile);
     const familyId = newFamilyId();
     const jti = randomUUID();
     const started = firstFamilyState(client, grant, familyId, lifetimes, now);

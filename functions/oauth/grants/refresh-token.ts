@@ -186,7 +186,10 @@ export const refreshTokenGrant: GrantHandler = {
     // Likewise a family's resources are among the client's audiences.
     const resource = requestedResource(params);
     if (resource !== undefined && !client.audiences.includes(resource)) throw new InvalidTarget('resource is not one this refresh token was granted');
-    const settings = await lifetimesFor(deps, client);
+    // The family is read first: the lifetime profile of its login governs every refresh.
+    const stored = await deps.families.get(presented.familyId);
+    const profile = stored?.clientId === client.clientId ? stored.lifetimeProfile : undefined;
+    const settings = await lifetimesFor(deps, client, undefined, profile);
     const rotate = settings.refresh_token_rotation.value;
     const limit = settings.refresh_rate_limit.value;
     const derive = async (): Promise<string> =>
@@ -210,7 +213,6 @@ export const refreshTokenGrant: GrantHandler = {
     };
     const { now } = attempt;
 
-    const stored = await deps.families.get(presented.familyId);
     const initial = await standing(stored, attempt, deps);
     const family = stored!;
     const next = await attempt.successor();
@@ -218,7 +220,7 @@ export const refreshTokenGrant: GrantHandler = {
     const scope = requestedScope ?? family.scope;
     // The family keeps its whole grant: without a resource, its default audience again.
     const audience = resource ?? family.audience;
-    const lifetimes = await lifetimesFor(deps, client, audience);
+    const lifetimes = await lifetimesFor(deps, client, audience, profile);
     const rotationId = randomUUID();
     // The markers are read afresh, beside the signature (in AWS a KMS call that takes longer).
     const [validAfter, response] = await Promise.all([

@@ -31,6 +31,8 @@ export interface LoginResult {
   readonly amr?: readonly string[];
   readonly remember: boolean;
   readonly claims?: Readonly<Record<string, unknown>>;
+  /** The lifetime profile the login app chose (`lifetime_profile`): it governs everything this login produces, for life. */
+  readonly lifetimeProfile?: string;
   /** When the login app accepted (epoch seconds): the `auth_time`. */
   readonly authenticatedAt: number;
 }

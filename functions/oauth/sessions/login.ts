@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { LifetimeConfigStore } from '../../lifetimes/config.ts';
+import { MAX_PROFILE_NAME, NAME_SEGMENT } from '../../lifetimes/parameters.ts';
 import { clientRedirect, loginVerifier } from '../authorize.ts';
 import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
@@ -12,12 +14,14 @@ export interface LoginDependencies {
   readonly clock: Clock;
   readonly clients: Pick<ClientRepository, 'get'>;
   readonly loginRequests: LoginRequestStore;
+  /** The lifetime profiles a login may choose; without it none is known (every `lifetime_profile` is refused). */
+  readonly lifetimes?: Pick<LifetimeConfigStore, 'current'>;
 }
 
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** OIDC Core §2: `sub` is ASCII, at most 255 characters; printable and without spaces, so it is safe in every log and header. */
 const SUBJECT = /^[\x21-\x7E]{1,255}$/;
-const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'remember', 'claims']);
+const ACCEPT_FIELDS = new Set(['subject', 'acr', 'amr', 'remember', 'claims', 'lifetime_profile']);
 const REJECT_FIELDS = new Set(['error', 'error_description']);
 /** What a login app may answer with (OIDC Core §3.1.2.6 and RFC 6749 §4.1.2.1). */
 const REJECT_ERRORS = new Set(['access_denied', 'login_required', 'interaction_required', 'account_selection_required', 'temporarily_unavailable']);
@@ -73,7 +77,7 @@ function oidcContext(request: AuthorizationRequest): Record<string, unknown> {
  */
 export function parseAccept(body: Record<string, unknown>, now: number, fields: ReadonlySet<string> = ACCEPT_FIELDS): LoginResult {
   refuseUnknown(body, fields);
-  const { subject, acr, amr, remember, claims } = body;
+  const { subject, acr, amr, remember, claims, lifetime_profile: lifetimeProfile } = body;
   if (typeof subject !== 'string' || !SUBJECT.test(subject)) {
     throw new InvalidRequest('subject must be 1 to 255 printable ASCII characters without spaces (OIDC Core section 2)');
   }
@@ -82,6 +86,9 @@ export function parseAccept(body: Record<string, unknown>, now: number, fields: 
     throw new InvalidRequest('amr must be an array of strings');
   }
   if (remember !== undefined && typeof remember !== 'boolean') throw new InvalidRequest('remember must be a boolean');
+  if (lifetimeProfile !== undefined && (typeof lifetimeProfile !== 'string' || lifetimeProfile.length > MAX_PROFILE_NAME || !NAME_SEGMENT.test(lifetimeProfile))) {
+    throw new InvalidRequest(`lifetime_profile must be a profile name: 1 to ${MAX_PROFILE_NAME} letters, digits, _ . -`);
+  }
   if (claims !== undefined && (typeof claims !== 'object' || claims === null || Array.isArray(claims) || JSON.stringify(claims).length > 4096)) {
     throw new InvalidRequest('claims must be a JSON object of at most 4 KB');
   }
@@ -94,8 +101,25 @@ export function parseAccept(body: Record<string, unknown>, now: number, fields: 
     ...(amr !== undefined && { amr: amr as string[] }),
     remember: remember === true,
     ...(claims !== undefined && { claims: claims as Record<string, unknown> }),
+    ...(lifetimeProfile !== undefined && { lifetimeProfile: lifetimeProfile as string }),
     authenticatedAt: now,
   };
+}
+
+/**
+ * An accept naming a lifetime profile the configuration does not have is refused (400, naming
+ * it) before anything is accepted: a login app's typo must not silently give a shared device
+ * the client's longer lifetimes. Without a profile the configuration is not even read.
+ */
+export async function requireLifetimeProfile(
+  lifetimes: Pick<LifetimeConfigStore, 'current'> | undefined,
+  result: Pick<LoginResult, 'lifetimeProfile'>,
+): Promise<void> {
+  const name = result.lifetimeProfile;
+  if (name === undefined) return;
+  if (lifetimes === undefined || !(await lifetimes.current()).profileNames.has(name)) {
+    throw new InvalidRequest(`lifetime_profile ${name} is unknown: no parameters are set under profiles/${name}/`);
+  }
 }
 
 /** `PUT …/accept`: the login app vouches for the user; the browser returns to `/authorize`. */
@@ -103,6 +127,7 @@ export async function acceptLogin(deps: LoginDependencies, challenge: string, bo
   const hash = challengeHash(challenge);
   const now = epochSeconds(deps.clock);
   const result = parseAccept(body, now);
+  await requireLifetimeProfile(deps.lifetimes, result);
   const secret = randomBytes(32).toString('base64url');
   const accepted = await deps.loginRequests.accept(hash, result, hashSecret(secret), now);
   if (!accepted) throw new NotFound('no such login request, or it expired or was already handled');

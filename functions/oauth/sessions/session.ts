@@ -7,6 +7,8 @@ export interface Session {
   readonly acr?: string;
   readonly amr?: readonly string[];
   readonly claims?: Readonly<Record<string, unknown>>;
+  /** The lifetime profile of its login: it stays with every code the session issues, SSO reuse included. */
+  readonly lifetimeProfile?: string;
   /** The client whose login created it: its lifetimes govern the session. */
   readonly clientId: string;
   readonly createdAt: number;

@@ -13,6 +13,8 @@ export interface OpaqueAccessToken {
   readonly jkt?: string;
   /** Claims the `claims` request asked of userinfo (OIDC Core §5.5), beyond what the scopes release. */
   readonly userinfoClaims?: readonly string[];
+  /** The lifetime profile of the login behind it (introspection's `lifetime_profile`). */
+  readonly lifetimeProfile?: string;
 }
 
 /** Port: opaque access tokens (by hash) and the denylist of JWT access tokens (by `jti`). */

@@ -32,6 +32,8 @@ export interface Grant {
   readonly jkt?: string;
   /** What the `claims` request parameter asked for, by place (OIDC Core §5.5). */
   readonly requestedClaims?: RequestedClaims;
+  /** The lifetime profile of the login behind the grant (`lifetime_profile` at accept): it applies for the grant's life. */
+  readonly lifetimeProfile?: string;
 }
 
 /** A refresh-token family as stored: the grant plus rotation state. Times in epoch seconds. */

@@ -39,10 +39,15 @@ export type Inspection =
       readonly jkt?: string;
       /** Claims the `claims` request asked of userinfo. */
       readonly userinfoClaims?: readonly string[];
+      /** The lifetime profile of the login behind the token. */
+      readonly lifetimeProfile?: string;
     };
 
 async function familyActive(family: Family, secret: string | undefined, deps: InspectDependencies, now: number): Promise<{ active: boolean; expiresAt: number }> {
-  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), { clientId: family.clientId });
+  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), {
+    clientId: family.clientId,
+    ...(family.lifetimeProfile !== undefined && { profile: family.lifetimeProfile }),
+  });
   const expiresAt = Math.min(family.lastUsedAt + lifetimes.refresh_token_idle_ttl.value, family.absoluteExpiresAt);
   const current = secret === undefined || hashSecret(secret) === family.currentHash;
   const active =
@@ -76,6 +81,7 @@ async function inspectJwt(token: string, deps: InspectDependencies, now: number)
   const jkt = typeof cnf === 'object' && cnf !== null && typeof (cnf as { jkt?: unknown }).jkt === 'string' ? (cnf as { jkt: string }).jkt : undefined;
   const asked = payload['userinfo_claims'];
   const userinfoClaims = Array.isArray(asked) ? asked.filter((name): name is string => typeof name === 'string') : undefined;
+  const lifetimeProfile = typeof payload['lifetime_profile'] === 'string' ? payload['lifetime_profile'] : undefined;
   const [denied, validAfter, family] = await Promise.all([
     deps.accessTokens.isDenied(jti, now),
     deps.markers.validAfter(sub, clientId),
@@ -98,6 +104,7 @@ async function inspectJwt(token: string, deps: InspectDependencies, now: number)
     ...(familyId !== undefined && { familyId }),
     ...(jkt !== undefined && { jkt }),
     ...(userinfoClaims !== undefined && { userinfoClaims }),
+    ...(lifetimeProfile !== undefined && { lifetimeProfile }),
   };
 }
 
@@ -144,6 +151,7 @@ export async function inspectToken(token: string, deps: InspectDependencies): Pr
       ...(stored.familyId !== undefined && { familyId: stored.familyId }),
       ...(stored.jkt !== undefined && { jkt: stored.jkt }),
       ...(stored.userinfoClaims !== undefined && { userinfoClaims: stored.userinfoClaims }),
+      ...(stored.lifetimeProfile !== undefined && { lifetimeProfile: stored.lifetimeProfile }),
     };
   }
   if (token.split('.').length === 3) return inspectJwt(token, deps, now);

@@ -31,11 +31,18 @@ export interface TokenResponse {
   readonly id_token?: string;
 }
 
-export async function lifetimesFor(deps: Pick<IssueDependencies, 'lifetimes'>, client: Client, audience?: string): Promise<ResolvedLifetimes> {
+/** The lifetimes for a client's tokens, for an audience and under the lifetime profile of the login behind them. */
+export async function lifetimesFor(
+  deps: Pick<IssueDependencies, 'lifetimes'>,
+  client: Client,
+  audience?: string,
+  profile?: string,
+): Promise<ResolvedLifetimes> {
   return resolveLifetimes(await deps.lifetimes.current(), {
     clientId: client.clientId,
     clientType: client.type,
     ...(audience !== undefined && { audience }),
+    ...(profile !== undefined && { profile }),
   });
 }
 
@@ -44,7 +51,8 @@ export async function issueAccessToken(
   deps: IssueDependencies,
   input: {
     readonly client: Client;
-    readonly grant: Pick<Grant, 'subject' | 'scope' | 'audience'> & Partial<Pick<Grant, 'authTime' | 'acr' | 'sid' | 'requestedClaims'>>;
+    readonly grant: Pick<Grant, 'subject' | 'scope' | 'audience'> &
+      Partial<Pick<Grant, 'authTime' | 'acr' | 'sid' | 'requestedClaims' | 'lifetimeProfile'>>;
     readonly ttl: number;
     readonly format: 'jwt' | 'opaque';
     readonly jti?: string;
@@ -72,6 +80,7 @@ export async function issueAccessToken(
       ...(input.familyId !== undefined && { familyId: input.familyId }),
       ...(input.jkt !== undefined && { jkt: input.jkt }),
       ...(userinfoClaims !== undefined && { userinfoClaims }),
+      ...(grant.lifetimeProfile !== undefined && { lifetimeProfile: grant.lifetimeProfile }),
     });
     return { token, jti, issuedAt, expiresAt };
   }
@@ -93,6 +102,8 @@ export async function issueAccessToken(
       ...(input.jkt !== undefined && { cnf: { jkt: input.jkt } }),
       // What the claims request asked of userinfo: the token is all userinfo sees of the grant.
       ...(userinfoClaims !== undefined && { userinfo_claims: userinfoClaims }),
+      // The lifetime profile of the login: an API may ask for more (a step-up) from a shared device.
+      ...(grant.lifetimeProfile !== undefined && { lifetime_profile: grant.lifetimeProfile }),
     },
     'at+jwt',
   );

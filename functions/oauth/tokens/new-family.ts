@@ -39,6 +39,7 @@ export function newFamily(input: {
     ...(grant.claims !== undefined && { claims: grant.claims }),
     ...(grant.jkt !== undefined && { jkt: grant.jkt }),
     ...(grant.requestedClaims !== undefined && { requestedClaims: grant.requestedClaims }),
+    ...(grant.lifetimeProfile !== undefined && { lifetimeProfile: grant.lifetimeProfile }),
     createdAt: now,
     absoluteExpiresAt,
     lastUsedAt: now,
