@@ -14,6 +14,7 @@ import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime
 import { userCodeKeysFor } from '../runtime/successor.ts';
 import { storeFor } from '../runtime/store.ts';
 import { loginStores } from '../runtime/login-stores.ts';
+import { securityEventsFor } from '../runtime/events.ts';
 
 /**
  * The development login page, served only by `npm start` (its routes are `localOnly`, so the
@@ -47,6 +48,7 @@ export function createHandler(runtime: HandlerRuntime) {
   const store = storeFor(services);
   const logins = loginStores(store);
   const userCodes = userCodeKeysFor(services);
+  const events = securityEventsFor(services, store);
   const login = () => ({ issuer: core.issuer, clock, clients: store.clients(), loginRequests: logins.loginRequests() });
   const devices = () => ({
     clock,
@@ -55,6 +57,7 @@ export function createHandler(runtime: HandlerRuntime) {
     userCodes: userCodes(),
     rates: store.rates(),
     metrics: services.metrics(),
+    events: events(),
   });
   return lambdaHandler(devLoginRoutes(login, devices), { logger: services.logger, metrics: services.metrics });
 }

@@ -10,6 +10,7 @@ import { constantTimeEqual, hashSecret } from './secrets.ts';
 import type { Session, SessionStore } from './sessions/session.ts';
 import type { Signer } from './signer.ts';
 import type { RevocationMarkers } from './tokens/markers.ts';
+import { newEvent } from '../events/recorder.ts';
 
 export interface LogoutDependencies {
   readonly issuer: string;
@@ -106,11 +107,11 @@ async function postLogoutLocation(deps: LogoutDependencies, query: URLSearchPara
 
 /** Ends the session, and with `revoke_all_on_logout` every refresh token of the user too (one marker write). */
 async function endSession(deps: LogoutDependencies, hash: string, session: Session): Promise<void> {
-  await deps.sessions.delete(hash);
+  await deps.sessions.delete(hash, newEvent('session_ended', { subject: session.subject, client_id: session.clientId, sid: session.sid, reason: 'logout' }, deps.clock));
   const lifetimes = resolveLifetimes(await deps.lifetimes.current());
   if (lifetimes.revoke_all_on_logout.value) {
     const now = epochSeconds(deps.clock);
-    await deps.markers.write('user', session.subject, now, now + lifetimes.refresh_token_absolute_ttl.value + 86_400);
+    await deps.markers.write('user', session.subject, now, now + lifetimes.refresh_token_absolute_ttl.value + 86_400, 'logout');
   }
 }
 
