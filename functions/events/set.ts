@@ -33,13 +33,14 @@ export function lifespanEventType(issuer: string, type: SecurityEvent['type']): 
 
 /**
  * The subject (Shared Signals `sub_id`, RFC 9493): the user as `iss_sub`, with the session (the
- * SSO session's `sid`, or the refresh family, whose id access tokens carry as `fid`) and the
- * client as `application`; an event about a client alone names the client; anything else the
+ * refresh family, whose id access tokens carry as `fid`, for an event about one; else the SSO
+ * session's `sid`, the ID token's) and the client as `application`; an event about a client alone names the client; anything else the
  * issuer itself.
  */
 function subjectOf(event: SecurityEvent, issuer: string): Record<string, unknown> {
   const { subject, sid, family_id: familyId, client_id: clientId } = event.facts;
-  const session = sid ?? (event.type === 'family_revoked' || event.type === 'family_expired' ? familyId : undefined);
+  // A family is the session of one app (what its refresh token keeps alive); an SSO session is the browser's.
+  const session = familyId ?? sid;
   const members: Record<string, unknown> = {
     ...(subject !== undefined && { user: { format: 'iss_sub', iss: issuer, sub: subject } }),
     ...(session !== undefined && { session: { format: 'opaque', id: session } }),

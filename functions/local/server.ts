@@ -62,8 +62,8 @@ export async function startLocalServer(options: {
   readonly aws?: AwsClients;
   /** Where the events function publishes (tests). @default the environment's: events.jsonl */
   readonly events?: EventPublisher;
-  /** SDK clients for one group's handler only, over `aws` (tests: what each function calls). */
-  readonly awsFor?: (group: Route['group']) => AwsClients | undefined;
+  /** SDK clients for one group's handler (or the events function's) only, over `aws` (tests: what each function calls). */
+  readonly awsFor?: (group: Route['group'] | 'events') => AwsClients | undefined;
 }): Promise<LocalServer> {
   // Each module's own Lambda entry is built from process.env when it is first imported.
   Object.assign(process.env, options.environment);
@@ -102,7 +102,9 @@ export async function startLocalServer(options: {
   const { port } = server.address() as AddressInfo;
   let poller: StreamPoller | undefined;
   if (options.rotationHistory ?? true) {
-    const events = import('../handlers/events-handler.ts').then((module) => module.createHandler(runtime));
+    const own = options.awsFor?.('events');
+    const eventsRuntime: HandlerRuntime = own ? { ...runtime, aws: { ...runtime.aws, ...own } } : runtime;
+    const events = import('../handlers/events-handler.ts').then((module) => module.createHandler(eventsRuntime));
     poller = startStreamPoller({
       endpoint: options.environment.LIFESPAN_DYNAMODB_ENDPOINT,
       tableName: options.environment.LIFESPAN_TABLE,
