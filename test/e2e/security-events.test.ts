@@ -237,15 +237,24 @@ describe('security events in events.jsonl', () => {
     await eventLike(service, 'Login Rejected', { client_id: tv.client_id, flow: 'device', reason: 'access_denied' });
   });
 
-  it('families found expired at a refresh (idle, absolute), once each; and a rejected configuration value, once, though every function re-reads it', async () => {
+  it('families found expired at a refresh (idle, absolute), once each; a family\'s rotation limit, once; a rejected configuration value, once, though every function re-reads it', async () => {
     const idle = await newClient(service);
     const absolute = await newClient(service);
+    const limited = await newClient(service);
     await writeParameters(service, {
       client_auth_failure_limit: 2,
       revoke_all_on_logout: true,
       access_token_ttl: 100_000,
-      clients: { [idle.client_id]: { refresh_token_idle_ttl: 1 }, [absolute.client_id]: { refresh_token_absolute_ttl: 1, refresh_token_idle_ttl: 1 } },
+      clients: {
+        [idle.client_id]: { refresh_token_idle_ttl: 1 },
+        [absolute.client_id]: { refresh_token_absolute_ttl: 1, refresh_token_idle_ttl: 1 },
+        [limited.client_id]: { refresh_rate_limit: 1 },
+      },
     });
+    const busy = await login(limited);
+    const next = keep(await expectTokens(await refresh(service, limited, busy.tokens.refresh_token!)));
+    for (let i = 0; i < 3; i += 1) expect((await refresh(service, limited, next.refresh_token!)).status).toBe(429);
+    expect(await eventLike(service, 'Rate Limit Tripped', { family_id: busy.familyId })).toMatchObject({ reason: 'refresh', subject: busy.subject, client_id: limited.client_id, sid: busy.sid });
     const a = await login(idle);
     const b = await login(absolute);
     await sleep(2_100);
@@ -268,6 +277,7 @@ describe('security events in events.jsonl', () => {
     const events = await publishedEvents(service);
     expect(events.filter((event) => event['detail-type'] === 'Configuration Value Rejected')).toHaveLength(1);
     expect(events.filter((event) => event['detail-type'] === 'Refresh Token Family Expired' && event['family_id'] === a.familyId)).toHaveLength(1);
+    expect(events.filter((event) => event['detail-type'] === 'Rate Limit Tripped' && event['family_id'] === busy.familyId)).toHaveLength(1);
     await writeParameters(service, { client_auth_failure_limit: 2, revoke_all_on_logout: true });
   });
 
