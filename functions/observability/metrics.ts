@@ -26,7 +26,7 @@ export const METRICS = {
   rateLimited: 'RateLimited',
   configurationRejected: 'ConfigurationRejected',
   configurationLoadFailed: 'ConfigurationLoadFailed',
-  /** Stream records whose rotation the rotation-history function could not write (each retried). */
+  /** Stream records whose rotation the events function could not write to the history (each retried). */
   rotationHistoryFailures: 'RotationHistoryFailures',
   /** Security events the events function published (to EventBridge, or locally to events.jsonl). */
   securityEventsPublished: 'SecurityEventsPublished',
