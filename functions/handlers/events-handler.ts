@@ -1,9 +1,12 @@
+import type { Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
 import type { BatchResponse, StreamRecord } from '../adapters/dynamodb/family-stream.ts';
 import { handleStreamBatch } from '../adapters/dynamodb/stream-batch.ts';
 import { signSet } from '../events/set.ts';
 import { epochSeconds } from '../oauth/clock.ts';
 import { jsonLogger } from '../observability/logger.ts';
 import { emfMetrics } from '../observability/metrics.ts';
+import { withRequestContext } from '../observability/request-context.ts';
 import {
   readCoreEnvironment,
   readEventsEnvironment,
@@ -20,8 +23,8 @@ import { lazy } from '../runtime/lazy.ts';
 import { signerFromEnvironment } from '../runtime/signer.ts';
 import { storeServices } from '../runtime/store.ts';
 
-/** A stream handler, as Lambda's event source mapping calls it. */
-export type StreamHandler = (event: { readonly Records: readonly StreamRecord[] }) => Promise<BatchResponse>;
+/** A stream handler, as Lambda's event source mapping calls it (the local poller gives no context). */
+export type StreamHandler = (event: { readonly Records: readonly StreamRecord[] }, context?: Pick<Context, 'awsRequestId'>) => Promise<BatchResponse>;
 
 /**
  * The table's stream (the records the event source's filter lets through): publishes the security
@@ -43,7 +46,9 @@ export function createHandler(runtime: HandlerRuntime): StreamHandler {
     const signer = lazy(() => signerFromEnvironment(signerEnvironment, runtime.aws?.kms));
     sign = (event) => signSet(event, issuer, epochSeconds(runtime.clock), signer());
   }
-  return async (event) => {
+  // Every line of an invocation names it, as the API functions' lines name their request.
+  return (event, context) => withRequestContext({ request_id: context?.awsRequestId ?? randomUUID() }, () => handle(event));
+  async function handle(event: { readonly Records: readonly StreamRecord[] }): Promise<BatchResponse> {
     try {
       return await handleStreamBatch(event.Records, {
         stage,
@@ -59,5 +64,5 @@ export function createHandler(runtime: HandlerRuntime): StreamHandler {
       // Lambda may freeze the process as soon as the handler returns.
       metrics.flush();
     }
-  };
+  }
 }

@@ -58,7 +58,7 @@ describe('security events in events.jsonl', () => {
   };
 
   beforeAll(async () => {
-    service = await startTestServer({ parameters: { client_auth_failure_limit: 2, revoke_all_on_logout: true } });
+    service = await startTestServer({ parameters: { client_auth_failure_limit: 2, rate_limit_window: 3600, revoke_all_on_logout: true } });
     web = await newClient(service);
     if (web.client_secret) secrets.add(web.client_secret);
   });
@@ -243,6 +243,8 @@ describe('security events in events.jsonl', () => {
     const limited = await newClient(service);
     await writeParameters(service, {
       client_auth_failure_limit: 2,
+      // One window for the whole file: a limit's requests never straddle two.
+      rate_limit_window: 3600,
       revoke_all_on_logout: true,
       access_token_ttl: 100_000,
       clients: {
@@ -278,7 +280,7 @@ describe('security events in events.jsonl', () => {
     expect(events.filter((event) => event['detail-type'] === 'Configuration Value Rejected')).toHaveLength(1);
     expect(events.filter((event) => event['detail-type'] === 'Refresh Token Family Expired' && event['family_id'] === a.familyId)).toHaveLength(1);
     expect(events.filter((event) => event['detail-type'] === 'Rate Limit Tripped' && event['family_id'] === busy.familyId)).toHaveLength(1);
-    await writeParameters(service, { client_auth_failure_limit: 2, revoke_all_on_logout: true });
+    await writeParameters(service, { client_auth_failure_limit: 2, rate_limit_window: 3600, revoke_all_on_logout: true });
   });
 
   it('a global revocation (last: it ends everything): Bulk Revocation, scope global', async () => {
