@@ -130,7 +130,7 @@ export async function coldImport(bundle: string, env: Record<string, string>): P
 /**
  * Synthesizes the stack (`-c loginUrl=…`), finds each function's asset through its Code.S3Key
  * and its group through its description ("Lifespan <stage> <group> routes", or the
- * rotation-history function's), measures
+ * events function's), measures
  * `index.mjs`, then imports each bundle `runs` times in fresh processes with the environment
  * the stack gives that function (deploy-time values replaced by stand-ins).
  */
@@ -186,9 +186,9 @@ export async function measureBundles(runs: number, log: (line: string) => void):
   }
 }
 
-/** The function's entry name from its description: a route group, or the stream's rotation-history. */
+/** The function's entry name from its description: a route group, or the stream's events function. */
 function groupOf(description: string): string | undefined {
-  if (/^Lifespan \S+ rotation history\b/.test(description)) return 'rotation-history';
+  if (/^Lifespan \S+ security events\b/.test(description)) return 'events';
   return /^Lifespan \S+ (\S+) routes$/.exec(description)?.[1];
 }
 

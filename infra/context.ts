@@ -26,6 +26,9 @@ export const CONTEXT_NAMES = [
   'tableDeletionProtection',
   'rotationHistory',
   'tracing',
+  'eventBusArn',
+  'securityEventTokens',
+  'reuseAlarmThreshold',
 ] as const;
 
 type ContextName = (typeof CONTEXT_NAMES)[number];
@@ -67,7 +70,7 @@ export function stackFromContext(read: ContextReader): { readonly id: string; re
   const set = (name: keyof LifespanStackProps, value: unknown) => {
     if (value !== undefined) props[name] = value;
   };
-  for (const name of ['issuer', 'domainName', 'certificateArn', 'loginUrl', 'deviceVerificationUrl', 'alarmEmail'] as const) {
+  for (const name of ['issuer', 'domainName', 'certificateArn', 'loginUrl', 'deviceVerificationUrl', 'alarmEmail', 'eventBusArn'] as const) {
     set(name, text(read, name));
   }
   set('keySpec', oneOf<SigningKeySpec | 'none'>(read, 'keySpec', [...KEY_SPECS, 'none']));
@@ -76,12 +79,15 @@ export function stackFromContext(read: ContextReader): { readonly id: string; re
   set('throttlingRateLimit', number(read, 'throttlingRateLimit'));
   set('throttlingBurstLimit', number(read, 'throttlingBurstLimit'));
   set('serverErrorRatePercent', number(read, 'serverErrorRatePercent'));
+  set('reuseAlarmThreshold', number(read, 'reuseAlarmThreshold'));
   const protection = oneOf(read, 'tableDeletionProtection', ['true', 'false']);
   if (protection !== undefined) props['tableDeletionProtection'] = protection === 'true';
   const history = oneOf(read, 'rotationHistory', ['true', 'false']);
   if (history !== undefined) props['rotationHistory'] = history === 'true';
   const tracing = oneOf(read, 'tracing', ['true', 'false']);
   if (tracing !== undefined) props['tracing'] = tracing === 'true';
+  const sets = oneOf(read, 'securityEventTokens', ['true', 'false']);
+  if (sets !== undefined) props['securityEventTokens'] = sets === 'true';
   // Every key set above is a LifespanStackProps field with a value checked for it.
   return { id: `Lifespan-${stage}`, props: props as LifespanStackProps };
 }

@@ -1,8 +1,9 @@
 /**
- * What each route group's function may touch, in one table: its IAM permissions and the
- * environment variables its handler reads (functions/runtime/environment.ts). The stack derives
- * both from this table, so a function never gets a permission or a setting its group does not
- * list. A new HandlerGroup fails to compile until it has a row here.
+ * What each function may touch, in one table: its IAM permissions and the environment variables
+ * its handler reads (functions/runtime/environment.ts). One row per route group, and one for the
+ * events function (the table's stream). The stack derives both from this table, so a function
+ * never gets a permission or a setting its row does not list. A new HandlerGroup fails to compile
+ * until it has a row here.
  */
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { HandlerGroup } from '../functions/routes.ts';
@@ -45,7 +46,27 @@ export interface GroupAccess {
   readonly macKey: boolean;
   /** Serves `/device_authorization`, which tells devices where users enter their code: `LIFESPAN_DEVICE_VERIFICATION_URL`. */
   readonly deviceVerification: boolean;
+  /**
+   * Publishes security events: `events:PutEvents` on the stack's bus (`lifespan-<stage>` or the
+   * deployer's own) and nothing else of EventBridge, and `LIFESPAN_EVENT_BUS`. Only the events
+   * function: the others record events in the table, for it to publish.
+   */
+  readonly eventBus: boolean;
+  /**
+   * Signs Security Event Tokens when the stack turns them on (its securityEventTokens prop): then,
+   * and only then, `sign` key access (kms:Sign on the active key, GetPublicKey on the published
+   * ones), the signer's variables and `LIFESPAN_SECURITY_EVENT_TOKENS=true`.
+   */
+  readonly securityEventTokens: boolean;
+  /** Keeps the rotation history (the stack's rotationHistory prop): `LIFESPAN_ROTATION_HISTORY`. */
+  readonly rotationHistory: boolean;
 }
+
+/** The function of the table's stream: it publishes the security events and keeps the rotation history. */
+export const EVENTS_FUNCTION = 'events';
+
+/** What the table names: a route group, or the events function. */
+export type FunctionName = HandlerGroup | typeof EVENTS_FUNCTION;
 
 /** A group whose routes are all `localOnly` (the development login page): no AWS permissions at all. */
 export const LOCAL_ONLY = 'local only';
@@ -61,10 +82,13 @@ const NOTHING = {
   loginUrl: false,
   macKey: false,
   deviceVerification: false,
+  eventBus: false,
+  securityEventTokens: false,
+  rotationHistory: false,
 } as const;
 
 /** The permission table. */
-export const GROUP_ACCESS: Readonly<Record<HandlerGroup, GroupAccess | typeof LOCAL_ONLY>> = {
+export const GROUP_ACCESS: Readonly<Record<FunctionName, GroupAccess | typeof LOCAL_ONLY>> = {
   discovery: { ...NOTHING, keys: 'verify' },
   authorize: { ...NOTHING, table: READ_WRITE, keys: 'verify', lifetimes: true, loginUrl: true },
   token: {
@@ -79,6 +103,10 @@ export const GROUP_ACCESS: Readonly<Record<HandlerGroup, GroupAccess | typeof LO
   userinfo: { ...NOTHING, table: ['GetItem', 'BatchGetItem', 'PutItem', 'Query'], keys: 'verify', lifetimes: true },
   admin: { ...NOTHING, table: READ_WRITE, subjectIndex: true, lifetimes: true, adminAuth: true, macKey: true },
   devlogin: LOCAL_ONLY,
+  // The table's stream (no route): BatchGetItem reads which events it published already, PutItem
+  // remembers them and writes the rotation history. Stream reads and the failed-batch queue come
+  // with its event source (infra/constructs/security-events.ts).
+  events: { ...NOTHING, table: ['BatchGetItem', 'PutItem'], eventBus: true, securityEventTokens: true, rotationHistory: true },
 };
 
 /**
@@ -86,7 +114,7 @@ export const GROUP_ACCESS: Readonly<Record<HandlerGroup, GroupAccess | typeof LO
  *
  * @throws TypeError for a local-only group: its routes must all be `localOnly`.
  */
-export function deployedAccess(group: HandlerGroup): GroupAccess {
+export function deployedAccess(group: FunctionName): GroupAccess {
   const access = GROUP_ACCESS[group];
   if (access === LOCAL_ONLY) throw new TypeError(`route group ${group} is local only: mark every one of its routes localOnly`);
   return access;
@@ -106,6 +134,15 @@ export interface AccessResources {
   readonly parameterArns: readonly string[];
   /** The server-held HMAC key (successors, user-code keys); needed only by groups with `macKey`. */
   readonly successorKeyArn: string | undefined;
+  /** The security events bus; needed only by the function with `eventBus`. */
+  readonly eventBusArn?: string | undefined;
+  /** Whether the stack signs Security Event Tokens (its securityEventTokens prop). @default false */
+  readonly securityEventTokens?: boolean;
+}
+
+/** The key access a row has in this stack: a SET signer signs only when the stack turns SETs on. */
+function keyAccess(access: GroupAccess, securityEventTokens: boolean | undefined): KeyAccess {
+  return access.keys === 'none' && access.securityEventTokens && securityEventTokens === true ? 'sign' : access.keys;
 }
 
 /**
@@ -122,10 +159,11 @@ export function accessStatements(access: GroupAccess, resources: AccessResources
   if (access.subjectIndex) {
     statements.push(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [resources.subjectIndexArn] }));
   }
-  if (access.keys !== 'none') {
+  const keys = keyAccess(access, resources.securityEventTokens);
+  if (keys !== 'none') {
     statements.push(new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [...resources.publishedKeyArns] }));
   }
-  if (access.keys === 'sign') {
+  if (keys === 'sign') {
     statements.push(new PolicyStatement({ actions: ['kms:Sign'], resources: [resources.activeKeyArn] }));
   }
   if (access.macKey) {
@@ -134,6 +172,10 @@ export function accessStatements(access: GroupAccess, resources: AccessResources
   }
   if (access.lifetimes) {
     statements.push(new PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [...resources.parameterArns] }));
+  }
+  if (access.eventBus) {
+    if (resources.eventBusArn === undefined) throw new TypeError('eventBus needs eventBusArn');
+    statements.push(new PolicyStatement({ actions: ['events:PutEvents'], resources: [resources.eventBusArn] }));
   }
   return statements;
 }
@@ -152,6 +194,12 @@ export interface EnvironmentValues {
   readonly successorKeyArn: string | undefined;
   /** Where users enter device codes; defaults to `/device` beside the login URL. */
   readonly deviceVerificationUrl?: string | undefined;
+  /** The security events bus (its ARN); required for the function with `eventBus`. */
+  readonly eventBusArn?: string | undefined;
+  /** Whether the stack signs Security Event Tokens. @default false */
+  readonly securityEventTokens?: boolean;
+  /** Whether the rotation history is kept. @default true */
+  readonly rotationHistory?: boolean;
 }
 
 /**
@@ -159,12 +207,13 @@ export interface EnvironmentValues {
  *
  * @throws TypeError when the group needs a login URL and none is given.
  */
-export function accessEnvironment(group: HandlerGroup, access: GroupAccess, values: EnvironmentValues): Record<string, string> {
+export function accessEnvironment(group: FunctionName, access: GroupAccess, values: EnvironmentValues): Record<string, string> {
   const environment: Record<string, string> = { LIFESPAN_STAGE: values.stage, LIFESPAN_ISSUER: values.issuer };
   if (access.table.length > 0) environment['LIFESPAN_TABLE'] = values.tableName;
+  const keys = keyAccess(access, values.securityEventTokens);
   // LIFESPAN_SIGNER selects KMS for both signing and successor derivation (readSuccessorEnvironment).
-  if (access.keys !== 'none' || access.macKey) environment['LIFESPAN_SIGNER'] = 'kms';
-  if (access.keys !== 'none') {
+  if (keys !== 'none' || access.macKey) environment['LIFESPAN_SIGNER'] = 'kms';
+  if (keys !== 'none') {
     environment['LIFESPAN_KMS_KEY_ID'] = values.activeKeyArn;
     if (values.otherKeyArns.length > 0) environment['LIFESPAN_KMS_PUBLISHED_KEY_IDS'] = values.otherKeyArns.join(',');
   }
@@ -173,6 +222,12 @@ export function accessEnvironment(group: HandlerGroup, access: GroupAccess, valu
     environment['LIFESPAN_KMS_MAC_KEY_ID'] = values.successorKeyArn;
   }
   if (access.lifetimes) environment['LIFESPAN_PARAMETERS'] = 'ssm';
+  if (access.eventBus) {
+    if (values.eventBusArn === undefined) throw new TypeError(`eventBusArn is required: the ${group} function publishes security events`);
+    environment['LIFESPAN_EVENT_BUS'] = values.eventBusArn;
+  }
+  if (access.securityEventTokens && values.securityEventTokens === true) environment['LIFESPAN_SECURITY_EVENT_TOKENS'] = 'true';
+  if (access.rotationHistory) environment['LIFESPAN_ROTATION_HISTORY'] = String(values.rotationHistory ?? true);
   if (access.adminAuth) environment['LIFESPAN_ADMIN_AUTH'] = 'iam';
   if (access.loginUrl) {
     if (values.loginUrl === undefined) {

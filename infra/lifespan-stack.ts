@@ -1,4 +1,5 @@
 import { CfnParameter, CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
+import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -11,7 +12,7 @@ import { HandlerFunction } from './constructs/handler-function.ts';
 import { LifespanHttpApi } from './constructs/http-api.ts';
 import { SigningKeys, type KeySlot, type SigningKeySpec } from './constructs/signing-keys.ts';
 import { SuccessorKey } from './constructs/successor-key.ts';
-import { RotationHistory } from './constructs/rotation-history.ts';
+import { SecurityEvents } from './constructs/security-events.ts';
 import { LifespanTable } from './constructs/table.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 import { accessEnvironment, accessStatements, deployedAccess, type AccessResources } from './group-access.ts';
@@ -64,11 +65,32 @@ export interface LifespanStackProps extends StackProps {
   readonly serverErrorRatePercent?: number;
   /**
    * Keep every rotation of every refresh family for the timeline (`GET /admin/families/{id}`):
-   * the table's stream and a function writing one item per rotation, off the refresh path.
-   * Without it the timeline shows the newest 20 rotations and counts the others.
+   * the events function writes one item per rotation, off the refresh path. Without it the
+   * timeline shows the newest 20 rotations and counts the others.
    * @default true
    */
   readonly rotationHistory?: boolean;
+  /**
+   * The EventBridge bus the security events go to (README: Security events).
+   * @default a new custom bus `lifespan-<stage>`
+   */
+  readonly eventBus?: IEventBus;
+  /** An existing bus by ARN (the `eventBusArn` context), instead of `eventBus`. @default none */
+  readonly eventBusArn?: string;
+  /**
+   * A Security Event Token (RFC 8417, `typ: secevent+jwt`, signed with the active signing key)
+   * in each event's detail (`set`), to forward to an OpenID Shared Signals receiver unchanged.
+   * The events function then may sign with the active key.
+   * @default false
+   */
+  readonly securityEventTokens?: boolean;
+  /**
+   * Detected refresh-token reuses in 5 minutes above which the static reuse alarm fires. Each
+   * reuse is an event on the bus (whose it is, and which family); the alarm is for bursts, beside
+   * the anomaly-detection alarm on the reuse rate.
+   * @default 5
+   */
+  readonly reuseAlarmThreshold?: number;
   /**
    * X-Ray active tracing on every function (CDK grants each role `xray:PutTraceSegments` and
    * `xray:PutTelemetryRecords`). The HTTP API has no X-Ray tracing of its own.
@@ -93,8 +115,8 @@ export class LifespanStack extends Stack {
   /** Present when a deployed group derives refresh-token successors (the token group). */
   readonly successorKey: SuccessorKey | undefined;
   readonly table: LifespanTable;
-  /** Present unless the rotationHistory prop is false. */
-  readonly rotationHistory: RotationHistory | undefined;
+  /** The events function (the table's stream), its bus and its failed-batch queue. */
+  readonly securityEvents: SecurityEvents;
   readonly alarms: LifespanAlarms;
   readonly dashboard: LifespanDashboard;
 
@@ -133,16 +155,9 @@ export class LifespanStack extends Stack {
 
     const keepHistory = props.rotationHistory ?? true;
     const tracing = props.tracing ?? false;
-    this.table = new LifespanTable(this, 'Store', { deletionProtection: props.tableDeletionProtection ?? true, stream: keepHistory });
+    // The stream feeds the events function (security events, and the rotation history).
+    this.table = new LifespanTable(this, 'Store', { deletionProtection: props.tableDeletionProtection ?? true, stream: true });
     const table = this.table.table;
-    this.rotationHistory = keepHistory
-      ? new RotationHistory(this, 'RotationHistory', {
-          stage,
-          table,
-          tracing,
-          ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
-        })
-      : undefined;
     this.keys = new SigningKeys(this, 'SigningKeys', {
       stage,
       ...(props.keySpec && { keySpec: props.keySpec }),
@@ -162,7 +177,25 @@ export class LifespanStack extends Stack {
 
     const deployable = ROUTES.filter((route) => !route.localOnly);
     const groups = [...new Set(deployable.map((route) => route.group))].map((group) => ({ group, access: deployedAccess(group) }));
+    if (props.eventBus !== undefined && props.eventBusArn !== undefined) throw new TypeError('eventBus and eventBusArn name the same bus: give one');
+    if (props.eventBusArn !== undefined && !/^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]+$/.test(props.eventBusArn)) {
+      throw new TypeError(`eventBusArn must be an EventBridge bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>), not ${props.eventBusArn}`);
+    }
+    const existingBus = props.eventBus ?? (props.eventBusArn !== undefined ? EventBus.fromEventBusArn(this, 'ExistingEventBus', props.eventBusArn) : undefined);
     this.successorKey = groups.some(({ access }) => access.macKey) ? new SuccessorKey(this, 'SuccessorKey', { stage }) : undefined;
+    this.securityEvents = new SecurityEvents(this, 'SecurityEvents', {
+      stage,
+      issuer: this.issuer,
+      table,
+      rotationHistory: keepHistory,
+      tracing,
+      ...(existingBus && { eventBus: existingBus }),
+      ...(props.securityEventTokens === true && {
+        securityEventTokens: { activeKeyArn: this.keys.active.key.keyArn, publishedKeyArns: this.keys.published.map(({ key }) => key.keyArn) },
+      }),
+      ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+    });
+    const events = this.securityEvents;
     const successorKeyArn = this.successorKey?.key.keyArn;
 
     const parameterPathArn = this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `lifespan/${stage}/*` });
@@ -232,7 +265,10 @@ export class LifespanStack extends Stack {
       api: this.http.api,
       functions: fns,
       table,
-      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn, rotationHistoryFailedBatches: this.rotationHistory.failedBatches }),
+      events: events.handler.fn,
+      eventsFailedBatches: events.failedBatches,
+      rotationHistory: keepHistory,
+      ...(props.reuseAlarmThreshold !== undefined && { reuseAlarmThreshold: props.reuseAlarmThreshold }),
       ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
       ...(props.serverErrorRatePercent !== undefined && { serverErrorRatePercent: props.serverErrorRatePercent }),
     });
@@ -241,7 +277,9 @@ export class LifespanStack extends Stack {
       api: this.http.api,
       functions: fns,
       table,
-      ...(this.rotationHistory && { rotationHistory: this.rotationHistory.handler.fn, rotationHistoryFailedBatches: this.rotationHistory.failedBatches }),
+      events: events.handler.fn,
+      eventsFailedBatches: events.failedBatches,
+      rotationHistory: keepHistory,
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
@@ -264,6 +302,8 @@ export class LifespanStack extends Stack {
       output('SuccessorKeyArn', this.successorKey.key.keyArn, 'KMS HMAC key deriving refresh-token successors (never replace it)');
       output('SuccessorKeyAlias', this.successorKey.alias.aliasName, 'Alias of the successor key');
     }
+    output('EventBusArn', events.bus.eventBusArn, 'EventBridge bus of the security events (source "lifespan"); add your rules to it');
+    output('EventBusName', events.bus.eventBusName, 'Name of the security events bus');
     output('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic of every alarm; subscribe your on-call to it');
     output('DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard');
     output('ParametersPath', `/lifespan/${stage}/`, 'SSM path of the lifetime parameters');

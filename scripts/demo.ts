@@ -5,8 +5,9 @@
  * throw-away one (temporary data directory, free port) and stops it at the end.
  *
  * register a client → log in → tokens → call an API (middy + lifespanAuth) → refresh (rotation)
- * → replay the old refresh token (reuse detected, family revoked) → the newest one is refused
- * too → an API in online mode refuses the family's access token → the family's timeline.
+ * → replay the old refresh token (reuse detected, family revoked) → the security event in
+ * events.jsonl → the newest one is refused too → an API in online mode refuses the family's
+ * access token → the family's timeline.
  *
  * Exits 0 when every step went as described, 1 otherwise.
  */
@@ -61,6 +62,8 @@ interface Service {
   readonly adminToken: string;
   /** Only for a server the demo started itself. */
   readonly dataDir?: string;
+  /** Where the server appends its security events (`<LIFESPAN_DATA_DIR>/events.jsonl`). */
+  readonly eventsFile: string;
   stop(): Promise<void>;
 }
 
@@ -119,7 +122,7 @@ async function startOwnServer(): Promise<Service> {
     await stop();
     throw error;
   }
-  return { url: `http://127.0.0.1:${port}`, adminToken, dataDir, stop };
+  return { url: `http://127.0.0.1:${port}`, adminToken, dataDir, eventsFile: join(dataDir, 'events.jsonl'), stop };
 }
 
 function waitForReady(child: ChildProcess): Promise<void> {
@@ -178,7 +181,7 @@ async function connect(): Promise<Service> {
   const found = await probe(url);
   if (found === 'lifespan') {
     say(`Using the server already running at ${url} (npm start).`);
-    return { url, adminToken: runningAdminToken(), stop: async () => {} };
+    return { url, adminToken: runningAdminToken(), eventsFile: resolve(ROOT, process.env['LIFESPAN_DATA_DIR'] ?? '.lifespan', 'events.jsonl'), stop: async () => {} };
   }
   if (found === 'other') throw new DemoFailure(`something other than Lifespan answers on ${url}; set PORT to the port of npm start`);
   say(`Nothing answers on ${url}: starting a throw-away local server (DynamoDB Local, temporary data)…`);
@@ -393,6 +396,11 @@ async function walkThrough(service: Service): Promise<void> {
   say(`HTTP 400 ${JSON.stringify(replayBody)}`);
   ok('a superseded token came back: Lifespan revokes the whole family (it cannot tell thief from user)');
 
+  step(`The security event: one JSON line in ${service.eventsFile}`);
+  const event = await reuseEvent(service.eventsFile, familyId);
+  for (const line of JSON.stringify(event, null, 2).split('\n')) say(line);
+  ok('in AWS the same detail goes to the EventBridge bus lifespan-<stage> (source "lifespan"): a rule can mail the user, or page someone');
+
   step('The legitimate app tries its NEWEST refresh token');
   const newest = await postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token }, registered);
   const newestBody = JSON.parse(await expectStatus(newest, 400, 'the newest refresh token')) as { error: string };
@@ -429,6 +437,25 @@ async function walkThrough(service: Service): Promise<void> {
   const reuse = timeline.events.find((event) => event.type === 'reuse_detected');
   expectThat(reuse !== undefined && timeline.state === 'revoked', 'the timeline does not show reuse_detected and a revoked family');
   console.log(`\n${bold(`${plain ? 'OK' : '✔'} reuse detected: family ${familyId} revoked at ${new Date(reuse.at * 1000).toISOString()}`)}`);
+}
+
+/**
+ * The Refresh Token Reuse Detected event of the family, once the events function has published it
+ * (it reads the table's stream: within a second or two).
+ */
+async function reuseEvent(file: string, familyId: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : [];
+    const found = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((event) => event['detail-type'] === 'Refresh Token Reuse Detected' && event['family_id'] === familyId);
+    if (found) return found;
+    if (Date.now() > deadline) {
+      throw new DemoFailure(`no Refresh Token Reuse Detected event for family ${familyId} in ${file} (set LIFESPAN_DATA_DIR to the data directory of npm start)`);
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
 }
 
 async function main(): Promise<number> {

@@ -8,6 +8,7 @@ import { storeFor } from '../runtime/store.ts';
 import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
 import { loginStores } from '../runtime/login-stores.ts';
 import { rotationHistoryStore } from '../runtime/history-store.ts';
+import { securityEventsFor } from '../runtime/events.ts';
 
 /** The admin API (IAM-authorized in AWS, bearer token locally). */
 export function createHandler(runtime: HandlerRuntime) {
@@ -16,7 +17,8 @@ export function createHandler(runtime: HandlerRuntime) {
   const store = storeFor(services);
   const history = rotationHistoryStore(store);
   const logins = loginStores(store);
-  const lifetimes = lifetimeConfigFor(services);
+  const events = securityEventsFor(services, store);
+  const lifetimes = lifetimeConfigFor(services, events);
   const userCodes = userCodeKeysFor(services);
   return lambdaHandler(
     adminRoutes({
@@ -34,6 +36,7 @@ export function createHandler(runtime: HandlerRuntime) {
         rates: store.rates(),
         metrics: metrics(),
         lifetimes: lifetimes(),
+        events: events(),
       }),
       revocations: lazy(() => ({
         clock,
@@ -42,6 +45,7 @@ export function createHandler(runtime: HandlerRuntime) {
         history: history(),
         clients: store.clients(),
         lifetimes: lifetimes(),
+        events: events(),
       })),
       users: lazy(() => ({
         clock,

@@ -7,6 +7,7 @@ import { storeFor } from '../runtime/store.ts';
 import { signerFor } from '../runtime/signer.ts';
 import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
 import { loginStores } from '../runtime/login-stores.ts';
+import { securityEventsFor } from '../runtime/events.ts';
 
 /** `GET /authorize` and `GET /logout` (browser-facing: the SSO session cookie). */
 export function createHandler(runtime: HandlerRuntime) {
@@ -16,7 +17,7 @@ export function createHandler(runtime: HandlerRuntime) {
   const store = storeFor(services);
   const logins = loginStores(store);
   const signer = signerFor(services);
-  const lifetimes = lifetimeConfigFor(services);
+  const lifetimes = lifetimeConfigFor(services, securityEventsFor(services, store));
   const deps = lazy(() => ({
     issuer: core.issuer,
     loginUrl,

@@ -20,6 +20,7 @@ import { storeFor } from '../runtime/store.ts';
 import { loginStores } from '../runtime/login-stores.ts';
 import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
 import type { LifetimeConfigStore } from '../lifetimes/config.ts';
+import { securityEventsFor } from '../runtime/events.ts';
 
 /**
  * The development login page, served only by `npm start` (its routes are `localOnly`, so the
@@ -77,6 +78,7 @@ export function createHandler(runtime: HandlerRuntime) {
   const logins = loginStores(store);
   const userCodes = userCodeKeysFor(services);
   const lifetimes = lifetimeConfigFor(services);
+  const events = securityEventsFor(services, store);
   const login = () => ({ issuer: core.issuer, clock, clients: store.clients(), loginRequests: logins.loginRequests(), lifetimes: lifetimes() });
   const devices = () => ({
     clock,
@@ -86,6 +88,7 @@ export function createHandler(runtime: HandlerRuntime) {
     rates: store.rates(),
     metrics: services.metrics(),
     lifetimes: lifetimes(),
+    events: events(),
   });
   const admin = readAdminEnvironment(runtime.env);
   const picture = () => ({ auth: admin, clients: store.clients(), lifetimes: lifetimes() });

@@ -9,6 +9,7 @@ import { dpopNoncesFor, successorsFor, userCodeKeysFor } from '../runtime/succes
 import { storeFor } from '../runtime/store.ts';
 import { signerFor } from '../runtime/signer.ts';
 import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
+import { securityEventsFor } from '../runtime/events.ts';
 
 /** `POST /token`, `/device_authorization`, `/revoke` and `/introspect`: the only function allowed to sign. */
 export function createHandler(runtime: HandlerRuntime) {
@@ -16,7 +17,8 @@ export function createHandler(runtime: HandlerRuntime) {
   const { core, clock, logger, metrics } = services;
   const store = storeFor(services);
   const signer = signerFor(services);
-  const lifetimes = lifetimeConfigFor(services);
+  const events = securityEventsFor(services, store);
+  const lifetimes = lifetimeConfigFor(services, events);
   const successors = successorsFor(services);
   const userCodes = userCodeKeysFor(services);
   const nonces = dpopNoncesFor(services);
@@ -38,6 +40,7 @@ export function createHandler(runtime: HandlerRuntime) {
     proofReplays: store.proofReplays(),
     metrics: metrics(),
     logger,
+    events: events(),
     forgetFamily: (familyId: string) => introspectionCache.forgetFamily(familyId),
   }));
   const inspection = () => ({

@@ -14,6 +14,7 @@ import {
 } from '../oauth/errors.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import { epochSeconds } from '../oauth/clock.ts';
+import { rateLimitTripped } from '../oauth/rate-limit.ts';
 import type { GrantDependencies } from '../oauth/grants/grant.ts';
 import { GRANTS } from '../oauth/grants/registry.ts';
 import { introspect, type IntrospectionDependencies } from '../oauth/introspection.ts';
@@ -63,6 +64,8 @@ async function limitFailures(clientId: string, deps: GrantDependencies): Promise
   const { count, resetAt } = await deps.rates.hit(`client#${clientId}`, lifetimes.rate_limit_window.value, now);
   if (count > lifetimes.client_auth_failure_limit.value) {
     deps.metrics.count('RateLimited', { Limit: 'client_auth_failures' });
+    // The client id is the one claimed: whoever fails to authenticate as it.
+    await rateLimitTripped(deps.events, 'client_auth_failures', clientId, resetAt, { client_id: clientId });
     throw new TooManyRequests(resetAt - now, 'too many failed client authentications');
   }
 }

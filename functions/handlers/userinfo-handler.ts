@@ -6,6 +6,7 @@ import { storeFor } from '../runtime/store.ts';
 import { signerFor } from '../runtime/signer.ts';
 import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
 import { loginStores } from '../runtime/login-stores.ts';
+import { securityEventsFor } from '../runtime/events.ts';
 
 /** `GET /userinfo`: verifies tokens with public keys; never signs. */
 export function createHandler(runtime: HandlerRuntime) {
@@ -14,7 +15,7 @@ export function createHandler(runtime: HandlerRuntime) {
   const store = storeFor(services);
   const logins = loginStores(store);
   const signer = signerFor(services);
-  const lifetimes = lifetimeConfigFor(services);
+  const lifetimes = lifetimeConfigFor(services, securityEventsFor(services, store));
   const deps = lazy(() => ({
     issuer: core.issuer,
     clock,

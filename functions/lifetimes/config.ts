@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { checkEntry, crossRuleViolations, groupByScope, rejectionMessage } from './guardrails.ts';
 import { defaultValues, isParameterName, parseRelativeName, type LifetimeValues, type ParameterName, type ParameterValue } from './parameters.ts';
 import type { ParameterSource } from './source.ts';
+import type { SecurityEventRecorder } from '../events/recorder.ts';
 
 /** A configured value the guardrails turned down, and what is in use instead. */
 export interface HeldParameter {
@@ -199,6 +200,12 @@ export interface LifetimeConfigStoreOptions {
    * @default 0
    */
   readonly refreshWaitMs?: number;
+  /**
+   * Records each rejected value as a security event (`configuration_rejected`), at most once
+   * per parameter, value and reason a day (in every function that reads the lifetimes: one event).
+   * @default none
+   */
+  readonly events?: SecurityEventRecorder;
 }
 
 /**
@@ -260,6 +267,7 @@ export class LifetimeConfigStore {
   readonly #maxAgeMs: number;
   readonly #random: () => number;
   readonly #refreshWaitMs: number;
+  readonly #events: SecurityEventRecorder | undefined;
   #snapshot: LifetimeSnapshot | undefined;
   #accepted: ReadonlyMap<string, ParameterValue> = new Map();
   /** Clock time at which the last load started; `undefined` before the first. */
@@ -292,6 +300,7 @@ export class LifetimeConfigStore {
     this.#maxAgeMs = maxAgeMs;
     this.#random = random;
     this.#refreshWaitMs = refreshWaitMs;
+    this.#events = options.events;
   }
 
   /**
@@ -356,6 +365,7 @@ export class LifetimeConfigStore {
         message: rejectionMessage(rejection.name, rejection.reason),
       });
       this.#metrics.count('ConfigurationRejected', { Parameter: rejection.name.slice(0, DIMENSION_LENGTH) });
+      this.#recordRejection(rejection, startedAt);
     }
     this.#accepted = settlement.accepted;
     this.#snapshot = snapshotOf(settlement, startedAt);
@@ -363,6 +373,19 @@ export class LifetimeConfigStore {
     this.#lastFailure = undefined;
     this.#dueAt = startedAt + this.#maxAgeMs * this.#jitter();
     return this.#snapshot;
+  }
+
+  /** Behind the load: a request never waits for it, and a failure is the recorder's to log. */
+  #recordRejection(rejection: Rejection, loadedAt: number): void {
+    if (!this.#events) return;
+    const day = Math.floor(loadedAt / 86_400_000);
+    const value = rejection.raw?.slice(0, LOGGED_VALUE_LENGTH);
+    void this.#events.record({
+      type: 'configuration_rejected',
+      facts: { parameter: rejection.name, ...(value !== undefined && { value }), reason: rejection.reason },
+      once: { key: `${rejection.name}\n${rejection.raw ?? ''}\n${rejection.reason}\n${day}`, until: (day + 1) * 86_400 },
+      outsideRequest: true,
+    });
   }
 
   #failed(error: unknown): LifetimeSnapshot {

@@ -69,15 +69,32 @@ function stopStaleEmulator(pidFile: string, dbPath: string): void {
   rmSync(pidFile, { force: true });
 }
 
+/** LIFESPAN_EVENTS_URL, checked here as the events function checks it, so a typo stops the start. */
+function readEventsUrl(): string | undefined {
+  const raw = process.env['LIFESPAN_EVENTS_URL']?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new StartupError(`LIFESPAN_EVENTS_URL must be an http or https URL, not ${raw}`);
+  }
+  return raw;
+}
+
 /** What `npm start` runs with, checked before DynamoDB Local or the server starts. */
-function settings(): { port: number; dataDir: string; token: string; parametersFile: string } {
+function settings(): { port: number; dataDir: string; token: string; parametersFile: string; eventsFile: string; eventsUrl: string | undefined } {
   const port = readPort();
+  const eventsUrl = readEventsUrl();
   const dataDir = resolve(process.env['LIFESPAN_DATA_DIR'] ?? '.lifespan');
   mkdirSync(resolve(dataDir, 'dynamodb'), { recursive: true });
   const token = adminToken(dataDir);
   const parametersFile = resolve(dataDir, 'parameters.json');
   if (!existsSync(parametersFile)) writeFileSync(parametersFile, '{}\n');
-  return { port, dataDir, token, parametersFile };
+  return { port, dataDir, token, parametersFile, eventsFile: resolve(dataDir, 'events.jsonl'), eventsUrl };
 }
 
 async function main(): Promise<void> {
@@ -89,7 +106,8 @@ async function main(): Promise<void> {
     console.error(`lifespan: ${error.message}`);
     process.exit(1);
   }
-  const { port, dataDir, token, parametersFile } = checked;
+  const { port, dataDir, token, parametersFile, eventsFile, eventsUrl } = checked;
+  const securityEventTokens = process.env['LIFESPAN_SECURITY_EVENT_TOKENS'] === 'true';
 
   // Signals are caught from the start: one that arrives while DynamoDB Local is still starting
   // is acted on as soon as it is up, instead of killing this process and orphaning the java one.
@@ -157,6 +175,10 @@ async function main(): Promise<void> {
         LIFESPAN_PARAMETERS_CACHE_SECONDS: '2',
         LIFESPAN_LOGIN_URL: process.env['LIFESPAN_LOGIN_URL'] ?? `${issuer}/login`,
         LIFESPAN_DEVICE_VERIFICATION_URL: process.env['LIFESPAN_DEVICE_VERIFICATION_URL'] ?? `${issuer}/device`,
+        LIFESPAN_EVENTS: 'file',
+        LIFESPAN_EVENTS_FILE: eventsFile,
+        ...(eventsUrl !== undefined && { LIFESPAN_EVENTS_URL: eventsUrl }),
+        ...(securityEventTokens && { LIFESPAN_SECURITY_EVENT_TOKENS: 'true' }),
       },
     });
     console.log(
@@ -167,6 +189,7 @@ async function main(): Promise<void> {
         `  admin token:  ${token}   (also in ${resolve(dataDir, 'admin-token')})`,
         `  lifetimes:    ${parametersFile}   (SSM names; re-read on change)`,
         `  picture:      ${issuer}/admin/lifetimes.html   (Authorization: Bearer <admin token>)`,
+        `  events:       ${eventsFile}${eventsUrl !== undefined ? `   (also POSTed to ${eventsUrl})` : ''}`,
         `  DynamoDB Local ${dynamo.endpoint}, data in ${resolve(dataDir, 'dynamodb')}`,
         'Press Ctrl-C to stop.',
       ].join('\n'),

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '../oauth/clock.ts';
 import { jsonLogger, stdoutLines, type LineSink } from '../observability/logger.ts';
 import type { Env } from '../runtime/environment.ts';
+import type { EventPublisher } from '../events/publisher.ts';
 import type { AwsClients, HandlerRuntime } from '../runtime/handler-runtime.ts';
 import type { Route } from '../routes.ts';
 import { serve, type LambdaEntry } from './http-adapter.ts';
@@ -25,6 +26,11 @@ export interface LocalEnvironment {
   readonly LIFESPAN_LOGIN_URL: string;
   readonly LIFESPAN_DEVICE_VERIFICATION_URL: string;
   readonly LIFESPAN_PARAMETERS_CACHE_SECONDS: string;
+  /** Security events locally: `file` (`LIFESPAN_EVENTS_FILE`, events.jsonl). Needed when the stream is polled. */
+  readonly LIFESPAN_EVENTS?: 'file';
+  readonly LIFESPAN_EVENTS_FILE?: string;
+  readonly LIFESPAN_EVENTS_URL?: string;
+  readonly LIFESPAN_SECURITY_EVENT_TOKENS?: 'true' | 'false';
 }
 
 export interface LocalServer {
@@ -36,16 +42,17 @@ export interface LocalServer {
 /**
  * Serves the real Lambda handlers over HTTP. The handlers read their configuration from
  * `process.env` at import, exactly as in Lambda, so the environment is set before the first
- * import of each handler module. The table's stream goes to the rotation-history handler, as
- * the stack's event source mapping does in AWS.
+ * import of each handler module. The table's stream goes to the events handler (security
+ * events and the rotation history), as the stack's event source mapping does in AWS.
  */
 export async function startLocalServer(options: {
   readonly environment: LocalEnvironment;
   readonly port: number;
   readonly host?: string;
   /**
-   * Poll the table's stream for the rotation history. Off only where a measurement must not
-   * share DynamoDB Local with it (the benchmark): in AWS it is another function.
+   * Poll the table's stream for the events function (security events and the rotation history).
+   * Off only where a measurement must not share DynamoDB Local with it (the benchmark): in AWS it
+   * is another function.
    * @default true
    */
   readonly rotationHistory?: boolean;
@@ -53,8 +60,10 @@ export async function startLocalServer(options: {
   readonly write?: LineSink;
   /** SDK clients for the handlers (tests: fault proxies and fakes). @default built from the environment */
   readonly aws?: AwsClients;
-  /** SDK clients for one group's handler only, over `aws` (tests: what each function calls). */
-  readonly awsFor?: (group: Route['group']) => AwsClients | undefined;
+  /** Where the events function publishes (tests). @default the environment's: events.jsonl */
+  readonly events?: EventPublisher;
+  /** SDK clients for one group's handler (or the events function's) only, over `aws` (tests: what each function calls). */
+  readonly awsFor?: (group: Route['group'] | 'events') => AwsClients | undefined;
 }): Promise<LocalServer> {
   // Each module's own Lambda entry is built from process.env when it is first imported.
   Object.assign(process.env, options.environment);
@@ -63,6 +72,7 @@ export async function startLocalServer(options: {
     clock: systemClock,
     write: options.write ?? stdoutLines,
     ...(options.aws !== undefined && { aws: options.aws }),
+    ...(options.events !== undefined && { events: options.events }),
   };
   // Handlers of this server, built from its own environment and output: two servers in one
   // process are two sets of Lambda functions, each with its own caches.
@@ -92,11 +102,13 @@ export async function startLocalServer(options: {
   const { port } = server.address() as AddressInfo;
   let poller: StreamPoller | undefined;
   if (options.rotationHistory ?? true) {
-    const history = import('../handlers/rotation-history-handler.ts').then((module) => module.createHandler(runtime));
+    const own = options.awsFor?.('events');
+    const eventsRuntime: HandlerRuntime = own ? { ...runtime, aws: { ...runtime.aws, ...own } } : runtime;
+    const events = import('../handlers/events-handler.ts').then((module) => module.createHandler(eventsRuntime));
     poller = startStreamPoller({
       endpoint: options.environment.LIFESPAN_DYNAMODB_ENDPOINT,
       tableName: options.environment.LIFESPAN_TABLE,
-      handler: async (event) => (await history)(event),
+      handler: async (event) => (await events)(event),
       logger,
     });
   }

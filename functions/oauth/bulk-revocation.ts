@@ -3,12 +3,15 @@ import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import { InvalidRequest } from './errors.ts';
-import type { MarkerKind, RevocationMarkers } from './tokens/markers.ts';
+import type { MarkerKind, MarkerReason, RevocationMarkers } from './tokens/markers.ts';
+import type { SecurityEventRecorder } from '../events/recorder.ts';
 
 export interface BulkRevocationDependencies {
   readonly clock: Clock;
   readonly markers: Pick<RevocationMarkers, 'write'>;
   readonly lifetimes: Pick<LifetimeConfigStore, 'current'>;
+  /** Records the user events received (the markers' writes show themselves on the table's stream). */
+  readonly events?: SecurityEventRecorder;
 }
 
 const ID = /^[^\u0000-\u001f]{1,255}$/;
@@ -25,10 +28,10 @@ export async function markerRetention(lifetimes: Pick<LifetimeConfigStore, 'curr
 }
 
 
-async function mark(deps: BulkRevocationDependencies, kinds: ReadonlyArray<readonly [MarkerKind, string]>): Promise<number> {
+async function mark(deps: BulkRevocationDependencies, kinds: ReadonlyArray<readonly [MarkerKind, string]>, reason: MarkerReason): Promise<number> {
   const now = epochSeconds(deps.clock);
   const until = await markerRetention(deps.lifetimes, now);
-  for (const [kind, id] of kinds) await deps.markers.write(kind, id, now, until);
+  for (const [kind, id] of kinds) await deps.markers.write(kind, id, now, until, reason);
   return now;
 }
 
@@ -49,8 +52,10 @@ export async function userEvent(deps: BulkRevocationDependencies, subject: strin
     throw new InvalidRequest('type must be password_changed, mfa_changed or compromised');
   }
   if (!ID.test(subject)) throw new InvalidRequest('subject is malformed');
+  // Received, whatever the policy revokes for it (possibly nothing).
+  await deps.events?.record({ type: 'user_event_received', facts: { subject, reason: type } });
   if (type === 'compromised') {
-    const at = await mark(deps, [['user', subject], ['sessions', subject]]);
+    const at = await mark(deps, [['user', subject], ['sessions', subject]], type);
     return { subject, type, revoked: ['tokens', 'sessions'], valid_after: at };
   }
   const policy = resolveLifetimes(await deps.lifetimes.current());
@@ -58,7 +63,7 @@ export async function userEvent(deps: BulkRevocationDependencies, subject: strin
   if (policy.revoke_refresh_on_password_change.value) kinds.push(['user', subject]);
   if (policy.end_sessions_on_password_change.value) kinds.push(['sessions', subject]);
   if (kinds.length === 0) return { subject, type, revoked: [] };
-  const at = await mark(deps, kinds);
+  const at = await mark(deps, kinds, type);
   return { subject, type, revoked: kinds.map(([kind]) => (kind === 'user' ? 'tokens' : 'sessions')), valid_after: at };
 }
 
@@ -67,7 +72,7 @@ export async function userEvent(deps: BulkRevocationDependencies, subject: strin
  * however many families and access tokens it holds), seen by the very next request anywhere.
  */
 export async function revokeClient(deps: BulkRevocationDependencies, clientId: string): Promise<number> {
-  return mark(deps, [['client', clientId]]);
+  return mark(deps, [['client', clientId]], 'client_deleted');
 }
 
 /** `POST /admin/revocations` {scope: user | client | global, id?}: the emergency switches. */
@@ -77,10 +82,10 @@ export async function revokeAll(deps: BulkRevocationDependencies, body: Record<s
   const { scope, id } = body;
   if (scope === 'global') {
     if (id !== undefined) throw new InvalidRequest('a global revocation takes no id');
-    return { scope, valid_after: await mark(deps, [['global', '*']]) };
+    return { scope, valid_after: await mark(deps, [['global', '*']], 'admin') };
   }
   if (scope !== 'user' && scope !== 'client') throw new InvalidRequest('scope must be user, client or global');
   if (typeof id !== 'string' || !ID.test(id)) throw new InvalidRequest(`a ${scope} revocation needs the ${scope === 'user' ? 'subject' : 'client_id'} as id`);
   const kinds: Array<readonly [MarkerKind, string]> = scope === 'user' ? [['user', id], ['sessions', id]] : [['client', id]];
-  return { scope, id, valid_after: await mark(deps, kinds) };
+  return { scope, id, valid_after: await mark(deps, kinds, 'admin') };
 }

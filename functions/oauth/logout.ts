@@ -11,6 +11,7 @@ import { constantTimeEqual, hashSecret } from './secrets.ts';
 import type { Session, SessionStore } from './sessions/session.ts';
 import type { Signer } from './signer.ts';
 import type { RevocationMarkers } from './tokens/markers.ts';
+import { newEvent } from '../events/recorder.ts';
 
 export interface LogoutDependencies {
   readonly issuer: string;
@@ -107,11 +108,11 @@ async function postLogoutLocation(deps: LogoutDependencies, query: URLSearchPara
 
 /** Ends the session, and with `revoke_all_on_logout` every refresh token of the user too (one marker write). */
 async function endSession(deps: LogoutDependencies, hash: string, session: Session): Promise<void> {
-  await deps.sessions.delete(hash);
+  await deps.sessions.delete(hash, newEvent('session_ended', { subject: session.subject, client_id: session.clientId, sid: session.sid, reason: 'logout' }, deps.clock));
   const lifetimes = resolveLifetimes(await deps.lifetimes.current());
   if (lifetimes.revoke_all_on_logout.value) {
     const now = epochSeconds(deps.clock);
-    await deps.markers.write('user', session.subject, now, await markerRetention(deps.lifetimes, now));
+    await deps.markers.write('user', session.subject, now, await markerRetention(deps.lifetimes, now), 'logout');
   }
 }
 

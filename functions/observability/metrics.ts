@@ -26,8 +26,15 @@ export const METRICS = {
   rateLimited: 'RateLimited',
   configurationRejected: 'ConfigurationRejected',
   configurationLoadFailed: 'ConfigurationLoadFailed',
-  /** Stream records whose rotation the rotation-history function could not write (each retried). */
+  /** Stream records whose rotation the events function could not write to the history (each retried). */
   rotationHistoryFailures: 'RotationHistoryFailures',
+  /** Security events the events function published (to EventBridge, or locally to events.jsonl). */
+  securityEventsPublished: 'SecurityEventsPublished',
+  /**
+   * Security events not published or not recorded: on the stream, each is retried (a partial
+   * batch failure); on a request, its record in the outbox failed or was late (logged).
+   */
+  securityEventFailures: 'SecurityEventFailures',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

@@ -34,6 +34,8 @@ export const AWS_CALL_BUDGETS = {
   dynamodb: { connectionTimeoutMs: 500, requestTimeoutMs: 1000, maxAttempts: 2 },
   kms: { connectionTimeoutMs: 500, requestTimeoutMs: 1500, maxAttempts: 2 },
   ssm: { connectionTimeoutMs: 500, requestTimeoutMs: 1500, maxAttempts: 2 },
+  /** The events function only (off the request path): retried from the stream when it fails. */
+  eventbridge: { connectionTimeoutMs: 500, requestTimeoutMs: 2000, maxAttempts: 2 },
 } as const satisfies Record<string, CallBudget>;
 
 /** DynamoDB Local on a busy test machine can pause for a JVM collection: a wider budget. */

@@ -157,3 +157,42 @@ export function readDeviceVerificationUrl(env: Env): string {
   if (value.includes('#')) throw new EnvironmentError('LIFESPAN_DEVICE_VERIFICATION_URL', 'must have no fragment');
   return value;
 }
+
+export type EventsEnvironment =
+  | { readonly kind: 'eventbridge'; readonly bus: string }
+  | { readonly kind: 'file'; readonly file: string; readonly url?: string };
+
+/**
+ * Where the events function publishes: an EventBridge bus (`LIFESPAN_EVENT_BUS`, its name or ARN)
+ * in AWS; locally (`LIFESPAN_EVENTS=file`) the file `LIFESPAN_EVENTS_FILE`, and each event also
+ * POSTed to `LIFESPAN_EVENTS_URL` when set.
+ */
+export function readEventsEnvironment(env: Env): EventsEnvironment {
+  const kind = oneOf(env, 'LIFESPAN_EVENTS', ['eventbridge', 'file'] as const, 'eventbridge');
+  if (kind === 'eventbridge') return { kind, bus: required(env, 'LIFESPAN_EVENT_BUS') };
+  const file = required(env, 'LIFESPAN_EVENTS_FILE');
+  const url = env['LIFESPAN_EVENTS_URL']?.trim();
+  if (url === undefined || url === '') return { kind, file };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new EnvironmentError('LIFESPAN_EVENTS_URL', 'must be an absolute URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new EnvironmentError('LIFESPAN_EVENTS_URL', 'must be an http or https URL');
+  return { kind, file, url };
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  return oneOf(env, name, ['true', 'false'] as const, fallback ? 'true' : 'false') === 'true';
+}
+
+/** `LIFESPAN_SECURITY_EVENT_TOKENS`: a signed SET (RFC 8417) in each event's detail. @default false */
+export function readSecurityEventTokens(env: Env): boolean {
+  return flag(env, 'LIFESPAN_SECURITY_EVENT_TOKENS', false);
+}
+
+/** `LIFESPAN_ROTATION_HISTORY`: the events function also keeps every rotation for the family timeline. @default true */
+export function readRotationHistory(env: Env): boolean {
+  return flag(env, 'LIFESPAN_ROTATION_HISTORY', true);
+}

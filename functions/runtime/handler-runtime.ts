@@ -1,4 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { EventPublisher } from '../events/publisher.ts';
 import type { KmsSigningClient } from '../adapters/kms/kms-signer.ts';
 import type { KmsMacClient } from '../adapters/kms/kms-successor-deriver.ts';
 import type { SsmParametersClient } from '../adapters/ssm/ssm-parameter-source.ts';
@@ -22,6 +24,11 @@ export interface HandlerRuntime {
    * KMS and SSM, which have no emulator). @default built from the environment
    */
   readonly aws?: AwsClients;
+  /**
+   * Where the events function publishes, instead of what the environment says (EventBridge, or
+   * locally events.jsonl): a test can read the events. @default built from the environment
+   */
+  readonly events?: EventPublisher;
 }
 
 /** The SDK clients a handler may be given. */
@@ -29,6 +36,7 @@ export interface AwsClients {
   readonly dynamodb?: DynamoDBClient;
   readonly kms?: KmsSigningClient & KmsMacClient;
   readonly ssm?: SsmParametersClient;
+  readonly eventbridge?: Pick<EventBridgeClient, 'send'>;
 }
 
 export function lambdaRuntime(env: Env = process.env): HandlerRuntime {

@@ -5,6 +5,7 @@ import { LifetimeConfigStore } from '../lifetimes/config.ts';
 import type { Clock } from '../oauth/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { SecurityEventRecorder } from '../events/recorder.ts';
 import type { CoreEnvironment, ParametersEnvironment } from './environment.ts';
 import type { HandlerServices } from './handler-runtime.ts';
 import { readParametersEnvironment } from './environment.ts';
@@ -22,7 +23,7 @@ export const FILE_REFRESH_WAIT_MS = 1_000;
 export function lifetimesFromEnvironment(
   core: CoreEnvironment,
   environment: ParametersEnvironment,
-  deps: { readonly clock: Clock; readonly logger: Logger; readonly metrics: Metrics },
+  deps: { readonly clock: Clock; readonly logger: Logger; readonly metrics: Metrics; readonly events?: SecurityEventRecorder },
   client?: SsmParametersClient,
 ): LifetimeConfigStore {
   if (environment.kind === 'ssm') {
@@ -38,8 +39,10 @@ export function lifetimesFromEnvironment(
 }
 
 /** The lifetime configuration a handler uses: the environment is checked now, the source read on first use. */
-export function lifetimeConfigFor(services: HandlerServices): () => LifetimeConfigStore {
+export function lifetimeConfigFor(services: HandlerServices, events?: () => SecurityEventRecorder): () => LifetimeConfigStore {
   const environment = readParametersEnvironment(services.runtime.env);
   const { core, clock, logger, metrics } = services;
-  return lazy(() => lifetimesFromEnvironment(core, environment, { clock, logger, metrics: metrics() }, services.runtime.aws?.ssm));
+  return lazy(() =>
+    lifetimesFromEnvironment(core, environment, { clock, logger, metrics: metrics(), ...(events && { events: events() }) }, services.runtime.aws?.ssm),
+  );
 }

@@ -2,6 +2,7 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
+  AnomalyDetectionAlarm,
   ComparisonOperator,
   MathExpression,
   Metric,
@@ -27,10 +28,21 @@ export interface LifespanAlarmsProps {
   readonly api: IHttpApi;
   readonly functions: Readonly<Partial<Record<HandlerGroup, IFunction>>>;
   readonly table: ITableV2;
-  /** The function recording rotations from the table's stream, if deployed. @default none */
-  readonly rotationHistory?: IFunction;
-  /** The on-failure destination of the rotation history's stream, if deployed. @default none */
-  readonly rotationHistoryFailedBatches?: IQueue;
+  /** The events function (the table's stream: security events and the rotation history). */
+  readonly events: IFunction;
+  /** The on-failure destination of its event source. */
+  readonly eventsFailedBatches: IQueue;
+  /** Whether it keeps the rotation history (then its failed writes are alarmed). @default true */
+  readonly rotationHistory?: boolean;
+  /**
+   * Detected refresh-token reuses in 5 minutes above which `refresh-reuse-detected` fires: each
+   * reuse is a security event on the bus already (whose, which family), so the page is for a
+   * burst; the anomaly alarm on the reuse rate watches the trend.
+   * @default 5
+   */
+  readonly reuseAlarmThreshold?: number;
+  /** Standard deviations of the anomaly-detection bands (reuse, invalid_grant, failed client authentication). @default 3 */
+  readonly anomalyStandardDeviations?: number;
   /** Subscribed to the alarm topic (SNS mails a confirmation link first). @default no subscription */
   readonly alarmEmail?: string;
   /** Percentage of 5xx answers over 5 minutes above which the API alarm fires. @default 1 */
@@ -45,9 +57,10 @@ export interface LifespanAlarmsProps {
 
 /**
  * The alarms of DESIGN.md §1, all sending to one SNS topic (in ALARM and back to OK):
- * refresh token reuse, rejected or unreadable configuration, the API's 5xx rate, Lambda
- * errors and throttles per function, DynamoDB throttling, and the rotation history's errors,
- * lag, failed writes and given-up batches.
+ * refresh token reuse (a burst above a threshold, and the rate's anomalies), anomalies of the
+ * `invalid_grant` and failed client authentication rates, rejected or unreadable configuration,
+ * the API's 5xx rate, Lambda errors and throttles per function, DynamoDB throttling, and the
+ * events function's errors, lag, failed publishes and history writes, and given-up batches.
  */
 export class LifespanAlarms extends Construct {
   readonly topic: Topic;
@@ -59,6 +72,10 @@ export class LifespanAlarms extends Construct {
     const minimumRequests = props.serverErrorMinimumRequests ?? 10;
     assertPositive('serverErrorRatePercent', ratePercent, { max: 100 });
     assertPositive('serverErrorMinimumRequests', minimumRequests, { integer: true });
+    const reuseThreshold = props.reuseAlarmThreshold ?? 5;
+    if (!Number.isInteger(reuseThreshold) || reuseThreshold < 0) throw new TypeError(`reuseAlarmThreshold must be a whole number ≥ 0, not ${reuseThreshold}`);
+    const deviations = props.anomalyStandardDeviations ?? 3;
+    assertPositive('anomalyStandardDeviations', deviations, { max: 10 });
     if (props.alarmEmail !== undefined) assertEmail('alarmEmail', props.alarmEmail);
 
     // No KMS encryption: the topic carries alarm state changes only (no tokens or user data),
@@ -110,8 +127,28 @@ export class LifespanAlarms extends Construct {
     alarm(
       'refresh-reuse-detected',
       lifespan(METRICS.refreshReuseDetected),
-      'A superseded refresh token was used: its family was revoked. Possible token theft; see the audit log for the family and client.',
+      `More than ${reuseThreshold} superseded refresh tokens were used in 5 minutes (each family was revoked, and each reuse is a Refresh Token Reuse Detected event on the bus): an attack or a client bug after a release.`,
+      reuseThreshold,
     );
+    // Anomaly detection learns each rate's usual band (by hour and weekday) and fires above it:
+    // a rise that a fixed threshold would either page on every day or miss.
+    const anomaly = (id: string, metric: IMetric, description: string) => {
+      const created = new AnomalyDetectionAlarm(this, id, {
+        alarmName: `lifespan-${props.stage}-${id}`,
+        alarmDescription: description,
+        metric,
+        stdDevs: deviations,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      alarms.push(created);
+    };
+    anomaly('refresh-reuse-anomaly', lifespan(METRICS.refreshReuseDetected), 'The rate of detected refresh-token reuse is above its usual band: more stolen tokens replayed, or a client sending old ones.');
+    anomaly('invalid-grant-anomaly', lifespan(METRICS.invalidGrant), 'The rate of invalid_grant answers is above its usual band: guessed or replayed codes and refresh tokens, or a client bug.');
+    anomaly('invalid-client-anomaly', lifespan(METRICS.invalidClient), 'The rate of failed client authentications is above its usual band: client secrets being guessed, or a rotated secret not rolled out.');
     alarm(
       'configuration-rejected',
       lifespan(METRICS.configurationRejected),
@@ -142,28 +179,31 @@ export class LifespanAlarms extends Construct {
       alarm(`${group}-throttles`, fn.metricThrottles({ statistic: 'Sum', period: PERIOD }), `The ${group} function was throttled (account or function concurrency limit).`);
     }
 
-    if (props.rotationHistory) {
-      const history = props.rotationHistory;
-      alarm('rotation-history-errors', history.metricErrors({ statistic: 'Sum', period: PERIOD }), 'The rotation-history function failed: family timelines may miss rotations until it recovers (the stream keeps records for 24 hours).');
-      alarm(
-        'rotation-history-lag',
-        history.metric('IteratorAge', { statistic: 'Maximum', period: PERIOD }),
-        'The rotation history is more than 10 minutes behind the table stream (write failures being retried, or throttling); records older than 24 hours are lost.',
-        600_000,
-      );
+    const events = props.events;
+    alarm('events-errors', events.metricErrors({ statistic: 'Sum', period: PERIOD }), 'The events function failed: security events and family timelines wait until it recovers (the stream keeps records for 24 hours).');
+    alarm(
+      'events-lag',
+      events.metric('IteratorAge', { statistic: 'Maximum', period: PERIOD }),
+      'The events function is more than 10 minutes behind the table stream (failures being retried, or throttling); records older than 24 hours are lost.',
+      600_000,
+    );
+    alarm(
+      'security-event-failures',
+      lifespan(METRICS.securityEventFailures),
+      'Security events could not be published (events function: retried from the stream) or recorded (a request: logged as security_event_failed, the event lost). See the security_event_failed log lines.',
+    );
+    if (props.rotationHistory ?? true) {
       alarm(
         'rotation-history-failures',
         lifespan(METRICS.rotationHistoryFailures),
-        'The rotation-history function could not write some rotations (see its rotation_history_failed log lines); they are retried from the stream, and the timelines miss them until then.',
+        'The events function could not write some rotations (see its rotation_history_failed log lines); they are retried from the stream, and the timelines miss them until then.',
       );
     }
-    if (props.rotationHistoryFailedBatches) {
-      alarm(
-        'rotation-history-failed-batches',
-        props.rotationHistoryFailedBatches.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD }),
-        'The table stream gave up on a batch of the rotation history after a day of retries: its rotations will never be recorded. The queue message names the shard and sequence numbers; purge it once looked at (this alarm stays on while it is there).',
-      );
-    }
+    alarm(
+      'events-failed-batches',
+      props.eventsFailedBatches.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD }),
+      'The table stream gave up on a batch of the events function after a day of retries: its security events will never be published and its rotations never recorded. The queue message names the shard and sequence numbers; purge it once looked at (this alarm stays on while it is there).',
+    );
 
     alarm(
       'table-throttles',

@@ -16,10 +16,12 @@ export interface LifespanDashboardProps {
   readonly stage: string;
   readonly api: IHttpApi;
   readonly functions: Readonly<Partial<Record<HandlerGroup, IFunction>>>;
-  /** The function recording rotations from the table's stream, if deployed. @default none */
-  readonly rotationHistory?: IFunction;
-  /** The on-failure destination of the rotation history's stream, if deployed. @default none */
-  readonly rotationHistoryFailedBatches?: IQueue;
+  /** The events function (the table's stream: security events and the rotation history). */
+  readonly events: IFunction;
+  /** The on-failure destination of its event source. */
+  readonly eventsFailedBatches: IQueue;
+  /** Whether it keeps the rotation history. @default true */
+  readonly rotationHistory?: boolean;
   readonly table: ITableV2;
   /** @default `Lifespan-<stage>` */
   readonly dashboardName?: string;
@@ -100,20 +102,19 @@ export class LifespanDashboard extends Construct {
         ]),
       ],
     ];
-    if (props.rotationHistory) {
-      const history = props.rotationHistory;
-      rows.push([
-        graph('Rotation history: stream lag (ms)', [history.metric('IteratorAge', { statistic: 'Maximum', period: PERIOD, label: 'Iterator age (max)' })]),
-        graph('Rotation history: invocations / errors', [
-          history.metricInvocations({ statistic: 'Sum', period: PERIOD, label: 'Invocations' }),
-          history.metricErrors({ statistic: 'Sum', period: PERIOD, label: 'Errors' }),
-        ]),
-        graph('Rotation history: failed writes / failed batches', [total(METRICS.rotationHistoryFailures, 'Failed writes')], {
-          right: props.rotationHistoryFailedBatches
-            ? [props.rotationHistoryFailedBatches.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD, label: 'Failed batches (queued)' })]
-            : [],
-        }),
-      ]);
+    const events = props.events;
+    rows.push([
+      graph('Security events: published / failed', [total(METRICS.securityEventsPublished, 'Published'), total(METRICS.securityEventFailures, 'Failed')]),
+      graph('Events function: stream lag (ms)', [events.metric('IteratorAge', { statistic: 'Maximum', period: PERIOD, label: 'Iterator age (max)' })]),
+      graph('Events function: invocations / errors / failed batches', [
+        events.metricInvocations({ statistic: 'Sum', period: PERIOD, label: 'Invocations' }),
+        events.metricErrors({ statistic: 'Sum', period: PERIOD, label: 'Errors' }),
+      ], {
+        right: [props.eventsFailedBatches.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD, label: 'Failed batches (queued)' })],
+      }),
+    ]);
+    if (props.rotationHistory ?? true) {
+      rows.push([graph('Rotation history: failed writes', [total(METRICS.rotationHistoryFailures, 'Failed writes')])]);
     }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {

@@ -6,7 +6,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { acknowledgeWildcardResource } from '../nag.ts';
-import type { HandlerGroup } from '../../functions/routes.ts';
+import type { FunctionName } from '../group-access.ts';
 import { REQUEST_WORST_CASE_MS } from '../../functions/runtime/aws-clients.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -14,8 +14,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAX_TIMEOUT_SECONDS = 29;
 
 export interface HandlerFunctionProps {
-  /** The route group, or another entry (the stream handler); the entry is `functions/handlers/<group>.ts`. */
-  readonly group: HandlerGroup | 'rotation-history';
+  /** The route group, or the events function (the stream handler); the entry is `functions/handlers/<group>.ts`. */
+  readonly group: FunctionName;
   /** @default `Lifespan <stage> <group> routes` */
   readonly description?: string;
   readonly stage: string;

@@ -15,7 +15,7 @@ export interface LifespanTableProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
-  /** The change stream of the shared definition, for the rotation history. @default true */
+  /** The change stream of the shared definition, for the events function (security events, rotation history). @default true */
   readonly stream?: boolean;
 }
 

@@ -16,6 +16,7 @@ import {
   userinfoRequest,
 } from '../support/flows.ts';
 import { startTestServer, type TestServer } from '../support/local-server.ts';
+import { eventsMatching } from '../support/security-events.ts';
 
 /** The IAM actions a DynamoDB command needs (a transaction's items are authorized item by item). */
 const ACTIONS: Record<string, readonly TableAction[]> = {
@@ -25,7 +26,8 @@ const ACTIONS: Record<string, readonly TableAction[]> = {
   UpdateItemCommand: ['UpdateItem'],
   DeleteItemCommand: ['DeleteItem'],
   QueryCommand: ['Query'],
-  TransactWriteItemsCommand: ['PutItem', 'UpdateItem'],
+  // A transaction is authorized item by item: the tests below see which kinds of items each sends.
+  TransactWriteItemsCommand: ['PutItem', 'UpdateItem', 'DeleteItem'],
 };
 
 /**
@@ -36,7 +38,7 @@ const ACTIONS: Record<string, readonly TableAction[]> = {
  */
 describe('what each function calls is what its IAM role grants', () => {
   let service: TestServer;
-  const calls = new Map<HandlerGroup, Set<string>>();
+  const calls = new Map<HandlerGroup | 'events', Set<string>>();
   beforeAll(async () => {
     service = await startTestServer({
       awsFor: (group) => {
@@ -49,7 +51,7 @@ describe('what each function calls is what its IAM role grants', () => {
     await service.server.close();
   });
 
-  function recording(client: ReturnType<typeof dynamoDbClient>, group: HandlerGroup) {
+  function recording(client: ReturnType<typeof dynamoDbClient>, group: HandlerGroup | 'events') {
     const seen = new Set<string>();
     calls.set(group, seen);
     client.middlewareStack.add(
@@ -62,7 +64,7 @@ describe('what each function calls is what its IAM role grants', () => {
     return client;
   }
 
-  it('grants every command the token, authorize, userinfo and admin functions send', async () => {
+  it('grants every command the token, authorize, userinfo, admin and events functions send', async () => {
     const web = await newClient(service);
     const api = await newClient(service, { client_name: 'api', redirect_uris: [], grant_types: ['client_credentials'], scopes: ['orders:read'] });
     const subject = uniqueSubject();
@@ -76,8 +78,10 @@ describe('what each function calls is what its IAM role grants', () => {
     expect((await service.admin(`/admin/users/${encodeURIComponent(subject)}/families`)).status).toBe(200);
     expect((await adminJson(service, `/admin/users/${encodeURIComponent(subject)}/events`, { type: 'compromised' })).status).toBe(200);
     await new Browser().get(`${service.url}/logout`);
+    // The events function has published what these flows showed (a rotation, a revocation, markers…).
+    await eventsMatching(service, (event) => event['detail-type'] === 'User Event Received' && event['subject'] === subject);
 
-    for (const group of ['token', 'authorize', 'userinfo', 'admin'] as const) {
+    for (const group of ['token', 'authorize', 'userinfo', 'admin', 'events'] as const) {
       const access = GROUP_ACCESS[group];
       if (access === LOCAL_ONLY) throw new Error(`${group} is deployed`);
       const sent = [...(calls.get(group) ?? [])];

@@ -27,6 +27,9 @@ describe('stack props from CDK context', () => {
         tableDeletionProtection: 'false',
         rotationHistory: false,
         tracing: 'true',
+        eventBusArn: 'arn:aws:events:eu-west-1:111122223333:event-bus/security',
+        securityEventTokens: 'true',
+        reuseAlarmThreshold: '20',
       }).props,
     ).toEqual({
       stage: 'prod',
@@ -44,6 +47,9 @@ describe('stack props from CDK context', () => {
       tableDeletionProtection: false,
       rotationHistory: false,
       tracing: true,
+      eventBusArn: 'arn:aws:events:eu-west-1:111122223333:event-bus/security',
+      securityEventTokens: true,
+      reuseAlarmThreshold: 20,
     });
   });
 
@@ -55,6 +61,8 @@ describe('stack props from CDK context', () => {
     [{ tableDeletionProtection: 'no' }, /tableDeletionProtection must be one of true, false/],
     [{ rotationHistory: 'off' }, /rotationHistory must be one of true, false/],
     [{ tracing: 'on' }, /tracing must be one of true, false/],
+    [{ securityEventTokens: 'yes' }, /securityEventTokens must be one of true, false/],
+    [{ reuseAlarmThreshold: 'many' }, /reuseAlarmThreshold must be a number/],
     [{ loginUrl: { url: 'x' } }, /loginUrl must be a string/],
   ])('refuses %o', (context, message) => {
     expect(() => from(context)).toThrow(message);

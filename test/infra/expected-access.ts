@@ -16,6 +16,8 @@ export interface ExpectedAccess {
   readonly generateMac: boolean;
   /** ssm:GetParametersByPath on /lifespan/<stage> and /lifespan/<stage>/*. */
   readonly ssm: boolean;
+  /** events:PutEvents on the security events bus, and nothing else of EventBridge. */
+  readonly putEvents: boolean;
   readonly environment: readonly string[];
 }
 
@@ -24,7 +26,7 @@ const KMS = ['LIFESPAN_SIGNER', 'LIFESPAN_KMS_KEY_ID'];
 const READ_WRITE = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 
 export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
-  discovery: { dynamodb: [], subjectIndexQuery: false, getPublicKey: true, sign: false, generateMac: false, ssm: false, environment: [...CORE, ...KMS] },
+  discovery: { dynamodb: [], subjectIndexQuery: false, getPublicKey: true, sign: false, generateMac: false, ssm: false, putEvents: false, environment: [...CORE, ...KMS] },
   authorize: {
     dynamodb: READ_WRITE,
     subjectIndexQuery: false,
@@ -32,6 +34,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
     sign: false,
     generateMac: false,
     ssm: true,
+    putEvents: false,
     environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_PARAMETERS', 'LIFESPAN_LOGIN_URL'],
   },
   token: {
@@ -41,6 +44,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
     sign: true,
     generateMac: true,
     ssm: true,
+    putEvents: false,
     environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_KMS_MAC_KEY_ID', 'LIFESPAN_PARAMETERS', 'LIFESPAN_DEVICE_VERIFICATION_URL'],
   },
   userinfo: {
@@ -50,6 +54,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
     sign: false,
     generateMac: false,
     ssm: true,
+    putEvents: false,
     environment: [...CORE, 'LIFESPAN_TABLE', ...KMS, 'LIFESPAN_PARAMETERS'],
   },
   admin: {
@@ -60,8 +65,30 @@ export const EXPECTED_ACCESS: Readonly<Record<string, ExpectedAccess>> = {
     // Looks device user codes up by their keyed hash (RFC 8628 §5.1: never a plain hash).
     generateMac: true,
     ssm: true,
+    putEvents: false,
     environment: [...CORE, 'LIFESPAN_TABLE', 'LIFESPAN_SIGNER', 'LIFESPAN_KMS_MAC_KEY_ID', 'LIFESPAN_PARAMETERS', 'LIFESPAN_ADMIN_AUTH'],
   },
+  // The table's stream: which events it published (BatchGetItem), what it published and the
+  // rotations (PutItem), and the one function that may publish to the bus. Signing only with
+  // securityEventTokens on (EXPECTED_SET_SIGNER).
+  events: {
+    dynamodb: ['BatchGetItem', 'PutItem'],
+    subjectIndexQuery: false,
+    getPublicKey: false,
+    sign: false,
+    generateMac: false,
+    ssm: false,
+    putEvents: true,
+    environment: [...CORE, 'LIFESPAN_TABLE', 'LIFESPAN_EVENT_BUS', 'LIFESPAN_ROTATION_HISTORY'],
+  },
+};
+
+/** The events function with securityEventTokens on: it also signs (the SETs), with the active key only. */
+export const EXPECTED_SET_SIGNER: ExpectedAccess = {
+  ...(EXPECTED_ACCESS['events'] as ExpectedAccess),
+  getPublicKey: true,
+  sign: true,
+  environment: [...CORE, 'LIFESPAN_TABLE', 'LIFESPAN_EVENT_BUS', 'LIFESPAN_ROTATION_HISTORY', ...KMS, 'LIFESPAN_SECURITY_EVENT_TOKENS'],
 };
 
 /** Groups that are never deployed (their routes are all localOnly). */
@@ -76,6 +103,8 @@ export interface ExpectedResources {
   readonly publishedKeys: readonly unknown[];
   readonly successorKey: unknown;
   readonly parameters: readonly unknown[];
+  /** The security events bus. */
+  readonly eventBus: unknown;
   /** Extra pairs every role has (its own log group). */
   readonly always: readonly string[];
 }
@@ -90,5 +119,6 @@ export function expectedPermissions(expected: ExpectedAccess, resources: Expecte
   if (expected.sign) add('kms:Sign', resources.activeKey);
   if (expected.generateMac) add('kms:GenerateMac', resources.successorKey);
   if (expected.ssm) for (const parameter of resources.parameters) add('ssm:GetParametersByPath', parameter);
+  if (expected.putEvents) add('events:PutEvents', resources.eventBus);
   return pairs;
 }

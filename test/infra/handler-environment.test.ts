@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { accessEnvironment, GROUP_ACCESS, LOCAL_ONLY } from '../../infra/group-access.ts';
-import type { HandlerGroup } from '../../functions/routes.ts';
+import type { FunctionName } from '../../infra/group-access.ts';
 
 const values = {
   stage: 'prod',
@@ -11,6 +11,7 @@ const values = {
   otherKeyArns: ['arn:aws:kms:eu-west-1:111122223333:key/next'],
   loginUrl: 'https://login.example.com/login',
   successorKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/mac',
+  eventBusArn: 'arn:aws:events:eu-west-1:111122223333:event-bus/lifespan-prod',
 };
 
 /**
@@ -23,7 +24,7 @@ describe('deployed handler environments', () => {
 
   it.each(deployed)('%s starts with the environment the stack sets', (group, access) => {
     if (access === LOCAL_ONLY) throw new Error('unreachable');
-    const environment = accessEnvironment(group as HandlerGroup, access, values);
+    const environment = accessEnvironment(group as FunctionName, access, values);
     const output = execFileSync(
       process.execPath,
       ['--input-type=module', '-e', `const m = await import('./functions/handlers/${group}.ts'); console.log(typeof m.handler);`],
@@ -32,16 +33,22 @@ describe('deployed handler environments', () => {
     expect(output.trim()).toBe('function');
   });
 
-  it('rotation-history (the stream handler) starts with the stage and the table name alone, as the stack sets them', () => {
+  it('events (the stream handler) also starts signing SETs with the environment the stack sets for securityEventTokens, and not without its bus', () => {
     const start = (environment: Record<string, string>) =>
       execFileSync(
         process.execPath,
-        ['--input-type=module', '-e', `const m = await import('./functions/handlers/rotation-history.ts'); console.log(typeof m.handler);`],
+        ['--input-type=module', '-e', `const m = await import('./functions/handlers/events.ts'); console.log(typeof m.handler);`],
         { env: { PATH: process.env['PATH'], AWS_REGION: 'eu-west-1', ...environment }, encoding: 'utf8', stdio: 'pipe' },
       );
-    expect(start({ LIFESPAN_STAGE: 'prod', LIFESPAN_TABLE: 'lifespan-prod' }).trim()).toBe('function');
-    // The stage names its metrics' dimension: without it the function must not start.
-    expect(() => start({ LIFESPAN_TABLE: 'lifespan-prod' })).toThrow(/LIFESPAN_STAGE/);
+    const access = GROUP_ACCESS.events;
+    if (access === LOCAL_ONLY) throw new Error('unreachable');
+    const withTokens = accessEnvironment('events', access, { ...values, securityEventTokens: true });
+    expect(withTokens['LIFESPAN_SECURITY_EVENT_TOKENS']).toBe('true');
+    expect(start(withTokens).trim()).toBe('function');
+    const { LIFESPAN_EVENT_BUS: _bus, ...withoutBus } = accessEnvironment('events', access, values);
+    expect(() => start(withoutBus)).toThrow(/LIFESPAN_EVENT_BUS/);
+    const { LIFESPAN_KMS_KEY_ID: _key, ...withoutKey } = withTokens;
+    expect(() => start(withoutKey)).toThrow(/LIFESPAN_KMS_KEY_ID/);
   });
 
   it('the check fails when a required variable is missing', () => {

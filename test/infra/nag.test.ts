@@ -32,6 +32,11 @@ describe('cdk-nag AwsSolutions', () => {
     },
     'a stack in a concrete account and region': { env: { account: '111122223333', region: 'eu-west-1' } },
     'a stack with X-Ray tracing on': { tracing: true },
+    'a stack with Security Event Tokens, publishing to an existing bus, without rotation history': {
+      securityEventTokens: true,
+      eventBusArn: 'arn:aws:events:eu-west-1:111122223333:event-bus/security',
+      rotationHistory: false,
+    },
   } as const;
 
   it.each(Object.entries(variants))('finds nothing unacknowledged in %s', (_, props) => {

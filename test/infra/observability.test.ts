@@ -69,7 +69,6 @@ describe('alarms and dashboard', () => {
   });
 
   it.each([
-    ['refresh-reuse-detected', METRICS.refreshReuseDetected],
     ['configuration-rejected', METRICS.configurationRejected],
     ['configuration-load-failed', METRICS.configurationLoadFailed],
   ])('alarms on %s above 0, from the Stage-only series of the service metric', (suffix, metricName) => {
@@ -84,6 +83,31 @@ describe('alarms and dashboard', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 1,
     });
+  });
+
+  it('pages on a burst of refresh-token reuse, not on every single one: above 5 in 5 minutes by default, or the reuseAlarmThreshold prop', () => {
+    const expected = { Namespace: METRIC_NAMESPACE, MetricName: METRICS.refreshReuseDetected, Dimensions: [{ Name: 'Stage', Value: 'test' }], Statistic: 'Sum', Period: 300, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 };
+    expect(alarmNamed('refresh-reuse-detected').Properties).toMatchObject({ ...expected, Threshold: 5 });
+    const tuned = synth({ reuseAlarmThreshold: 0 }).resources;
+    const [, strict] = only(tuned, 'AWS::CloudWatch::Alarm', (alarm) => String(alarm.Properties['AlarmName']).endsWith('refresh-reuse-detected'));
+    expect(strict.Properties).toMatchObject({ ...expected, Threshold: 0 });
+    expect(() => synth({ reuseAlarmThreshold: 1.5 })).toThrow(/reuseAlarmThreshold must be a whole number/);
+  });
+
+  it.each([
+    ['refresh-reuse-anomaly', METRICS.refreshReuseDetected],
+    ['invalid-grant-anomaly', METRICS.invalidGrant],
+    ['invalid-client-anomaly', METRICS.invalidClient],
+  ])('alarms on %s: the 5-minute rate above its anomaly-detection band (3 standard deviations)', (suffix, metricName) => {
+    const alarm = alarmNamed(suffix);
+    expect(alarm.Properties).toMatchObject({ ComparisonOperator: 'GreaterThanUpperThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+    const queries = alarm.Properties['Metrics'] as MetricDataQuery[];
+    const band = queries.find((query) => query.Expression !== undefined);
+    const metric = queries.find((query) => query.MetricStat !== undefined);
+    expect(band?.Expression).toBe(`ANOMALY_DETECTION_BAND(${metric?.Id}, 3)`);
+    expect(alarm.Properties['ThresholdMetricId']).toBe(band?.Id);
+    expect(metric?.MetricStat).toEqual({ Metric: { Namespace: METRIC_NAMESPACE, MetricName: metricName, Dimensions: [{ Name: 'Stage', Value: 'test' }] }, Stat: 'Sum', Period: 300 });
+    expect(metric?.ReturnData).toBe(true);
   });
 
   it('alarms on the API 5xx rate over 5 minutes with metric math, above the configured percentage', () => {
@@ -124,15 +148,15 @@ describe('alarms and dashboard', () => {
     ]);
   });
 
-  it('alarms when the rotation history fails or falls more than 10 minutes behind the table stream', () => {
-    const [historyId] = only(resources, 'AWS::Lambda::Function', (fn) => String(fn.Properties['Description']).includes('rotation history'));
-    expect(alarmNamed('rotation-history-errors').Properties).toMatchObject({
+  it('alarms when the events function fails or falls more than 10 minutes behind the table stream', () => {
+    const [historyId] = only(resources, 'AWS::Lambda::Function', (fn) => String(fn.Properties['Description']).includes('security events'));
+    expect(alarmNamed('events-errors').Properties).toMatchObject({
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: historyId } }],
       Threshold: 0,
     });
-    expect(alarmNamed('rotation-history-lag').Properties).toMatchObject({
+    expect(alarmNamed('events-lag').Properties).toMatchObject({
       Namespace: 'AWS/Lambda',
       MetricName: 'IteratorAge',
       Statistic: 'Maximum',
@@ -141,18 +165,23 @@ describe('alarms and dashboard', () => {
     });
   });
 
-  it('alarms when the rotation history counts failed writes, and when the stream gives up on a batch', () => {
-    expect(alarmNamed('rotation-history-failures').Properties).toMatchObject({
-      Namespace: METRIC_NAMESPACE,
-      MetricName: METRICS.rotationHistoryFailures,
-      Dimensions: [{ Name: 'Stage', Value: 'test' }],
-      Statistic: 'Sum',
-      Period: 300,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
+  it('alarms when security events fail, when rotations fail to be written, and when the stream gives up on a batch', () => {
+    for (const [suffix, metricName] of [
+      ['security-event-failures', METRICS.securityEventFailures],
+      ['rotation-history-failures', METRICS.rotationHistoryFailures],
+    ] as const) {
+      expect(alarmNamed(suffix).Properties).toMatchObject({
+        Namespace: METRIC_NAMESPACE,
+        MetricName: metricName,
+        Dimensions: [{ Name: 'Stage', Value: 'test' }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    }
     const [queueId] = only(resources, 'AWS::SQS::Queue');
-    expect(alarmNamed('rotation-history-failed-batches').Properties).toMatchObject({
+    expect(alarmNamed('events-failed-batches').Properties).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
@@ -164,7 +193,9 @@ describe('alarms and dashboard', () => {
   });
 
   it('has no other alarm', () => {
-    expect(alarms).toHaveLength(4 + 2 * functionsByGroup(resources).size + 1 + 4);
+    // Reuse (burst), 3 anomaly bands, configuration ×2, 5xx; errors and throttles per API function;
+    // DynamoDB throttles; the events function's errors, lag, failed events, failed rotation writes, failed batches.
+    expect(alarms).toHaveLength(1 + 3 + 2 + 1 + 2 * functionsByGroup(resources).size + 1 + 5);
   });
 
   it('draws the dashboard: token activity from the service metrics, then API, Lambda and DynamoDB health', () => {
@@ -190,15 +221,18 @@ describe('alarms and dashboard', () => {
       'Lambda throttles',
       'DynamoDB consumed capacity',
       'DynamoDB throttle events',
-      'Rotation history: stream lag (ms)',
-      'Rotation history: invocations / errors',
-      'Rotation history: failed writes / failed batches',
+      'Security events: published / failed',
+      'Events function: stream lag (ms)',
+      'Events function: invocations / errors / failed batches',
+      'Rotation history: failed writes',
     ]) {
       expect(titles, title).toContain(title);
     }
-    expect(metricsOf('Rotation history: stream lag')).toContain('IteratorAge');
+    expect(metricsOf('Security events')).toContain(METRICS.securityEventsPublished);
+    expect(metricsOf('Security events')).toContain(METRICS.securityEventFailures);
+    expect(metricsOf('Events function: stream lag')).toContain('IteratorAge');
+    expect(metricsOf('Events function: invocations')).toContain('ApproximateNumberOfMessagesVisible');
     expect(metricsOf('Rotation history: failed writes')).toContain(METRICS.rotationHistoryFailures);
-    expect(metricsOf('Rotation history: failed writes')).toContain('ApproximateNumberOfMessagesVisible');
     const search = (name: string) => `SEARCH('Namespace=\\"${METRIC_NAMESPACE}\\" MetricName=\\"${name}\\" Stage=\\"test\\"', 'Sum', 300)`;
     expect(metricsOf('Tokens issued')).toContain(search(METRICS.tokensIssued));
     expect(metricsOf('Families revoked')).toContain(search(METRICS.familyRevoked));

@@ -148,7 +148,7 @@ describe('LifespanStack with the real routes', () => {
     it('creates one function per route group with deployable routes, and none for the others', () => {
       const groups = new Set(DEPLOYABLE.map((route) => route.group));
       expect([...functionsByGroup(resources).keys()].sort()).toEqual([...groups].sort());
-      // …and the rotation-history function, which the table's stream invokes (rotation-history.test.ts).
+      // …and the events function, which the table's stream invokes (security-events.test.ts).
       expect(idsOf(resources, 'AWS::Lambda::Function')).toHaveLength(groups.size + 1);
     });
 
@@ -234,6 +234,7 @@ describe('LifespanStack with the real routes', () => {
           publishedKeys: [arnOf(signingKeyId)],
           successorKey: macKeyId === undefined ? undefined : arnOf(macKeyId),
           parameters: [parameterArn('lifespan/test'), parameterArn('lifespan/test/*')],
+          eventBus: arnOf(only(resources, 'AWS::Events::EventBus')[0]),
           always: [`logs:CreateLogStream ${JSON.stringify(arnOf(logsId))}`, `logs:PutLogEvents ${JSON.stringify(arnOf(logsId))}`],
         });
         expect(permissionsOf(resources, roleId), group).toEqual(expected);
@@ -278,6 +279,8 @@ describe('LifespanStack with the real routes', () => {
           'SigningKeyCurrentArn',
           'SigningKeyCurrentAlias',
           ...(DEPLOYABLE.some((route) => route.group === 'token') ? ['SuccessorKeyArn', 'SuccessorKeyAlias'] : []),
+          'EventBusArn',
+          'EventBusName',
           'AlarmTopicArn',
           'DashboardName',
           'ParametersPath',

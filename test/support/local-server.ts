@@ -12,6 +12,8 @@ export interface TestServer {
   readonly adminToken: string;
   readonly tableName: string;
   readonly parametersFile: string;
+  /** Where the events function appends every security event (events.jsonl). */
+  readonly eventsFile: string;
   readonly server: LocalServer;
   /** What its handlers were built from. */
   readonly environment: LocalEnvironment;
@@ -25,7 +27,8 @@ export interface TestServer {
  * execution environment of each function is in AWS.
  */
 export async function startSecondInstance(of: TestServer): Promise<TestServer> {
-  const server = await startLocalServer({ port: await freePort(), write: collectLines, environment: of.environment });
+  // The table's stream has one consumer, as the stack's one event source mapping: the first server's.
+  const server = await startLocalServer({ port: await freePort(), write: collectLines, environment: of.environment, rotationHistory: false });
   return serverView(server, of.environment, of.tableName, of.parametersFile, of.adminToken);
 }
 
@@ -41,6 +44,12 @@ export async function startTestServer(
     dynamoDbEndpoint?: string;
     /** SDK clients for one group's handler (what each function calls). */
     awsFor?: Parameters<typeof startLocalServer>[0]['awsFor'];
+    /** A signed SET in each security event's detail (the stack's securityEventTokens prop). */
+    securityEventTokens?: boolean;
+    /** Where the events function also POSTs each event (LIFESPAN_EVENTS_URL). */
+    eventsUrl?: string;
+    /** Where the events function publishes, instead of events.jsonl. */
+    events?: Parameters<typeof startLocalServer>[0]['events'];
   } = {},
 ): Promise<TestServer> {
   const endpoint = options.dynamoDbEndpoint ?? inject('dynamoDbEndpoint');
@@ -66,8 +75,18 @@ export async function startTestServer(
       LIFESPAN_PARAMETERS_CACHE_SECONDS: '1',
       LIFESPAN_LOGIN_URL: `http://127.0.0.1:${port}/login`,
       LIFESPAN_DEVICE_VERIFICATION_URL: `http://127.0.0.1:${port}/device`,
+      LIFESPAN_EVENTS: 'file',
+      LIFESPAN_EVENTS_FILE: join(dir, 'events.jsonl'),
+      ...(options.eventsUrl !== undefined && { LIFESPAN_EVENTS_URL: options.eventsUrl }),
+      ...(options.securityEventTokens && { LIFESPAN_SECURITY_EVENT_TOKENS: 'true' }),
   };
-  const server = await startLocalServer({ port, write: collectLines, environment, ...(options.awsFor && { awsFor: options.awsFor }) });
+  const server = await startLocalServer({
+    port,
+    write: collectLines,
+    environment,
+    ...(options.awsFor && { awsFor: options.awsFor }),
+    ...(options.events && { events: options.events }),
+  });
   return serverView(server, environment, tableName, parametersFile, adminToken);
 }
 
@@ -77,6 +96,7 @@ function serverView(server: LocalServer, environment: LocalEnvironment, tableNam
     adminToken,
     tableName,
     parametersFile,
+    eventsFile: environment.LIFESPAN_EVENTS_FILE ?? '',
     server,
     environment,
     admin: (path, init = {}) =>

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../functions/local/dynamodb-local.ts';
 import { startTestServer, type TestServer } from '../support/local-server.ts';
@@ -55,6 +56,11 @@ describe('npm run demo', () => {
     expect(result.stdout).toMatch(/invalid_grant[\s\S]*invalid_grant/);
     expect(result.stdout).toContain('reuse_detected');
     expect(result.stdout).toMatch(/reuse detected: family [A-Za-z0-9_-]{22} revoked/);
+    // The security event, as events.jsonl has it.
+    const familyId = /reuse detected: family ([A-Za-z0-9_-]{22}) revoked/.exec(result.stdout)?.[1];
+    expect(result.stdout).toContain('"detail-type": "Refresh Token Reuse Detected"');
+    expect(result.stdout).toContain(`"family_id": "${familyId}"`);
+    expect(result.stdout).toMatch(/The security event: one JSON line in \S+events\.jsonl/);
     // Stopped and cleaned up: no data directory left, no process (DynamoDB Local included) still using it.
     const dataDir = /its data \((\S+)\) deleted/.exec(result.stdout)?.[1];
     expect(dataDir).toBeDefined();
@@ -63,10 +69,12 @@ describe('npm run demo', () => {
   }, 60_000);
 
   it('with a server already running (npm start): uses it with the admin token from LIFESPAN_ADMIN_TOKEN', async () => {
-    const result = await runDemo({ PORT: new URL(service.url).port, LIFESPAN_ADMIN_TOKEN: service.adminToken });
+    const result = await runDemo({ PORT: new URL(service.url).port, LIFESPAN_ADMIN_TOKEN: service.adminToken, LIFESPAN_DATA_DIR: dirname(service.eventsFile) });
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toContain(`Using the server already running at ${service.url}`);
     expect(result.stdout).toContain('reuse detected');
+    expect(result.stdout).toContain(`The security event: one JSON line in ${service.eventsFile}`);
+    expect(result.stdout).toContain('"detail-type": "Refresh Token Reuse Detected"');
   }, 60_000);
 
   it('exits non-zero when a step goes wrong (a wrong admin token)', async () => {

@@ -6,6 +6,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import type { Client, ClientRepository, ClientType, GrantType, TokenEndpointAuthMethod } from '../../oauth/clients/client.ts';
+import { requestIdAttribute } from './request-attribute.ts';
 import { bool, n, readBoolean, readNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
 const key = (clientId: string): Record<string, AttributeValue> => ({ pk: s(`CLIENT#${clientId}`), sk: s('CLIENT') });
@@ -26,6 +27,8 @@ function toItem(client: Client): Record<string, AttributeValue> {
     ...(client.dpopBoundAccessTokens === true && { dpop_bound_access_tokens: bool(true) }),
     require_pkce: bool(client.requirePkce),
     created_at: n(client.createdAt),
+    // Which request registered it, for the security event its insert shows on the table's stream.
+    ...requestIdAttribute(),
   };
 }
 

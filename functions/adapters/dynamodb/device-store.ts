@@ -1,4 +1,5 @@
 import { TableStore } from './table-store.ts';
+import { requestIdUpdate } from './request-attribute.ts';
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -200,15 +201,16 @@ export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
   }
 
   async #decide(deviceCodeHash: string, to: DeviceStatus, attribute: 'approval' | 'rejection', value: string, now: number): Promise<DeviceRequest | undefined> {
+    const request = requestIdUpdate();
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: deviceKey(deviceCodeHash),
-          UpdateExpression: `SET #status = :to, ${attribute} = :value`,
+          UpdateExpression: `SET #status = :to, ${attribute} = :value, answered_at = :now${request.set}`,
           ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND expires_at > :now',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':to': s(to), ':value': s(value), ':pending': s('pending'), ':now': n(now) },
+          ExpressionAttributeValues: { ':to': s(to), ':value': s(value), ':pending': s('pending'), ':now': n(now), ...request.values },
           ReturnValues: 'ALL_NEW',
         }),
       );

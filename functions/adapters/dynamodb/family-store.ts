@@ -27,6 +27,7 @@ import {
   strings,
 } from './attributes.ts';
 import { loginAttributes, readLoginAttributes, readRequestedClaims, requestedClaimsAttribute } from './login-attributes.ts';
+import { requestIdUpdate } from './request-attribute.ts';
 import { SUBJECT_INDEX_ATTRIBUTES, subjectIndexKeys } from './subject-index.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -246,6 +247,7 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
   }
 
   async #revoke(familyId: string, reason: RevocationReason, now: number, reuse: boolean): Promise<boolean> {
+    const request = requestIdUpdate();
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -253,11 +255,11 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
           Key: key(familyId),
           // Out of the subject index too: a user's listing reads only families that may be live.
           UpdateExpression:
-            `SET revoked = :true, revoked_reason = :reason, revoked_at = :now${reuse ? ', reuse_detected_at = :now' : ''} ` +
+            `SET revoked = :true, revoked_reason = :reason, revoked_at = :now${reuse ? ', reuse_detected_at = :now' : ''}${request.set} ` +
             `REMOVE ${SUBJECT_INDEX_ATTRIBUTES.map((_, index) => `#ix${index}`).join(', ')}`,
           ConditionExpression: 'attribute_exists(pk) AND revoked = :false',
           ExpressionAttributeNames: Object.fromEntries(SUBJECT_INDEX_ATTRIBUTES.map((name, index) => [`#ix${index}`, name])),
-          ExpressionAttributeValues: { ':true': bool(true), ':false': bool(false), ':reason': s(reason), ':now': n(now) },
+          ExpressionAttributeValues: { ':true': bool(true), ':false': bool(false), ':reason': s(reason), ':now': n(now), ...request.values },
         }),
       );
       return true;

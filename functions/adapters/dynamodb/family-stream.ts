@@ -3,10 +3,18 @@ import { METRICS, type Metrics } from '../../observability/metrics.ts';
 import type { Rotation, RotationHistory } from '../../oauth/tokens/family.ts';
 
 /** The attribute values the stream's images carry (Lambda's event and the SDK's records both fit). */
-type Image = Readonly<Record<string, { readonly S?: string | undefined; readonly N?: string | undefined }>>;
+export interface ImageValue {
+  readonly S?: string | undefined;
+  readonly N?: string | undefined;
+  readonly BOOL?: boolean | undefined;
+  readonly L?: readonly ImageValue[] | undefined;
+}
+export type Image = Readonly<Record<string, ImageValue>>;
 
 /** A DynamoDB stream record, as Lambda delivers it and as the Streams API returns it. */
 export interface StreamRecord {
+  /** The record's unique id: the same on every delivery of the record. */
+  readonly eventID?: string | undefined;
   readonly eventName?: string | undefined;
   readonly dynamodb?:
     | {
@@ -14,6 +22,8 @@ export interface StreamRecord {
         readonly NewImage?: Image | undefined;
         readonly OldImage?: Image | undefined;
         readonly SequenceNumber?: string | undefined;
+        /** When the change was made: epoch seconds in Lambda's event, a Date from the Streams API. */
+        readonly ApproximateCreationDateTime?: number | Date | undefined;
       }
     | undefined;
 }
@@ -50,6 +60,14 @@ export async function recordRotations(
   records: readonly StreamRecord[],
   deps: { readonly history: Pick<RotationHistory, 'record'>; readonly logger: Logger; readonly metrics: Metrics },
 ): Promise<BatchResponse> {
+  return firstFailure(records, await rotationOutcomes(records, deps));
+}
+
+/** Whether each record's rotation (if it shows one) is recorded; failures are logged and counted. */
+export async function rotationOutcomes(
+  records: readonly StreamRecord[],
+  deps: { readonly history: Pick<RotationHistory, 'record'>; readonly logger: Logger; readonly metrics: Metrics },
+): Promise<boolean[]> {
   const outcomes = await Promise.all(
     records.map(async (record) => {
       const rotation = rotationOf(record);
@@ -69,8 +87,13 @@ export async function recordRotations(
   );
   const failures = outcomes.filter((outcome) => !outcome).length;
   if (failures > 0) deps.metrics.count(METRICS.rotationHistoryFailures, {}, failures);
+  return outcomes;
+}
+
+/** Lambda's partial batch response: the first record that failed, from which the batch is delivered again. */
+export function firstFailure(records: readonly StreamRecord[], outcomes: readonly boolean[]): BatchResponse {
   const failed = outcomes.indexOf(false);
   const sequence = failed === -1 ? undefined : records[failed]?.dynamodb?.SequenceNumber;
-  if (failed !== -1 && sequence === undefined) throw new Error('a rotation could not be recorded and its record has no sequence number');
+  if (failed !== -1 && sequence === undefined) throw new Error('a record could not be handled and has no sequence number');
   return { batchItemFailures: sequence === undefined ? [] : [{ itemIdentifier: sequence }] };
 }

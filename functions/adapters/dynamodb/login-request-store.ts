@@ -8,6 +8,7 @@ import {
 import type { Prompt } from '../../oauth/oidc-parameters.ts';
 import type { AuthorizationRequest, LoginRequest, LoginRequestStore, LoginResult, LoginStatus } from '../../oauth/sessions/login-request.ts';
 import { n, readNumber, readOptionalString, readString, s } from './attributes.ts';
+import { requestIdUpdate } from './request-attribute.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -61,8 +62,14 @@ export class DynamoDbLoginRequestStore extends TableStore implements LoginReques
     });
   }
 
-  reject(challengeHash: string, now: number): Promise<LoginRequest | undefined> {
-    return this.#transition(challengeHash, 'pending', 'rejected', now);
+  reject(challengeHash: string, now: number, error?: string): Promise<LoginRequest | undefined> {
+    return this.#transition(
+      challengeHash,
+      'pending',
+      'rejected',
+      now,
+      error === undefined ? {} : { update: ', rejected_error = :error', values: { ':error': s(error) } },
+    );
   }
 
   consume(challengeHash: string, verifierHash: string, csrfHash: string, now: number): Promise<LoginRequest | undefined> {
@@ -79,15 +86,18 @@ export class DynamoDbLoginRequestStore extends TableStore implements LoginReques
     now: number,
     extra: { update?: string; condition?: string; values?: Item } = {},
   ): Promise<LoginRequest | undefined> {
+    // The login app's answer is a security event (the events function reads it from the stream).
+    const answered = to === 'accepted' || to === 'rejected';
+    const request = answered ? requestIdUpdate() : { set: '', values: {} };
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(challengeHash),
-          UpdateExpression: `SET #status = :to${extra.update ?? ''}`,
+          UpdateExpression: `SET #status = :to${extra.update ?? ''}${answered ? ', answered_at = :now' : ''}${request.set}`,
           ConditionExpression: `#status = :from AND expires_at > :now${extra.condition ?? ''}`,
           ExpressionAttributeNames: { '#status': 'status', ...(extra.update?.includes('#result') && { '#result': 'result' }) },
-          ExpressionAttributeValues: { ':from': s(from), ':to': s(to), ':now': n(now), ...extra.values },
+          ExpressionAttributeValues: { ':from': s(from), ':to': s(to), ':now': n(now), ...extra.values, ...request.values },
           ReturnValues: 'ALL_NEW',
         }),
       );

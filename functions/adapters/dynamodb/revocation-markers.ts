@@ -8,8 +8,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../../oauth/clock.ts';
 import { TemporarilyUnavailable } from '../../oauth/errors.ts';
-import type { MarkerKind, MarkerTimes, RevocationMarkers } from '../../oauth/tokens/markers.ts';
+import type { MarkerKind, MarkerReason, MarkerTimes, RevocationMarkers } from '../../oauth/tokens/markers.ts';
 import { n, readNumber, readString, s } from './attributes.ts';
+import { requestIdUpdate } from './request-attribute.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -65,15 +66,25 @@ export class DynamoDbRevocationMarkers implements RevocationMarkers {
     return (await this.times(subject, clientId)).sessions;
   }
 
-  async write(kind: MarkerKind, id: string, validAfter: number, retainUntil: number): Promise<void> {
+  async write(kind: MarkerKind, id: string, validAfter: number, retainUntil: number, reason?: MarkerReason): Promise<void> {
     // Markers move only forward, and so does how long they are kept: a later marker with a
     // shorter retention (another policy, a shorter lifetime since) must not let the earlier
-    // one lapse before the families it killed. Usually one write; at most two.
+    // one lapse before the families it killed. Usually one write; at most two. Why and by which
+    // request go with the marker, for the security event its write shows on the table's stream.
     const forward = 'attribute_not_exists(valid_after) OR valid_after <= :v';
-    const values = { ':v': n(validAfter), ':e': n(retainUntil) };
+    const request = requestIdUpdate();
+    const cause = reason === undefined ? '' : ', #reason = :reason';
+    const values = { ':v': n(validAfter), ':e': n(retainUntil), ...(reason !== undefined && { ':reason': s(reason) }), ...request.values };
     const update = (expression: string, condition: string) =>
       this.#client.send(
-        new UpdateItemCommand({ TableName: this.#table, Key: key(kind, id), UpdateExpression: expression, ConditionExpression: condition, ExpressionAttributeValues: values }),
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key(kind, id),
+          UpdateExpression: `${expression}${cause}${request.set}`,
+          ConditionExpression: condition,
+          ...(reason !== undefined && { ExpressionAttributeNames: { '#reason': 'reason' } }),
+          ExpressionAttributeValues: values,
+        }),
       );
     try {
       await update('SET valid_after = :v, expires_at = :e', `(${forward}) AND (attribute_not_exists(expires_at) OR expires_at <= :e)`);

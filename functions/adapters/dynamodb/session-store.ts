@@ -3,11 +3,15 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
+  TransactionCanceledException,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { OUTBOX_RETENTION_SECONDS } from '../../events/recorder.ts';
+import type { SecurityEvent } from '../../events/security-event.ts';
 import { sessionExpiresAt, type Session, type SessionStore } from '../../oauth/sessions/session.ts';
+import { outboxItem } from './event-outbox.ts';
 import { bool, n, readBoolean, readNumber, readString, s } from './attributes.ts';
 import { loginAttributes, readLoginAttributes } from './login-attributes.ts';
 import { subjectIndexKeys } from './subject-index.ts';
@@ -98,8 +102,26 @@ export class DynamoDbSessionStore extends TableStore implements SessionStore {
     }
   }
 
-  async delete(cookieHash: string): Promise<void> {
-    await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: key(cookieHash) }));
+  async delete(cookieHash: string, ended?: SecurityEvent): Promise<void> {
+    if (ended === undefined) {
+      await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: key(cookieHash) }));
+      return;
+    }
+    try {
+      // The session and the record of its end in one transaction: the events function publishes
+      // the end from the table's stream, and a session already gone records nothing.
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Delete: { TableName: this.table, Key: key(cookieHash), ConditionExpression: 'attribute_exists(pk)' } },
+            { Put: { TableName: this.table, Item: outboxItem(ended, ended.time + OUTBOX_RETENTION_SECONDS), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return;
+      throw error;
+    }
   }
 
   async findBySid(sid: string): Promise<{ subject: string; cookieHash: string; knownUntil: number } | undefined> {

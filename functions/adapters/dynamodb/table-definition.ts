@@ -57,9 +57,9 @@ export const TABLE_DEFINITION = {
   /** Epoch seconds. DynamoDB deletes expired items only eventually: every read checks it too. */
   ttlAttribute: 'expires_at',
   /**
-   * The table's change stream, which records every family rotation for the timeline off the
-   * refresh path (functions/handlers/rotation-history.ts): old and new image, to see the
-   * generation go up.
+   * The table's change stream, read by the events function off the request path
+   * (functions/handlers/events.ts): the security events the changes show, and every family
+   * rotation for the timeline. Old and new image, to see what changed.
    */
   stream: 'NEW_AND_OLD_IMAGES',
   /**

@@ -3,7 +3,8 @@ import type { Metrics } from '../../observability/metrics.ts';
 import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
 import { NotFound, TooManyRequests } from '../errors.ts';
-import type { RateCounter } from '../rate-limit.ts';
+import { rateLimitTripped, type RateCounter } from '../rate-limit.ts';
+import type { SecurityEventRecorder } from '../../events/recorder.ts';
 import { hashSecret } from '../secrets.ts';
 import { parseAccept, parseReject, requireLifetimeProfile } from '../sessions/login.ts';
 import type { DeviceRequest, DeviceStore } from './device-request.ts';
@@ -18,6 +19,8 @@ export interface DeviceVerificationDependencies {
   readonly metrics: Metrics;
   /** The lifetime profiles an approval may choose; without it none is known (every `lifetime_profile` is refused). */
   readonly lifetimes?: Pick<LifetimeConfigStore, 'current'>;
+  /** Records a tripped lookup limit (once per limit and minute). */
+  readonly events?: SecurityEventRecorder;
 }
 
 /**
@@ -51,27 +54,29 @@ function counters(lookup: Lookup): Array<{ key: string; limit: number }> {
   return lookup.source ? [...all, { key: `usercode#source#${hashSecret(lookup.source)}`, limit: USER_CODE_FAILURES.perSource }] : all;
 }
 
-function limited(deps: DeviceVerificationDependencies, resetAt: number, now: number): TooManyRequests {
+async function limited(deps: DeviceVerificationDependencies, key: string, resetAt: number, now: number): Promise<TooManyRequests> {
   deps.metrics.count('RateLimited', { Limit: 'user_code_failures' });
+  // The per-source key is an address's hash: it only derives the event's id, and is not in the event.
+  await rateLimitTripped(deps.events, 'user_code_failures', key, resetAt);
   return new TooManyRequests(resetAt - now, 'too many failed user code lookups: wait and try again');
 }
 
 /** Before a lookup: past either limit, refused without looking (right codes included). */
 async function guard(deps: DeviceVerificationDependencies, lookup: Lookup, now: number): Promise<void> {
   const counts = await Promise.all(
-    counters(lookup).map(async ({ key, limit }) => ({ limit, ...(await deps.rates.peek(key, USER_CODE_FAILURES.windowSeconds, now)) })),
+    counters(lookup).map(async ({ key, limit }) => ({ key, limit, ...(await deps.rates.peek(key, USER_CODE_FAILURES.windowSeconds, now)) })),
   );
   const over = counts.find(({ count, limit }) => count >= limit);
-  if (over) throw limited(deps, over.resetAt, now);
+  if (over) throw await limited(deps, over.key, over.resetAt, now);
 }
 
 /** A lookup that found nothing pending: counted; the one that crosses a limit is answered 429. */
 async function failed(deps: DeviceVerificationDependencies, lookup: Lookup, now: number): Promise<never> {
   const counts = await Promise.all(
-    counters(lookup).map(async ({ key, limit }) => ({ limit, ...(await deps.rates.hit(key, USER_CODE_FAILURES.windowSeconds, now)) })),
+    counters(lookup).map(async ({ key, limit }) => ({ key, limit, ...(await deps.rates.hit(key, USER_CODE_FAILURES.windowSeconds, now)) })),
   );
   const over = counts.find(({ count, limit }) => count > limit);
-  if (over) throw limited(deps, over.resetAt, now);
+  if (over) throw await limited(deps, over.key, over.resetAt, now);
   throw new NotFound(UNKNOWN);
 }
 

@@ -1,3 +1,4 @@
+import type { SecurityEventRecorder } from '../../events/recorder.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { RateCounter } from '../rate-limit.ts';
 import type { Client, GrantType } from '../clients/client.ts';
@@ -23,6 +24,8 @@ export interface GrantDependencies extends IssueDependencies {
   readonly rates: RateCounter;
   /** DPoP proofs seen, for the grants no single-use token protects from a replayed proof. */
   readonly proofReplays: ProofReplays;
+  /** Records the security events no change of an item shows (a rate limit tripped, an expired family seen). */
+  readonly events?: SecurityEventRecorder;
   /** Called when a grant revokes a family (reuse, a replayed code): this function forgets what it cached about it. */
   readonly forgetFamily?: (familyId: string) => void;
 }

@@ -6,6 +6,7 @@ import { InvalidDpopProof, InvalidGrant, InvalidRequest, InvalidScope, InvalidTa
 import type { DpopProof } from '../dpop/proof.ts';
 import { grantedResources, parseScope, requestedResource } from '../scopes.ts';
 import { hashSecret } from '../secrets.ts';
+import { rateLimitTripped } from '../rate-limit.ts';
 import { KEPT_ROTATIONS, type Family } from '../tokens/family.ts';
 import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
 import { decodeRefreshToken, encodeRefreshToken, type RefreshToken } from '../tokens/refresh-token.ts';
@@ -26,16 +27,20 @@ const MAX_SCOPES = 100;
 
 const refused = (description = 'refresh token is invalid, expired or revoked') => new InvalidGrant(description);
 
+/** What a security event about a family says of it. */
+const familyFacts = (family: Family) => ({ family_id: family.familyId, subject: family.subject, client_id: family.clientId, sid: family.sid });
+
 /**
  * Tokens of a live family that are neither current nor previous (an older one, or a guess) are
  * counted on their own, off the happy path, *before* any successor is derived: past the limit
  * they are answered 429 at the cost of one counter write. (Dead, unknown or foreign families are
  * refused outright: there is nothing there to guess.)
  */
-async function countFailedAttempt(attempt: Attempt, deps: GrantDependencies): Promise<void> {
+async function countFailedAttempt(attempt: Attempt, deps: GrantDependencies, stored: Family): Promise<void> {
   const { count, resetAt } = await deps.rates.hit(`refresh#${attempt.presented.familyId}`, attempt.window, attempt.now);
   if (count > attempt.limit) {
     deps.metrics.count('RateLimited', { Limit: 'refresh_failures' });
+    await rateLimitTripped(deps.events, 'refresh_failures', stored.familyId, resetAt, familyFacts(stored));
     throw new TooManyRequests(resetAt - attempt.now, 'too many failed refresh attempts');
   }
 }
@@ -45,10 +50,11 @@ async function countFailedAttempt(attempt: Attempt, deps: GrantDependencies): Pr
  * that write cannot see it: retries are counted per family on their own counter, against the
  * same `refresh_rate_limit` per `rate_limit_window` (on the retry path only).
  */
-async function countRetry(attempt: Attempt, deps: GrantDependencies): Promise<void> {
+async function countRetry(attempt: Attempt, deps: GrantDependencies, stored: Family): Promise<void> {
   const { count, resetAt } = await deps.rates.hit(`refresh-retry#${attempt.presented.familyId}`, attempt.window, attempt.now);
   if (count > attempt.limit) {
     deps.metrics.count('RateLimited', { Limit: 'refresh_retries' });
+    await rateLimitTripped(deps.events, 'refresh_retries', stored.familyId, resetAt, familyFacts(stored));
     throw new TooManyRequests(resetAt - attempt.now, 'too many refreshes of this token family');
   }
 }
@@ -121,7 +127,14 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
     throw refused();
   }
   if (stored.absoluteExpiresAt <= now || stored.lastUsedAt <= now - attempt.idleTtl) {
-    deps.metrics.count('FamilyRevoked', { Reason: stored.absoluteExpiresAt <= now ? 'absolute' : 'idle' });
+    const reason = stored.absoluteExpiresAt <= now ? 'absolute' : 'idle';
+    deps.metrics.count('FamilyRevoked', { Reason: reason });
+    // Seen once per family: nothing on the table changes for it (TTL deletes the item later).
+    await deps.events?.record({
+      type: 'family_expired',
+      facts: { ...familyFacts(stored), reason },
+      once: { key: stored.familyId, until: stored.absoluteExpiresAt + 86_400 },
+    });
     throw refused('refresh token expired');
   }
   // RFC 9449 §5: a bound family answers only proofs of its key. Anyone else — a thief with the
@@ -137,6 +150,7 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
     const limitedAt = stored.rotations[attempt.limitedGeneration];
     if (rotate && limitedAt !== undefined && limitedAt >= now - attempt.window) {
       deps.metrics.count('RateLimited', { Limit: 'refresh' });
+      await rateLimitTripped(deps.events, 'refresh', `${stored.familyId}#${attempt.limitedGeneration}`, limitedAt + attempt.window + 1, familyFacts(stored));
       throw new TooManyRequests(limitedAt + attempt.window - now + 1, 'too many refreshes of this token family');
     }
     checkNarrowing(stored, attempt);
@@ -145,7 +159,7 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
   if (rotate && stored.previousHash === presentedHash && stored.generation === presented.generation + 1) {
     if (attempt.interval > 0 && stored.rotatedAt !== undefined && now - stored.rotatedAt <= attempt.interval) {
       // A retry (a lost response, concurrent tabs): the same successor, no write, but counted.
-      await countRetry(attempt, deps);
+      await countRetry(attempt, deps, stored);
       if (hashSecret(await attempt.successor()) === stored.currentHash) {
         // A retry may narrow, never widen, as the refresh it repeats.
         checkNarrowing(stored, attempt);
@@ -154,7 +168,7 @@ async function standing(stored: Family | undefined, attempt: Attempt, deps: Gran
     }
     return reuseDetected(stored, client, deps, now);
   }
-  await countFailedAttempt(attempt, deps);
+  await countFailedAttempt(attempt, deps, stored);
   if (rotate && (await isSuperseded(presented, stored, deps))) return reuseDetected(stored, client, deps, now);
   deps.metrics.count('InvalidGrant', { ClientId: client.clientId });
   throw refused();

@@ -59,8 +59,8 @@ export interface LoginRequestStore {
   get(challengeHash: string): Promise<LoginRequest | undefined>;
   /** pending → accepted, if unexpired. Returns the request, or undefined if it was not pending. */
   accept(challengeHash: string, result: LoginResult, verifierHash: string, now: number): Promise<LoginRequest | undefined>;
-  /** pending → rejected, if unexpired. */
-  reject(challengeHash: string, now: number): Promise<LoginRequest | undefined>;
+  /** pending → rejected, if unexpired; `error` is the login app's answer (`access_denied`…), kept for the security event. */
+  reject(challengeHash: string, now: number, error?: string): Promise<LoginRequest | undefined>;
   /** accepted → consumed, if unexpired and the verifier and browser binding match: the single use. */
   consume(challengeHash: string, verifierHash: string, csrfHash: string, now: number): Promise<LoginRequest | undefined>;
 }

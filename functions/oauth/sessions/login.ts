@@ -157,7 +157,7 @@ export function parseReject(
 export async function rejectLogin(deps: LoginDependencies, challenge: string, body: Record<string, unknown>): Promise<{ redirect_to: string }> {
   const hash = challengeHash(challenge);
   const { error, description } = parseReject(body);
-  const rejected = await deps.loginRequests.reject(hash, epochSeconds(deps.clock));
+  const rejected = await deps.loginRequests.reject(hash, epochSeconds(deps.clock), error);
   if (!rejected) throw new NotFound('no such login request, or it expired or was already handled');
   return {
     redirect_to: clientRedirect(deps.issuer, rejected.request.redirectUri, {

@@ -1,3 +1,5 @@
+import type { SecurityEvent } from '../../events/security-event.ts';
+
 /** An SSO session as stored (by the hash of its cookie value). Times in epoch seconds. */
 export interface Session {
   /** Public id, the `sid` claim. The cookie value is a different, secret, value. */
@@ -35,7 +37,11 @@ export interface SessionStore {
   get(cookieHash: string): Promise<Session | undefined>;
   /** Slides the idle window of a session just read; only if it is still active. */
   touch(cookieHash: string, session: Session, now: number): Promise<boolean>;
-  delete(cookieHash: string): Promise<void>;
+  /**
+   * Deletes the session. With `ended`, the event of its end is recorded in the same write (both
+   * or neither), and only if the session was still there: a session ended twice is one event.
+   */
+  delete(cookieHash: string, ended?: SecurityEvent): Promise<void>;
   /**
    * The session a `sid` names: its subject and store key, whether it has ended since or not (so
    * ending it again, or its families, still works). Known until `knownUntil` (epoch seconds, the

@@ -4,6 +4,12 @@
  */
 export type MarkerKind = 'user' | 'sessions' | 'client' | 'global';
 
+/**
+ * Why a marker was written, kept with it (the reason of its security event): a user event's type,
+ * a deleted client, a logout with `revoke_all_on_logout`, or an operator (`admin`).
+ */
+export type MarkerReason = 'password_changed' | 'mfa_changed' | 'compromised' | 'client_deleted' | 'logout' | 'admin';
+
 /** What the markers that apply to one login say, in epoch seconds. */
 export interface MarkerTimes {
   /** Tokens, codes and families from a login at or before this are dead (user, client, global). */
@@ -31,6 +37,6 @@ export interface RevocationMarkers {
   validAfter(subject: string | undefined, clientId: string): Promise<number>;
   /** The same for an SSO session about to be reused by `clientId`: see {@link MarkerTimes.sessions}. */
   sessionsValidAfter(subject: string, clientId?: string): Promise<number>;
-  /** Writes a marker: tokens issued at or before `validAfter` are dead. */
-  write(kind: MarkerKind, id: string, validAfter: number, retainUntil: number): Promise<void>;
+  /** Writes a marker: tokens issued at or before `validAfter` are dead; `reason` says why. */
+  write(kind: MarkerKind, id: string, validAfter: number, retainUntil: number, reason?: MarkerReason): Promise<void>;
 }

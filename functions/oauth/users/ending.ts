@@ -6,6 +6,7 @@ import type { SessionStore } from '../sessions/session.ts';
 import type { FamilyStore } from '../tokens/family.ts';
 import type { ListedFamily, ListPosition, SubjectIndex } from './subject-index.ts';
 import { subjectParameter } from './subject.ts';
+import { newEvent } from '../../events/recorder.ts';
 
 export interface EndingDependencies extends BulkRevocationDependencies {
   readonly clock: Clock;
@@ -97,7 +98,7 @@ export async function endSession(deps: EndingDependencies, sid: string | undefin
   const now = epochSeconds(deps.clock);
   const found = await deps.sessions.findBySid(sid);
   if (!found || found.knownUntil <= now) throw new NotFound('no such session (it may have expired)');
-  await deps.sessions.delete(found.cookieHash);
+  await deps.sessions.delete(found.cookieHash, newEvent('session_ended', { subject: found.subject, sid, reason: 'admin' }, deps.clock));
   const families = revokeFamilies ? await revokeListed(deps, found.subject, now, (family) => family.sid === sid) : 0;
   return { sid, subject: found.subject, families_revoked: families };
 }

@@ -12,11 +12,11 @@ const record = {
   },
 };
 
-describe('the rotation-history Lambda entry', () => {
+describe('the events Lambda entry (the table stream)', () => {
   it('publishes the count of failed records as EMF before it returns the partial batch response', () => {
     // A table that does not exist: the write fails at once, as a real failed write would.
     const script = `
-      const { handler } = await import('./functions/handlers/rotation-history.ts');
+      const { handler } = await import('./functions/handlers/events.ts');
       const response = await handler({ Records: [${JSON.stringify(record)}] });
       console.log('RETURNED ' + JSON.stringify(response));
       process.exit(0);
@@ -27,6 +27,7 @@ describe('the rotation-history Lambda entry', () => {
         AWS_REGION: 'eu-west-1',
         LIFESPAN_STAGE: 'test',
         LIFESPAN_TABLE: 'no-such-table',
+        LIFESPAN_EVENT_BUS: 'lifespan-test',
         LIFESPAN_DYNAMODB_ENDPOINT: inject('dynamoDbEndpoint'),
       },
       encoding: 'utf8',
