@@ -41,6 +41,8 @@ export async function startTestServer(
     dynamoDbEndpoint?: string;
     /** SDK clients for one group's handler (what each function calls). */
     awsFor?: Parameters<typeof startLocalServer>[0]['awsFor'];
+    /** Poll the table's stream for the rotation history (off for the benchmark). @default true */
+    rotationHistory?: boolean;
   } = {},
 ): Promise<TestServer> {
   const endpoint = options.dynamoDbEndpoint ?? inject('dynamoDbEndpoint');
@@ -67,7 +69,13 @@ export async function startTestServer(
       LIFESPAN_LOGIN_URL: `http://127.0.0.1:${port}/login`,
       LIFESPAN_DEVICE_VERIFICATION_URL: `http://127.0.0.1:${port}/device`,
   };
-  const server = await startLocalServer({ port, write: collectLines, environment, ...(options.awsFor && { awsFor: options.awsFor }) });
+  const server = await startLocalServer({
+    port,
+    write: collectLines,
+    environment,
+    ...(options.awsFor && { awsFor: options.awsFor }),
+    ...(options.rotationHistory !== undefined && { rotationHistory: options.rotationHistory }),
+  });
   return serverView(server, environment, tableName, parametersFile, adminToken);
 }
 
