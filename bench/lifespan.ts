@@ -1,8 +1,8 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { exportJWK } from 'jose';
 import { dpopKey, proof, type DpopKey } from '../test/support/dpop.ts';
 import { authorizationRequest, expectCodeAtOnce, expectTokens, loginTokens, newClient, tokenRequest, type TestClient } from '../test/support/flows.ts';
 import { startTestServer } from '../test/support/local-server.ts';
-import { output, takeTestLines } from '../test/support/output.ts';
 import { BENCH_PARAMETERS } from './config.ts';
 import type { Credentials, Fixtures } from './servers.ts';
 
@@ -14,7 +14,10 @@ import type { Credentials, Fixtures } from './servers.ts';
  * session and its exchange at /token (with a DPoP proof for the bound ones).
  */
 export async function startLifespan(dynamoDbEndpoint: string, families: number): Promise<Fixtures> {
-  const service = await startTestServer({ dynamoDbEndpoint, algorithm: 'RS256', parameters: BENCH_PARAMETERS, rotationHistory: false });
+  // Its log and metric lines are serialized and written, one syscall each, as to Lambda's stdout.
+  const sink = openSync('/dev/null', 'a');
+  const write = (line: string) => void writeSync(sink, `${line}\n`);
+  const service = await startTestServer({ dynamoDbEndpoint, algorithm: 'RS256', parameters: BENCH_PARAMETERS, rotationHistory: false, write });
   const app = await newClient(service, { client_name: 'bench app', grant_types: ['authorization_code', 'refresh_token'] });
   const api = await newClient(service, { client_name: 'bench api', grant_types: ['client_credentials'], scopes: ['orders:read'], redirect_uris: undefined });
   const key = await dpopKey('ES256');
@@ -40,8 +43,10 @@ export async function startLifespan(dynamoDbEndpoint: string, families: number):
     dpopKey: await exportJWK(key.privateKey),
     floorTokens: await many(families),
     tableName: service.tableName,
-    close: () => service.server.close(),
-    flush,
+    close: async () => {
+      await service.server.close();
+      closeSync(sink);
+    },
   };
 }
 
@@ -49,10 +54,3 @@ function credentials(client: TestClient): Credentials {
   if (client.client_secret === undefined) throw new Error(`${client.client_id} has no secret`);
   return { client_id: client.client_id, client_secret: client.client_secret };
 }
-
-/** The handlers' log and metric lines are serialized as in Lambda and collected (test/support/output.ts): dropped between slices. */
-function flush(): void {
-  output.length = 0;
-  takeTestLines();
-}
-

@@ -10,12 +10,11 @@ const send = (message: unknown) => process.send?.(message);
 try {
   const options = JSON.parse(process.argv[2] ?? '{}') as ServerOptions;
   const fixtures: Fixtures = options.kind === 'peer' ? await startPeer(options.families) : await startLifespan(options.dynamoDbEndpoint, options.families);
-  const { close, flush, ...reported } = fixtures;
+  const { close, ...reported } = fixtures;
   process.on('message', (message: { type: string; id?: number }) => {
     if (message.type === 'cpu') {
       const { user, system } = process.cpuUsage();
       send({ type: 'cpu', id: message.id, cpuUs: user + system });
-      flush?.();
     }
     if (message.type === 'stop') void close().finally(() => process.exit(0));
   });

@@ -24,11 +24,9 @@ export interface Fixtures {
   readonly floorTokens?: string[];
   readonly tableName?: string;
   close(): Promise<void>;
-  /** Drops what the server kept of its own output so far (between slices, outside the measurement). */
-  flush?(): void;
 }
 
-export type Reported = Omit<Fixtures, 'close' | 'flush'>;
+export type Reported = Omit<Fixtures, 'close'>;
 
 /** A server running in a child process of its own, so its CPU is its own. */
 export interface ServerProcess {

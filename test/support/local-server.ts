@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { freePort } from '../../functions/local/dynamodb-local.ts';
 import { startLocalServer, type LocalEnvironment, type LocalServer } from '../../functions/local/server.ts';
 import { freshTable, localDynamoClient } from './dynamodb.ts';
+import type { LineSink } from '../../functions/observability/logger.ts';
 import { collectLines } from './output.ts';
 
 export interface TestServer {
@@ -43,6 +44,8 @@ export async function startTestServer(
     awsFor?: Parameters<typeof startLocalServer>[0]['awsFor'];
     /** Poll the table's stream for the rotation history (off for the benchmark). @default true */
     rotationHistory?: boolean;
+    /** Where the handlers' lines go (the benchmark writes them out, as Lambda does). @default collectLines */
+    write?: LineSink;
   } = {},
 ): Promise<TestServer> {
   const endpoint = options.dynamoDbEndpoint ?? inject('dynamoDbEndpoint');
@@ -71,7 +74,7 @@ export async function startTestServer(
   };
   const server = await startLocalServer({
     port,
-    write: collectLines,
+    write: options.write ?? collectLines,
     environment,
     ...(options.awsFor && { awsFor: options.awsFor }),
     ...(options.rotationHistory !== undefined && { rotationHistory: options.rotationHistory }),
