@@ -1,32 +1,30 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { LOGIN_URL } from './config.ts';
-import { median, round } from './stats.ts';
+import { median, round } from './load.ts';
+
+const LOGIN_URL = 'https://login.example.com/login';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** One Lambda function as CDK bundles it, and how long its bundle takes to import cold. */
 export interface BundleRow {
   readonly group: string;
-  readonly logicalId: string;
-  readonly asset: string;
   readonly bytes: number;
   readonly gzipBytes: number;
-  readonly mapBytes: number;
-  /** Median ms to import the bundle (module evaluation, the handler's init) in a fresh node, with the stack's NODE_OPTIONS. */
+  /** Median ms to import the bundle (module evaluation, the handler's init) in a fresh node, with the stack's environment. */
   readonly coldImportMs: number;
   readonly coldImportRangeMs: readonly [number, number];
-  /** The same without `--enable-source-maps`. */
-  readonly coldImportNoSourceMapsMs: number;
   /** Median ms from process start to the handler being ready (node's own start-up included). */
   readonly readyMs: number;
   /** Network connections the init tried (blocked); must be none. */
   readonly networkAttempts: readonly string[];
+  /** The largest parts of the bundle, from its source map: package (or folder of this repository) → KB. */
+  readonly largestParts: ReadonlyArray<{ readonly name: string; readonly kb: number }>;
 }
 
 interface CfnResource {
@@ -155,28 +153,20 @@ export async function measureBundles(runs: number, log: (line: string) => void):
       const variables = ((properties['Environment'] as Record<string, unknown> | undefined)?.['Variables'] ?? {}) as Record<string, unknown>;
       const own = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, resolveValue(value, template.Resources)]));
       const env = { ...lambdaEnvironment(`Lifespan-prod-${logicalId}`), ...own };
-      const { NODE_OPTIONS: _nodeOptions, ...withoutSourceMaps } = env;
-      log(`cold import: ${group} (${runs}× with the stack's NODE_OPTIONS, ${runs}× without)…`);
-      const withMaps = [];
-      const withoutMaps = [];
-      for (let index = 0; index < runs; index += 1) {
-        withMaps.push(await coldImport(bundle, env));
-        withoutMaps.push(await coldImport(bundle, withoutSourceMaps));
-      }
-      const imports = withMaps.map((sample) => sample.importMs);
+      log(`cold import: ${group} (${runs}×)…`);
+      const samples = [];
+      for (let index = 0; index < runs; index += 1) samples.push(await coldImport(bundle, env));
+      const imports = samples.map((sample) => sample.importMs);
       const code = readFileSync(bundle);
       rows.push({
         group,
-        logicalId,
-        asset: asset.slice(0, 12),
         bytes: code.length,
         gzipBytes: gzipSync(code).length,
-        mapBytes: statSync(`${bundle}.map`, { throwIfNoEntry: false })?.size ?? 0,
         coldImportMs: round(median(imports), 1),
         coldImportRangeMs: [round(Math.min(...imports), 1), round(Math.max(...imports), 1)],
-        coldImportNoSourceMapsMs: round(median(withoutMaps.map((sample) => sample.importMs)), 1),
-        readyMs: round(median(withMaps.map((sample) => sample.readyMs)), 1),
-        networkAttempts: [...new Set([...withMaps, ...withoutMaps].flatMap((sample) => sample.attempts))],
+        readyMs: round(median(samples.map((sample) => sample.readyMs)), 1),
+        networkAttempts: [...new Set(samples.flatMap((sample) => sample.attempts))],
+        largestParts: largestParts(bundle),
       });
     }
     if (!rows.some((row) => row.group === 'token')) throw new Error('the synthesized stack has no token function');
@@ -197,4 +187,67 @@ function readdirTemplates(outDir: string): string {
   const stacks = Object.values(manifest.artifacts).filter((artifact) => artifact.type === 'aws:cloudformation:stack');
   if (stacks.length !== 1 || !stacks[0]?.properties?.templateFile) throw new Error(`expected one stack in ${outDir}`);
   return join(outDir, stacks[0].properties.templateFile);
+}
+
+interface SourceMap {
+  readonly sources: readonly string[];
+  readonly mappings: string;
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** The fields of one source-map segment (base64 VLQ, deltas). */
+function segmentFields(segment: string): number[] {
+  const fields: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of segment) {
+    const digit = BASE64.indexOf(char);
+    value += (digit & 31) << shift;
+    if (digit & 32) shift += 5;
+    else {
+      fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return fields;
+}
+
+/** Who owns a source (a path as the map names it, from `dir`): its npm package, or the first two folders of this repository. */
+function owner(dir: string, source: string): string {
+  const parts = relative(ROOT, resolve(dir, source)).split(sep);
+  const at = parts.lastIndexOf('node_modules');
+  if (at === -1) return parts.slice(0, 2).join('/');
+  return parts[at + 1]?.startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : (parts[at + 1] ?? source);
+}
+
+/**
+ * Size of the bundle by owner (in characters, as source maps count), read from the source map CDK wrote beside it (each mapped
+ * segment runs to the next one), so the parts are those of the deployed build itself.
+ */
+function largestParts(bundle: string, top = 6): Array<{ name: string; kb: number }> {
+  const map = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as SourceMap;
+  const lines = readFileSync(bundle, 'utf8').split('\n');
+  const bytes = new Map<string, number>();
+  let source = 0;
+  map.mappings.split(';').forEach((line, index) => {
+    let column = 0;
+    const segments = line === '' ? [] : line.split(',').map((segment) => {
+      const [columnDelta = 0, sourceDelta] = segmentFields(segment);
+      column += columnDelta;
+      if (sourceDelta !== undefined) source += sourceDelta;
+      return { column, source: sourceDelta === undefined ? undefined : source };
+    });
+    segments.forEach((segment, at) => {
+      if (segment.source === undefined) return;
+      const name = owner(dirname(bundle), map.sources[segment.source] ?? '?');
+      const end = segments[at + 1]?.column ?? (lines[index] ?? '').length;
+      bytes.set(name, (bytes.get(name) ?? 0) + end - segment.column);
+    });
+  });
+  return [...bytes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, count]) => ({ name, kb: round(count / 1024, 1) }));
 }

@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { freePort } from '../../functions/local/dynamodb-local.ts';
 import { startLocalServer, type LocalEnvironment, type LocalServer } from '../../functions/local/server.ts';
 import { freshTable, localDynamoClient } from './dynamodb.ts';
+import type { LineSink } from '../../functions/observability/logger.ts';
 import { collectLines } from './output.ts';
 
 export interface TestServer {
@@ -50,6 +51,10 @@ export async function startTestServer(
     eventsUrl?: string;
     /** Where the events function publishes, instead of events.jsonl. */
     events?: Parameters<typeof startLocalServer>[0]['events'];
+    /** Poll the table's stream for the events function (off for the benchmark). @default true */
+    rotationHistory?: boolean;
+    /** Where the handlers' lines go (the benchmark writes them out, as Lambda does). @default collectLines */
+    write?: LineSink;
   } = {},
 ): Promise<TestServer> {
   const endpoint = options.dynamoDbEndpoint ?? inject('dynamoDbEndpoint');
@@ -82,10 +87,11 @@ export async function startTestServer(
   };
   const server = await startLocalServer({
     port,
-    write: collectLines,
+    write: options.write ?? collectLines,
     environment,
     ...(options.awsFor && { awsFor: options.awsFor }),
     ...(options.events && { events: options.events }),
+    ...(options.rotationHistory !== undefined && { rotationHistory: options.rotationHistory }),
   });
   return serverView(server, environment, tableName, parametersFile, adminToken);
 }

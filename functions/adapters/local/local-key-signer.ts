@@ -78,9 +78,9 @@ export class LocalKeySigner implements Signer {
   async signJwt(payload: JWTPayload, typ: string): Promise<string> {
     const [{ alg, privateKey, jwk }] = this.#keys;
     const { kid } = await jwk;
-    return signCompactJws({ alg, kid, typ }, payload, async (signingInput) =>
+    return signCompactJws({ alg, kid, typ }, payload, (signingInput) =>
       // JWS ES256 wants r‖s (IEEE P1363), not the DER node:crypto defaults to.
-      sign('sha256', signingInput, alg === 'ES256' ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey),
+      signOffLoop(signingInput, alg === 'ES256' ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey),
     );
   }
 
@@ -93,6 +93,17 @@ export class LocalKeySigner implements Signer {
     const byKid = new Map(jwks.map((jwk) => [jwk.kid, jwk] as const));
     return { keys: [...byKid.values()].map((jwk) => ({ ...jwk })) };
   }
+}
+
+/**
+ * node:crypto's sign with a callback: the signature is computed on libuv's thread pool, so an
+ * RSA signature (~0.2 ms of CPU) never holds the event loop, and requests keep being parsed and
+ * answered while it runs — in AWS the signature is KMS's, off the function's CPU altogether.
+ */
+function signOffLoop(data: Uint8Array, key: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' }): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    sign('sha256', data, key, (error, signature) => (error ? reject(error) : resolve(signature)));
+  });
 }
 
 function toLocalKey(jwk: JWK, where: string): LocalKey {

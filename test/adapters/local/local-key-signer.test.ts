@@ -43,6 +43,20 @@ describe.each(['RS256', 'ES256'] as const)('LocalKeySigner with %s', (alg) => {
     if (alg === 'ES256') expect(Buffer.from(token.split('.')[2]!, 'base64url')).toHaveLength(64);
   });
 
+  it('signs off the event loop: the next turn of the loop comes before a burst of signatures is done', async () => {
+    const signer = new LocalKeySigner(await loadOrCreateLocalKeyFile(join(dir, 'keys.json'), alg));
+    await signer.signJwt(claims, 'JWT');
+    let signed = 0;
+    const burst = Array.from({ length: 200 }, () => signer.signJwt(claims, 'JWT').then(() => void (signed += 1)));
+    // Signing on the event loop would finish all 200 in microtasks before any macrotask runs;
+    // on the thread pool the loop turns while they are computed (ms of CPU, even for ES256).
+    await new Promise((resolve) => setImmediate(resolve));
+    const byNextTurn = signed;
+    await Promise.all(burst);
+    expect(signed).toBe(200);
+    expect(byNextTurn).toBeLessThan(200);
+  });
+
   it('publishes only public members although the file holds private ones', async () => {
     const path = join(dir, 'keys.json');
     const signer = new LocalKeySigner(await loadOrCreateLocalKeyFile(path, alg));
