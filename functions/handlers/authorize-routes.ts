@@ -1,13 +1,10 @@
-import { errorDescription } from '../oauth/errors.ts';
+import { AuthorizationPageError } from '../oauth/errors.ts';
 import type { RouteHandler } from '../http/handler.ts';
 import { escapeHtml, page } from '../http/html.ts';
 import { formAsQuery, type HttpRequest } from '../http/request.ts';
 import { html, redirect, type HttpResponse } from '../http/response.ts';
 import {
   authorize,
-  AuthorizationPageError,
-  AuthorizationRedirectError,
-  clientRedirect,
   completeLogin,
   loginVerifierParameter,
   type AuthorizeDependencies,
@@ -54,27 +51,21 @@ function confirmationPage(issuer: string, csrfToken: string, carry: Readonly<Rec
  */
 async function signOut(dependencies: LogoutDependencies, request: HttpRequest, confirmation: string | undefined): Promise<HttpResponse> {
   const policy = cookiePolicyFor(dependencies.issuer);
-  try {
-    const outcome = await logout(dependencies, request.query, request.cookies.get(sessionCookieName(policy)), confirmation);
-    if (outcome.kind === 'confirm') {
-      const body = confirmationPage(dependencies.issuer, outcome.csrfToken, outcome.carry, outcome.rejectedToken);
-      return html(outcome.rejectedToken ? 400 : 200, body, {}, outcome.location ? [outcome.location] : []);
-    }
-    // A hint for another user leaves this browser's session (and its cookie) alone.
-    const cookies = outcome.endedSession ? [clearSessionCookie(policy)] : [];
-    if (outcome.location) return redirect(outcome.location, cookies);
-    return { ...html(200, page('Signed out', '<h1>You are signed out</h1>')), cookies };
-  } catch (error) {
-    if (error instanceof AuthorizationPageError) {
-      return html(400, page('Sign-out error', `<h1>Sign-out error</h1><p>${escapeHtml(error.message)}</p>`));
-    }
-    throw error;
+  const outcome = await logout(dependencies, request.query, request.cookies.get(sessionCookieName(policy)), confirmation);
+  if (outcome.kind === 'confirm') {
+    const body = confirmationPage(dependencies.issuer, outcome.csrfToken, outcome.carry, outcome.rejectedToken);
+    return html(outcome.rejectedToken ? 400 : 200, body, {}, outcome.location ? [outcome.location] : []);
   }
+  // A hint for another user leaves this browser's session (and its cookie) alone.
+  const cookies = outcome.endedSession ? [clearSessionCookie(policy)] : [];
+  if (outcome.location) return redirect(outcome.location, cookies);
+  return { ...html(200, page('Signed out', '<h1>You are signed out</h1>')), cookies };
 }
 
 /**
  * `GET /authorize`. Errors about the client or its redirect URI are shown to the user (never
- * redirected: the redirect URI is not trusted yet); the rest go back to the client.
+ * redirected: the redirect URI is not trusted yet); the rest go back to the client. Both leave
+ * as thrown errors, through the one serializer (`http/errors.ts`).
  */
 export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDependencies): Record<string, RouteHandler> {
   const routes: Record<string, RouteHandler> = {
@@ -83,46 +74,25 @@ export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDepend
       const dependencies = deps();
       const policy = cookiePolicyFor(dependencies.issuer);
       const session = request.cookies.get(sessionCookieName(policy));
-      try {
-        const verifier = loginVerifierParameter(request.query);
-        const outcome =
-          verifier !== null
-            ? await completeLogin(dependencies, verifier, {
-                ...(session !== undefined && { session }),
-                ...(request.cookies.has(loginCookieName(policy)) && { loginBinding: request.cookies.get(loginCookieName(policy))! }),
-              })
-            : await authorize(dependencies, request.query, session !== undefined ? { session } : {});
-        return toResponse(dependencies, outcome);
-      } catch (error) {
-        if (error instanceof AuthorizationRedirectError) {
-          return redirect(
-            clientRedirect(dependencies.issuer, error.redirectUri, {
-              error: error.code,
-              error_description: errorDescription(error.message),
-              state: error.state,
-            }),
-          );
-        }
-        if (error instanceof AuthorizationPageError) {
-          return html(
-            400,
-            page('Sign-in error', `<h1>Sign-in error</h1><p><code>${escapeHtml(error.code)}</code>: ${escapeHtml(error.message)}</p>`),
-          );
-        }
-        throw error;
-      }
+      const verifier = loginVerifierParameter(request.query);
+      const outcome =
+        verifier !== null
+          ? await completeLogin(dependencies, verifier, {
+              ...(session !== undefined && { session }),
+              ...(request.cookies.has(loginCookieName(policy)) && { loginBinding: request.cookies.get(loginCookieName(policy))! }),
+            })
+          : await authorize(dependencies, request.query, session !== undefined ? { session } : {});
+      return toResponse(dependencies, outcome);
     },
   };
   // POST: the same endpoints with the parameters in a form body (OIDC Core §3.1.2.1,
   // RP-Initiated Logout §2). The session cookie is SameSite=Lax, so a cross-site POST carries
   // none: such a request always asks for a login (or, at /logout, ends nothing).
   const asForm =
-    (get: RouteHandler, what: string): RouteHandler =>
+    (get: RouteHandler, what: 'Sign-in' | 'Sign-out'): RouteHandler =>
     async (request) => {
       const query = formAsQuery(request);
-      if (!query) {
-        return html(415, page(`${what} error`, `<h1>${what} error</h1><p>a POST must send an application/x-www-form-urlencoded body</p>`));
-      }
+      if (!query) throw new AuthorizationPageError('invalid_request', 'a POST must send an application/x-www-form-urlencoded body', { page: what, status: 415 });
       return get({ ...request, query });
     };
   routes['POST /authorize'] = asForm(routes['GET /authorize']!, 'Sign-in');

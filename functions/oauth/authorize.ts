@@ -4,7 +4,11 @@ import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import { GRANT_TYPES, type Client, type ClientRepository } from './clients/client.ts';
 import { redirectUriRegistered } from './clients/redirect-uri.ts';
 import { epochSeconds, type Clock } from './clock.ts';
-import { OAuthError } from './errors.ts';
+import { AuthorizationPageError, AuthorizationRedirectError, OAuthError } from './errors.ts';
+import { clientRedirect } from './client-redirect.ts';
+
+export { AuthorizationPageError, AuthorizationRedirectError } from './errors.ts';
+export { clientRedirect } from './client-redirect.ts';
 import { JKT } from './dpop/proof.ts';
 import { isCodeChallenge } from './pkce.ts';
 import { grantedScope, grantedTarget, type GrantTarget } from './scopes.ts';
@@ -39,42 +43,12 @@ export interface AuthorizeDependencies {
   readonly signer: Pick<Signer, 'jwks'>;
 }
 
-/**
- * An error that must not be sent to the redirect URI (unknown client, unregistered redirect
- * URI, RFC 6749 §4.1.2.1): shown to the user instead.
- */
-export class AuthorizationPageError extends OAuthError {
-  constructor(code: string, description: string) {
-    super(code, 400, description);
-  }
-}
-
-/** An error returned to the client at its redirect URI (RFC 6749 §4.1.2.1). */
-export class AuthorizationRedirectError extends OAuthError {
-  readonly redirectUri: string;
-  readonly state: string | undefined;
-
-  constructor(request: Pick<AuthorizationRequest, 'redirectUri' | 'state'>, code: string, description: string) {
-    super(code, 302, description);
-    this.redirectUri = request.redirectUri;
-    this.state = request.state;
-  }
-}
-
 /** The result of `/authorize`: where the browser goes next, and cookies to set. */
 export interface AuthorizeOutcome {
   readonly location: string;
   readonly setSession?: { readonly value: string; readonly maxAge?: number };
   readonly setLoginBinding?: { readonly value: string; readonly maxAge: number };
   readonly clearLoginBinding?: boolean;
-}
-
-/** The redirect to the client, with `iss` (RFC 9207) so the client can tell which server answered. */
-export function clientRedirect(issuer: string, redirectUri: string, params: Record<string, string | undefined>): string {
-  const url = new URL(redirectUri);
-  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
-  url.searchParams.set('iss', issuer);
-  return url.toString();
 }
 
 const MAX_PARAMETER_LENGTH = 2048;
@@ -117,7 +91,7 @@ export async function parseAuthorizationRequest(
 
   const state = query.getAll('state').length === 1 ? single('state') : undefined;
   const fail = (code: string, description: string): never => {
-    throw new AuthorizationRedirectError({ redirectUri, ...(state !== undefined && { state }) }, code, description);
+    throw new AuthorizationRedirectError({ issuer: deps.issuer, redirectUri, state }, code, description);
   };
   for (const [name] of query) {
     // RFC 8707 §2: resource is the one parameter that may repeat (one per resource asked for).
@@ -280,7 +254,7 @@ export async function authorize(
     return { location: await issueCode(deps, client, request, session, now) };
   }
   if (request.prompt?.includes('none')) {
-    throw new AuthorizationRedirectError(request, 'login_required', refusal ?? 'no active session');
+    throw new AuthorizationRedirectError({ ...request, issuer: deps.issuer }, 'login_required', refusal ?? 'no active session');
   }
   const challenge = secretPair();
   const binding = secretPair();
@@ -341,16 +315,16 @@ export async function completeLogin(
   if (!client) throw new AuthorizationPageError('invalid_client', 'unknown client');
   // A login accepted before a revocation of its user (or client, or everyone) and completed after it starts nothing.
   if (login.result.authenticatedAt <= (await deps.markers.sessionsValidAfter(login.result.subject, client.clientId))) {
-    throw new AuthorizationRedirectError(login.request, 'access_denied', 'the login was revoked: sign in again');
+    throw new AuthorizationRedirectError({ ...login.request, issuer: deps.issuer }, 'access_denied', 'the login was revoked: sign in again');
   }
   // OIDC Core §5.5.1: a positive answer only for the user a sub value names.
   if (requiredSubjects(login.request.claims).some((subject) => subject !== login.result!.subject)) {
-    throw new AuthorizationRedirectError(login.request, 'login_required', 'the user who logged in is not the one the claims request asks for');
+    throw new AuthorizationRedirectError({ ...login.request, issuer: deps.issuer }, 'login_required', 'the user who logged in is not the one the claims request asks for');
   }
   // OIDC Core §3.1.2.1: an id_token_hint names the user the client expects; another user's login is an error.
   const hintSubject = login.request.idTokenHintClaims?.['sub'];
   if (typeof hintSubject === 'string' && hintSubject !== login.result.subject) {
-    throw new AuthorizationRedirectError(login.request, 'login_required', 'the user who logged in is not the one the id_token_hint names');
+    throw new AuthorizationRedirectError({ ...login.request, issuer: deps.issuer }, 'login_required', 'the user who logged in is not the one the id_token_hint names');
   }
   const previous = await activeSession(deps, cookies.session, now, client.clientId);
   if (previous) await deps.sessions.delete(previous.hash);

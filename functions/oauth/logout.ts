@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
-import { AuthorizationPageError } from './authorize.ts';
+import { AuthorizationPageError } from './errors.ts';
 import { markerRetention } from './bulk-revocation.ts';
 import type { ClientRepository } from './clients/client.ts';
 import { redirectUriRegistered } from './clients/redirect-uri.ts';
@@ -96,9 +96,9 @@ async function postLogoutLocation(deps: LogoutDependencies, query: URLSearchPara
   const redirectUri = query.get('post_logout_redirect_uri');
   if (!redirectUri) return undefined;
   const client = clientId ? await deps.clients.get(clientId) : undefined;
-  if (!client) throw new AuthorizationPageError('invalid_request', 'post_logout_redirect_uri needs client_id or id_token_hint');
+  if (!client) throw new AuthorizationPageError('invalid_request', 'post_logout_redirect_uri needs client_id or id_token_hint', { page: 'Sign-out' });
   if (!redirectUriRegistered(client.postLogoutRedirectUris, redirectUri)) {
-    throw new AuthorizationPageError('invalid_request', 'post_logout_redirect_uri is not registered for this client');
+    throw new AuthorizationPageError('invalid_request', 'post_logout_redirect_uri is not registered for this client', { page: 'Sign-out' });
   }
   const url = new URL(redirectUri);
   const state = query.get('state');
@@ -131,7 +131,7 @@ export async function logout(
   confirmation?: string,
 ): Promise<LogoutOutcome> {
   for (const [name] of query) {
-    if (query.getAll(name).length > 1) throw new AuthorizationPageError('invalid_request', `parameter ${name} is repeated`);
+    if (query.getAll(name).length > 1) throw new AuthorizationPageError('invalid_request', `parameter ${name} is repeated`, { page: 'Sign-out' });
   }
   const hintToken = query.get('id_token_hint');
   const verified = hintToken ? await idTokenHint(hintToken, deps) : undefined;

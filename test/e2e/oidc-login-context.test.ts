@@ -166,7 +166,7 @@ describe('the login app sees the request', () => {
       const { browser } = await loginTokens(service, web, { accept: { subject: uniqueSubject() } });
       const request = await authorizationRequest(service, web, { prompt: 'none', id_token_hint: other.tokens.id_token! });
       const location = expectRedirectError(await browser.get(request.url), request.redirectUri, service.url, 'login_required', request.state);
-      expect(location.searchParams.get('error_description')).toBe('the session is for another user than id_token_hint');
+      expect(location.searchParams.get('error_description')).toBe('the user must sign in');
     });
 
     it('a login the login app accepts for another user than the hint names ends in login_required, no code (OIDC Core §3.1.2.1)', async () => {

@@ -111,7 +111,7 @@ describe('PKCE per client', () => {
       const { code } = await logInThrough(service, new Browser(), request);
       await expectTokenError(await exchangeCode(service, noPkce, code, oauth.generateRandomCodeVerifier()), 400, 'invalid_grant');
       const missing = await expectTokenError(await exchangeCode(service, noPkce, code, '', { code_verifier: undefined }), 400, 'invalid_grant');
-      expect(missing.error_description).toBe('code_verifier is required (PKCE)');
+      expect(missing.error_description).toBe('the authorization grant or refresh token is invalid, expired or revoked, or was issued to another client');
       const tokens = await expectTokens(await exchangeCode(service, noPkce, code, request.verifier));
       expect(decodeJwt(tokens.id_token!)['nonce']).toBe(request.nonce);
     });
@@ -120,7 +120,7 @@ describe('PKCE per client', () => {
       const request = await withoutPkce(noPkce);
       const { code } = await logInThrough(service, new Browser(), request);
       const refused = await expectTokenError(await exchangeCode(service, noPkce, code, oauth.generateRandomCodeVerifier()), 400, 'invalid_grant');
-      expect(refused.error_description).toBe('code_verifier was sent for a code issued without code_challenge');
+      expect(refused.error_description).toBe('the authorization grant or refresh token is invalid, expired or revoked, or was issued to another client');
       // The refusal did not burn the code (a mismatch never does).
       await expectTokens(await exchangeCode(service, noPkce, code, '', { code_verifier: undefined }));
     });
@@ -145,7 +145,7 @@ describe('PKCE per client', () => {
       const request = await authorizationRequest(service, strict);
       const { code } = await logInThrough(service, new Browser(), request);
       const refused = await expectTokenError(await exchangeCode(service, strict, code, '', { code_verifier: undefined }), 400, 'invalid_grant');
-      expect(refused.error_description).toBe('code_verifier is required (PKCE)');
+      expect(refused.error_description).toBe('the authorization grant or refresh token is invalid, expired or revoked, or was issued to another client');
       await expectTokens(await exchangeCode(service, strict, code, request.verifier));
     });
   });

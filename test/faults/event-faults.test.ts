@@ -31,7 +31,11 @@ describe('a request whose security event cannot be recorded', () => {
     f.proxy.fail({ operation: 'PutItem', mode: 'server_error', match: touchesPartition('EVENT#') });
     const answer = await f.refresh(token);
     expect(answer.status, answer.raw).toBe(400);
-    expect(answer.body).toEqual({ error: 'invalid_grant', error_description: 'refresh token expired' });
+    expect(answer.body).toEqual({ error: 'invalid_grant', error_description: 'the authorization grant or refresh token is invalid, expired or revoked, or was issued to another client' });
+    // What happened goes to the request's log line only.
+    expect(records(f.lines).filter((line) => line['event'] === 'oauth_error')).toEqual([
+      expect.objectContaining({ level: 'info', error: 'invalid_grant', status: 400, detail: 'refresh token expired' }),
+    ]);
     const failed = records(f.lines).filter((line) => line['event'] === 'security_event_failed');
     expect(failed).toEqual([expect.objectContaining({ level: 'error', type: 'family_expired', error: expect.any(String) })]);
     expect(JSON.stringify(failed)).not.toContain(token);
