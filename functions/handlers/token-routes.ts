@@ -1,26 +1,19 @@
-import type { RouteHandler } from '../http/handler.ts';
+import { withHeaders, type RouteHandler } from '../http/handler.ts';
 import { preflight } from '../http/cors.ts';
-import { formBody, type HttpRequest } from '../http/request.ts';
+import { formParameters, uniqueParameters, type HttpRequest } from '../http/request.ts';
 import { empty, json, type HttpResponse } from '../http/response.ts';
 import { authenticateClient } from '../oauth/clients/authenticate.ts';
 import type { Client, ClientRepository } from '../oauth/clients/client.ts';
-import {
-  InvalidClient,
-  InvalidRequest,
-  OAuthError,
-  TooManyRequests,
-  UnauthorizedClient,
-  UnsupportedGrantType,
-} from '../oauth/errors.ts';
-import { resolveLifetimes } from '../lifetimes/resolver.ts';
+import { InvalidClient, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../oauth/errors.ts';
 import { epochSeconds } from '../oauth/clock.ts';
-import { rateLimitTripped } from '../oauth/rate-limit.ts';
-import type { GrantDependencies } from '../oauth/grants/grant.ts';
+import { limitClientAuthFailures } from '../oauth/rate-limit.ts';
+import type { GrantDependencies, GrantHandler } from '../oauth/grants/grant.ts';
 import { GRANTS } from '../oauth/grants/registry.ts';
 import { introspect, type IntrospectionDependencies } from '../oauth/introspection.ts';
 import { revokeToken, type RevocationDependencies } from '../oauth/revocation.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { DpopNonces } from '../oauth/dpop/nonce.ts';
+import type { DpopProof } from '../oauth/dpop/proof.ts';
 import { tokenRequestProof } from '../oauth/dpop/token-proof.ts';
 import { lifetimesFor } from '../oauth/tokens/issue.ts';
 
@@ -40,99 +33,100 @@ export interface TokenRouteDependencies {
  */
 const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'DPoP-Nonce, WWW-Authenticate' };
 
-/** Errors carry CORS too, so a browser client can read them. */
-function withCors(handler: RouteHandler): RouteHandler {
-  return async (request) => {
-    try {
-      const response = await handler(request);
-      return { ...response, headers: { ...response.headers, ...CORS } };
-    } catch (error) {
-      if (error instanceof OAuthError) Object.assign(error.headers, CORS);
-      throw error;
-    }
-  };
+// The steps of the token, revocation and introspection endpoints, in the order they run.
+
+/** The form body (415 unless it is one), each parameter at most once (RFC 6749 §3.1). */
+function parseBody(request: HttpRequest): Map<string, string> {
+  return rejectDuplicates(formParameters(request));
 }
 
-/**
- * Failed client authentications are counted per claimed client id (off the happy path);
- * past `client_auth_failure_limit` in a window, they are answered 429. Correct credentials
- * are never refused by this limit, so an attacker cannot lock the real client out.
- */
-async function limitFailures(clientId: string, deps: GrantDependencies): Promise<void> {
-  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), { clientId });
-  const now = epochSeconds(deps.clock);
-  const { count, resetAt } = await deps.rates.hit(`client#${clientId}`, lifetimes.rate_limit_window.value, now);
-  if (count > lifetimes.client_auth_failure_limit.value) {
-    deps.metrics.count('RateLimited', { Limit: 'client_auth_failures' });
-    // The client id is the one claimed: whoever fails to authenticate as it.
-    await rateLimitTripped(deps.events, 'client_auth_failures', clientId, resetAt, { client_id: clientId });
-    throw new TooManyRequests(resetAt - now, 'too many failed client authentications');
+function rejectDuplicates(form: URLSearchParams): Map<string, string> {
+  return uniqueParameters(form, 'body');
+}
+
+/** Who the client is (RFC 6749 §2.3); a failure is counted against the claimed client id. */
+async function authenticate(deps: TokenRouteDependencies, request: HttpRequest, params: Map<string, string>): Promise<Client> {
+  try {
+    return (await authenticateClient({ headers: request.headers, form: params }, deps.clients())).client;
+  } catch (error) {
+    if (error instanceof InvalidClient) await countFailure(deps, error);
+    throw error;
   }
 }
 
-type ClientHandler = (client: Client, params: Map<string, string>, request: HttpRequest) => Promise<HttpResponse>;
+/** Counts a failed authentication; past the limit, the answer is 429 instead (see {@link limitClientAuthFailures}). */
+async function countFailure(deps: TokenRouteDependencies, error: InvalidClient): Promise<void> {
+  deps.metrics().count('InvalidClient', {});
+  if (error.presentedClientId !== undefined) await limitClientAuthFailures(error.presentedClientId, deps.grants());
+}
+
+/** The grant `grant_type` names, if this server has it and the client may use it. */
+function pickGrant(client: Client, params: ReadonlyMap<string, string>): GrantHandler {
+  const grantType = params.get('grant_type');
+  if (!grantType) throw new InvalidRequest('grant_type is required');
+  const grant = GRANTS.get(grantType);
+  if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
+  if (!client.grantTypes.includes(grant.grantType)) throw new UnauthorizedClient(`this client may not use ${grantType}`);
+  return grant;
+}
+
+/** The request's DPoP proof (RFC 9449), checked against this endpoint, and the nonce to send next. */
+async function checkProof(
+  deps: TokenRouteDependencies,
+  request: HttpRequest,
+  client: Client,
+  endpoint: '/token' | '/revoke',
+): Promise<{ proof?: DpopProof; nextNonce?: string }> {
+  const grants = deps.grants();
+  return tokenRequestProof({
+    headers: request.headers,
+    client,
+    tokenEndpoint: `${grants.issuer}${endpoint}`,
+    lifetimes: await lifetimesFor(grants, client),
+    nonces: deps.nonces,
+    now: epochSeconds(grants.clock),
+    // A public client has no secret: a DPoP-bound token of its is revoked only with a proof of the key.
+    ...(endpoint === '/revoke' && { requiredOfBoundClients: false }),
+  });
+}
+
+/** 200 with the body, never cached (`json` sets `Cache-Control: no-store`, RFC 6749 §5.1). */
+function answerNoStore(body: unknown, nextNonce: string | undefined): HttpResponse {
+  return json(200, body, nextNonce !== undefined ? { 'DPoP-Nonce': nextNonce } : {});
+}
 
 /**
- * The token, revocation and introspection endpoints, each a list of steps: parse the form,
- * authenticate the client, then the endpoint's own work. Responses are never cached.
+ * The token, revocation and introspection endpoints, each an ordered list of the steps above
+ * (as node-oidc-provider's `lib/actions/token.js`). Every answer, errors too, carries CORS.
  */
 export function tokenRoutes(deps: TokenRouteDependencies): Record<string, RouteHandler> {
-  const authenticated = (handle: ClientHandler): RouteHandler =>
-    withCors(async (request) => {
-      const params = formBody(request);
-      const { client } = await authenticateClient({ headers: request.headers, form: params }, deps.clients()).catch(
-        async (error: unknown) => {
-          if (error instanceof InvalidClient) {
-            deps.metrics().count('InvalidClient', {});
-            if (error.presentedClientId !== undefined) await limitFailures(error.presentedClientId, deps.grants());
-          }
-          throw error;
-        },
-      );
-      return handle(client, params, request);
-    });
-
   const routes: Record<string, RouteHandler> = {
     'OPTIONS /token': preflight(['POST']),
-    'POST /token': authenticated(async (client, params, request) => {
-      const grantType = params.get('grant_type');
-      if (!grantType) throw new InvalidRequest('grant_type is required');
-      const grant = GRANTS.get(grantType);
-      if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
-      if (!client.grantTypes.includes(grant.grantType)) throw new UnauthorizedClient(`this client may not use ${grantType}`);
-      const grants = deps.grants();
-      const { proof, nextNonce } = await tokenRequestProof({
-        headers: request.headers,
-        client,
-        tokenEndpoint: `${grants.issuer}/token`,
-        lifetimes: await lifetimesFor(grants, client),
-        nonces: deps.nonces,
-        now: epochSeconds(grants.clock),
-      });
-      const body = await grant.handle({ client, params, ...(proof && { proof }) }, grants);
-      return json(200, body, nextNonce !== undefined ? { 'DPoP-Nonce': nextNonce } : {});
-    }),
+    'POST /token': withHeaders(async (request) => {
+      const params = parseBody(request);
+      const client = await authenticate(deps, request, params);
+      const grant = pickGrant(client, params);
+      const { proof, nextNonce } = await checkProof(deps, request, client, '/token');
+      const body = await grant.handle({ client, params, ...(proof && { proof }) }, deps.grants());
+      return answerNoStore(body, nextNonce);
+    }, CORS),
   };
   const { revocation, introspection } = deps;
   if (revocation) {
-    routes['POST /revoke'] = authenticated(async (client, params, request) => {
-      const grants = deps.grants();
-      // A public client has no secret: a DPoP-bound token of its is revoked only with a proof of the key.
-      const { proof } = await tokenRequestProof({
-        headers: request.headers,
-        client,
-        tokenEndpoint: `${grants.issuer}/revoke`,
-        lifetimes: await lifetimesFor(grants, client),
-        nonces: deps.nonces,
-        now: epochSeconds(grants.clock),
-        requiredOfBoundClients: false,
-      });
+    routes['POST /revoke'] = withHeaders(async (request) => {
+      const params = parseBody(request);
+      const client = await authenticate(deps, request, params);
+      const { proof } = await checkProof(deps, request, client, '/revoke');
       await revokeToken(client, params, revocation(), proof);
       return empty(200);
-    });
+    }, CORS);
   }
   if (introspection) {
-    routes['POST /introspect'] = authenticated(async (client, params) => json(200, await introspect(client, params, introspection())));
+    routes['POST /introspect'] = withHeaders(async (request) => {
+      const params = parseBody(request);
+      const client = await authenticate(deps, request, params);
+      return answerNoStore(await introspect(client, params, introspection()), undefined);
+    }, CORS);
   }
   return routes;
 }

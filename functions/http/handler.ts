@@ -1,23 +1,46 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { NotFound } from '../oauth/errors.ts';
+import { NotFound, OAuthError } from '../oauth/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { withRequestContext, type RequestContext } from '../observability/request-context.ts';
 import { errorResponse } from './errors.ts';
 import { parseRequest, type HttpRequest } from './request.ts';
 import type { HttpResponse } from './response.ts';
 
-export type RouteHandler = (request: HttpRequest) => Promise<HttpResponse>;
+/** A route; `headers`, when set, go on each of its answers, the errors it refuses with included. */
+export type RouteHandler = ((request: HttpRequest) => Promise<HttpResponse>) & { readonly headers?: Readonly<Record<string, string>> };
 
-/** middy middleware: every error leaves as RFC 6749 §5.2 JSON through the one serializer. */
-export function oauthErrors(logger: () => Logger): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2> {
+/**
+ * A route whose every answer carries `headers`: its responses, and the OAuth errors it is
+ * refused with (CORS, so a browser client can read them). The error itself is left as it was
+ * thrown: the serializer adds the route's headers.
+ */
+export function withHeaders(handler: RouteHandler, headers: Readonly<Record<string, string>>): RouteHandler {
+  const route = async (request: HttpRequest): Promise<HttpResponse> => {
+    const response = await handler(request);
+    return { ...response, headers: { ...response.headers, ...headers } };
+  };
+  return Object.assign(route, { headers });
+}
+
+/**
+ * middy middleware: every error leaves through the one serializer; an OAuth error shown to the
+ * client also carries the route's own headers ({@link withHeaders}).
+ */
+export function oauthErrors(
+  logger: () => Logger,
+  routes: Readonly<Record<string, RouteHandler>> = {},
+): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2> {
   return {
     name: 'oauthErrors',
     onError: (request) => {
-      request.response = errorResponse(request.error, logger(), {
+      const response = errorResponse(request.error, logger(), {
         route: request.event.routeKey,
         requestId: request.context.awsRequestId,
       });
+      const headers = routes[request.event.routeKey]?.headers;
+      const shown = request.error instanceof OAuthError && request.error.expose;
+      request.response = headers && shown ? { ...response, headers: { ...response.headers, ...headers } } : response;
     },
   };
 }
@@ -55,7 +78,7 @@ export function lambdaHandler(routes: Readonly<Record<string, RouteHandler>>, ou
   const flush = () => output.metrics?.().flush();
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
     .use({ name: 'flushMetrics', after: flush, onError: flush })
-    .use(oauthErrors(() => output.logger))
+    .use(oauthErrors(() => output.logger, routes))
     .handler(async (event) => {
       const route = routes[event.routeKey];
       if (!route) throw new NotFound(`no route ${event.routeKey}`);

@@ -66,10 +66,15 @@ function mediaType(request: HttpRequest): string {
  * is refused (RFC 6749 §3.1, §3.2): which copy to trust would otherwise be a guess.
  */
 export function formBody(request: HttpRequest): Map<string, string> {
+  return uniqueParameters(formParameters(request), 'body');
+}
+
+/** A form body's parameters as sent, repeats included; a body that is not a form is 415. */
+export function formParameters(request: HttpRequest): URLSearchParams {
   if (mediaType(request) !== 'application/x-www-form-urlencoded') {
     throw new UnsupportedMediaType('application/x-www-form-urlencoded');
   }
-  return uniqueParameters(new URLSearchParams(request.body), 'body');
+  return new URLSearchParams(request.body);
 }
 
 /**

@@ -89,7 +89,7 @@ export class InvalidRequest extends OAuthError {
 /** RFC 6749 §5.2: 401 with a `WWW-Authenticate` challenge for the scheme the client may use. */
 export class InvalidClient extends OAuthError {
   /** The client id the request claimed, when there was one (rate limits count failures per client). */
-  presentedClientId: string | undefined;
+  readonly presentedClientId: string | undefined;
 
   constructor(description = 'client authentication failed', options: Options & { clientId?: string } = {}) {
     super('invalid_client', 401, description, {

@@ -66,15 +66,10 @@ export async function authenticateClient(
   request: { readonly headers: Readonly<Record<string, string>>; readonly form: ReadonlyMap<string, string> },
   clients: Pick<ClientRepository, 'get'>,
 ): Promise<AuthenticatedClient> {
-  const claim = presented(request.headers['authorization'], request.form);
-  try {
-    return await check(claim, clients);
-  } catch (error) {
-    if (error instanceof InvalidClient && claim.clientId.length <= 128) error.presentedClientId = claim.clientId;
-    throw error;
-  }
+  return check(presented(request.headers['authorization'], request.form), clients);
 }
 
+/** A refusal of a claimed client id names it (rate limits count failures per client), unless it is too long to be one. */
 async function check(claim: Presented, clients: Pick<ClientRepository, 'get'>): Promise<AuthenticatedClient> {
   if (claim.clientId.length > 128) throw new InvalidClient();
   const client = await clients.get(claim.clientId);
@@ -85,7 +80,7 @@ async function check(claim: Presented, clients: Pick<ClientRepository, 'get'>): 
   // One answer for every failure about the client itself (unknown, wrong secret, wrong method):
   // saying more would tell a caller which ids exist and how each authenticates.
   if (!client || client.tokenEndpointAuthMethod !== claim.method || (claim.method !== 'none' && !secretMatches)) {
-    throw new InvalidClient();
+    throw new InvalidClient(undefined, { clientId: claim.clientId });
   }
   return { client, method: claim.method };
 }
