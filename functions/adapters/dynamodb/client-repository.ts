@@ -1,6 +1,5 @@
-import { TableStore } from './table-store.ts';
+import { conditional, TableStore } from './table-store.ts';
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   type AttributeValue,
@@ -66,14 +65,11 @@ export class DynamoDbClientRepository extends TableStore implements ClientReposi
   }
 
   async delete(clientId: string): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new DeleteItemCommand({ TableName: this.table, Key: key(clientId), ConditionExpression: 'attribute_exists(pk)' }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ).then(() => true),
+      () => false,
+    );
   }
 }

@@ -1,10 +1,8 @@
-import { TableStore } from './table-store.ts';
+import { conditional, TableStore } from './table-store.ts';
 import { requestIdUpdate } from './request-attribute.ts';
 import {
-  ConditionalCheckFailedException,
   GetItemCommand,
   TransactWriteItemsCommand,
-  TransactionCanceledException,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
@@ -64,8 +62,8 @@ function fromItem(item: Item): DeviceRequest {
  */
 export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
   async create(deviceCodeHash: string, userCodeKey: string, device: DeviceRequest): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             {
@@ -95,12 +93,9 @@ export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
             },
           ],
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
-      throw error;
-    }
+      ).then(() => true),
+      () => false,
+    );
   }
 
   async findByUserCode(userCodeKey: string, now: number): Promise<{ deviceCodeHash: string; device: DeviceRequest } | undefined> {
@@ -120,8 +115,8 @@ export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
   }
 
   async poll(deviceCodeHash: string, clientId: string, now: number): Promise<PollResult> {
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: deviceKey(deviceCodeHash),
@@ -133,19 +128,14 @@ export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
           ExpressionAttributeValues: { ':now': n(now), ':cid': s(clientId), ':pending': s('pending') },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-      );
-      return { outcome: 'pending' };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        return { outcome: 'refused', device: error.Item ? fromItem(error.Item) : undefined };
-      }
-      throw error;
-    }
+      ).then(() => ({ outcome: 'pending' })),
+      (item: Item | undefined) => ({ outcome: 'refused', device: item ? fromItem(item) : undefined }),
+    );
   }
 
   async slowDown(request: SlowDownRequest): Promise<SlowDownResult> {
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: deviceKey(request.deviceCodeHash),
@@ -164,14 +154,9 @@ export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-      );
-      return { outcome: 'slowed' };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        return { outcome: 'refused', device: error.Item ? fromItem(error.Item) : undefined };
-      }
-      throw error;
-    }
+      ).then(() => ({ outcome: 'slowed' })),
+      (item: Item | undefined) => ({ outcome: 'refused', device: item ? fromItem(item) : undefined }),
+    );
   }
 
   async consume(request: ConsumeRequest, family?: NewFamilyItem): Promise<ConsumeResult> {
@@ -202,8 +187,8 @@ export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
 
   async #decide(deviceCodeHash: string, to: DeviceStatus, attribute: 'approval' | 'rejection', value: string, now: number): Promise<DeviceRequest | undefined> {
     const request = requestIdUpdate();
-    try {
-      const { Attributes } = await this.client.send(
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: deviceKey(deviceCodeHash),
@@ -213,11 +198,8 @@ export class DynamoDbDeviceStore extends TableStore implements DeviceStore {
           ExpressionAttributeValues: { ':to': s(to), ':value': s(value), ':pending': s('pending'), ':now': n(now), ...request.values },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return Attributes ? fromItem(Attributes) : undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+      ).then(({ Attributes }) => (Attributes ? fromItem(Attributes) : undefined)),
+      () => undefined,
+    );
   }
 }

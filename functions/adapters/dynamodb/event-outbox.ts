@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EventOutbox } from '../../events/recorder.ts';
 import type { SecurityEvent } from '../../events/security-event.ts';
 import { n, s } from './attributes.ts';
-import { TableStore } from './table-store.ts';
+import { conditional, TableStore } from './table-store.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -31,14 +31,11 @@ export function outboxItem(event: SecurityEvent, keepUntil: number): Item {
  */
 export class DynamoDbEventOutbox extends TableStore implements EventOutbox {
   async put(event: SecurityEvent, keepUntil: number): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new PutItemCommand({ TableName: this.table, Item: outboxItem(event, keepUntil), ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ).then(() => true),
+      () => false,
+    );
   }
 }

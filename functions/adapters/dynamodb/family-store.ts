@@ -1,6 +1,5 @@
-import { TableStore } from './table-store.ts';
+import { conditional, TableStore } from './table-store.ts';
 import {
-  ConditionalCheckFailedException,
   GetItemCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -188,8 +187,8 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
       }
     }
     if (removed.length > 0) update += ` REMOVE ${removed.join(', ')}`;
-    try {
-      const { Attributes } = await this.client.send(
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(request.familyId),
@@ -206,22 +205,17 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-      );
-      return { outcome: 'rotated', family: fromItem(Attributes ?? {}) };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        return { outcome: 'refused', family: error.Item ? fromItem(error.Item) : undefined };
-      }
-      throw error;
-    }
+      ).then(({ Attributes }) => ({ outcome: 'rotated', family: fromItem(Attributes ?? {}) })),
+      (item: Item | undefined) => ({ outcome: 'refused', family: item ? fromItem(item) : undefined }),
+    );
   }
 
   async recordProof(familyId: string, proof: ProofRecord): Promise<boolean> {
     const names: Record<string, string> = {};
     const values: Item = { ':false': bool(false) };
     const recorded = proofRecord(proof, names, values);
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(familyId),
@@ -230,12 +224,9 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
           ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ).then(() => true),
+      () => false,
+    );
   }
 
   async revoke(familyId: string, reason: RevocationReason, now: number): Promise<boolean> {
@@ -248,8 +239,8 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
 
   async #revoke(familyId: string, reason: RevocationReason, now: number, reuse: boolean): Promise<boolean> {
     const request = requestIdUpdate();
-    try {
-      await this.client.send(
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(familyId),
@@ -261,12 +252,9 @@ export class DynamoDbFamilyStore extends TableStore implements FamilyStore {
           ExpressionAttributeNames: Object.fromEntries(SUBJECT_INDEX_ATTRIBUTES.map((name, index) => [`#ix${index}`, name])),
           ExpressionAttributeValues: { ':true': bool(true), ':false': bool(false), ':reason': s(reason), ':now': n(now), ...request.values },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ).then(() => true),
+      () => false,
+    );
   }
 
   async get(familyId: string): Promise<Family | undefined> {

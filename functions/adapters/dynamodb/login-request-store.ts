@@ -1,6 +1,5 @@
-import { TableStore } from './table-store.ts';
+import { conditional, TableStore } from './table-store.ts';
 import {
-  ConditionalCheckFailedException,
   GetItemCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -89,8 +88,8 @@ export class DynamoDbLoginRequestStore extends TableStore implements LoginReques
     // The login app's answer is a security event (the events function reads it from the stream).
     const answered = to === 'accepted' || to === 'rejected';
     const request = answered ? requestIdUpdate() : { set: '', values: {} };
-    try {
-      const { Attributes } = await this.client.send(
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(challengeHash),
@@ -100,11 +99,8 @@ export class DynamoDbLoginRequestStore extends TableStore implements LoginReques
           ExpressionAttributeValues: { ':from': s(from), ':to': s(to), ':now': n(now), ...extra.values, ...request.values },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return Attributes ? fromItem(Attributes) : undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+      ).then(({ Attributes }) => (Attributes ? fromItem(Attributes) : undefined)),
+      () => undefined,
+    );
   }
 }

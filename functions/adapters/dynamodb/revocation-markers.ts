@@ -1,6 +1,5 @@
 import {
   BatchGetItemCommand,
-  ConditionalCheckFailedException,
   QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -11,6 +10,7 @@ import { TemporarilyUnavailable } from '../../oauth/errors.ts';
 import type { MarkerKind, MarkerReason, MarkerTimes, RevocationMarkers } from '../../oauth/tokens/markers.ts';
 import { n, readNumber, readString, s } from './attributes.ts';
 import { requestIdUpdate } from './request-attribute.ts';
+import { conditional } from './table-store.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -86,18 +86,10 @@ export class DynamoDbRevocationMarkers implements RevocationMarkers {
           ExpressionAttributeValues: values,
         }),
       );
-    try {
-      await update('SET valid_after = :v, expires_at = :e', `(${forward}) AND (attribute_not_exists(expires_at) OR expires_at <= :e)`);
-      return;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    try {
-      // Kept longer already: move valid_after alone (a newer marker already there wins).
-      await update('SET valid_after = :v', `valid_after <= :v AND expires_at > :e`);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    const moved = update('SET valid_after = :v, expires_at = :e', `(${forward}) AND (attribute_not_exists(expires_at) OR expires_at <= :e)`);
+    if (await conditional(moved.then(() => true), () => false)) return;
+    // Kept longer already: move valid_after alone (a newer marker already there wins).
+    await conditional(update('SET valid_after = :v', `valid_after <= :v AND expires_at > :e`).then(() => undefined), () => undefined);
   }
 
   async #read(wanted: ReadonlyArray<[MarkerKind, string]>): Promise<Map<string, number>> {

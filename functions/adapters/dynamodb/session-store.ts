@@ -1,9 +1,7 @@
-import { TableStore } from './table-store.ts';
+import { conditional, TableStore } from './table-store.ts';
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
-  TransactionCanceledException,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -80,10 +78,10 @@ export class DynamoDbSessionStore extends TableStore implements SessionStore {
 
   async touch(cookieHash: string, current: Session, now: number): Promise<boolean> {
     if (sessionExpiresAt(current) <= now) return false;
-    try {
-      // min(now + idle, absolute) cannot be computed in an update expression; the caller's
-      // read gave both, and neither changes after creation.
-      await this.client.send(
+    // min(now + idle, absolute) cannot be computed in an update expression; the caller's
+    // read gave both, and neither changes after creation.
+    return conditional(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(cookieHash),
@@ -94,12 +92,9 @@ export class DynamoDbSessionStore extends TableStore implements SessionStore {
             ':ttl': n(sessionExpiresAt({ ...current, lastSeenAt: now })),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ).then(() => true),
+      () => false,
+    );
   }
 
   async delete(cookieHash: string, ended?: SecurityEvent): Promise<void> {
@@ -107,21 +102,19 @@ export class DynamoDbSessionStore extends TableStore implements SessionStore {
       await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: key(cookieHash) }));
       return;
     }
-    try {
-      // The session and the record of its end in one transaction: the events function publishes
-      // the end from the table's stream, and a session already gone records nothing.
-      await this.client.send(
+    // The session and the record of its end in one transaction: the events function publishes
+    // the end from the table's stream, and a session already gone records nothing.
+    await conditional(
+      this.client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             { Delete: { TableName: this.table, Key: key(cookieHash), ConditionExpression: 'attribute_exists(pk)' } },
             { Put: { TableName: this.table, Item: outboxItem(ended, ended.time + OUTBOX_RETENTION_SECONDS), ConditionExpression: 'attribute_not_exists(pk)' } },
           ],
         }),
-      );
-    } catch (error) {
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return;
-      throw error;
-    }
+      ).then(() => undefined),
+      () => undefined,
+    );
   }
 
   async findBySid(sid: string): Promise<{ subject: string; cookieHash: string; knownUntil: number } | undefined> {

@@ -14,6 +14,23 @@ type Item = Record<string, AttributeValue>;
 /** A conditional update's outcome: committed, or refused with the item as it was (if it existed). */
 export type ConditionalOutcome = { readonly committed: true } | { readonly committed: false; readonly item: Item | undefined };
 
+/**
+ * A conditional write's outcome: what `write` resolves to when it commits, or what `refused`
+ * makes of the item as it was (when the write asked for `ALL_OLD`) when its condition failed —
+ * a `ConditionalCheckFailedException`, or a transaction cancelled because its first action's
+ * condition failed. A failed condition is an outcome, not an error; any other error propagates.
+ */
+export async function conditional<T>(write: Promise<T>, refused: (item: Item | undefined) => T): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return refused(error.Item);
+    const [first] = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+    if (first?.Code === 'ConditionalCheckFailed') return refused(first.Item);
+    throw error;
+  }
+}
+
 /** What every store over the Lifespan table holds: the injected client and the table's name. */
 export abstract class TableStore {
   protected readonly client: DynamoDBClient;
@@ -35,28 +52,27 @@ export abstract class TableStore {
    * can never leave one without the other. A failed condition is an outcome, not an error.
    */
   protected async updateTogether(update: Omit<Update, 'TableName'>, created?: Item): Promise<ConditionalOutcome> {
+    const write =
+      created === undefined
+        ? this.client.send(new UpdateItemCommand({ ...update, TableName: this.table, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }))
+        : // The SDK fills ClientRequestToken, so its own retry of a transaction that committed succeeds.
+          this.client.send(
+            new TransactWriteItemsCommand({
+              TransactItems: [
+                { Update: { ...update, TableName: this.table, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+                { Put: { TableName: this.table, Item: created, ConditionExpression: 'attribute_not_exists(pk)' } },
+              ],
+            }),
+          );
     try {
-      if (created === undefined) {
-        await this.client.send(new UpdateItemCommand({ ...update, TableName: this.table, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
-      } else {
-        // The SDK fills ClientRequestToken, so its own retry of a transaction that committed succeeds.
-        await this.client.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [
-              { Update: { ...update, TableName: this.table, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
-              { Put: { TableName: this.table, Item: created, ConditionExpression: 'attribute_not_exists(pk)' } },
-            ],
-          }),
-        );
-      }
-      return { committed: true };
+      return await conditional<ConditionalOutcome>(
+        write.then(() => ({ committed: true })),
+        (item) => ({ committed: false, item }),
+      );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { committed: false, item: error.Item };
-      if (error instanceof TransactionCanceledException) {
-        const [first] = error.CancellationReasons ?? [];
-        if (first?.Code === 'ConditionalCheckFailed') return { committed: false, item: first.Item };
-        // A concurrent transaction on the same item: the caller reads it again to learn who won.
-        if (first?.Code === 'TransactionConflict') return { committed: false, item: undefined };
+      // A concurrent transaction on the same item: the caller reads it again to learn who won.
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'TransactionConflict') {
+        return { committed: false, item: undefined };
       }
       throw error;
     }
