@@ -7,6 +7,7 @@ import { deviceRoutes } from './device-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { dpopNoncesFor, successorsFor, userCodeKeysFor } from '../runtime/successor.ts';
 import { storeFor } from '../runtime/store.ts';
+import { grantDependencies } from '../runtime/grant-dependencies.ts';
 import { signerFor } from '../runtime/signer.ts';
 import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
 import { securityEventsFor } from '../runtime/events.ts';
@@ -25,24 +26,19 @@ export function createHandler(runtime: HandlerRuntime) {
   const deviceVerificationUrl = readDeviceVerificationUrl(runtime.env);
   const introspectionCache = new IntrospectionCache();
 
-  const grants = lazy(() => ({
-    issuer: core.issuer,
-    signer: signer(),
-    clock,
-    lifetimes: lifetimes(),
-    accessTokens: store.accessTokens(),
-    families: store.families(),
-    codes: store.codes(),
-    devices: store.devices(),
-    markers: store.markers(),
-    successors: successors(),
-    rates: store.rates(),
-    proofReplays: store.proofReplays(),
-    metrics: metrics(),
-    logger,
-    events: events(),
-    forgetFamily: (familyId: string) => introspectionCache.forgetFamily(familyId),
-  }));
+  const grants = lazy(() =>
+    grantDependencies(store, {
+      issuer: core.issuer,
+      signer: signer(),
+      clock,
+      lifetimes: lifetimes(),
+      successors: successors(),
+      metrics: metrics(),
+      logger,
+      events: events(),
+      forgetFamily: (familyId: string) => introspectionCache.forgetFamily(familyId),
+    }),
+  );
   const inspection = () => ({
     issuer: core.issuer,
     clock,

@@ -3,18 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDbAccessTokenStore } from '../../functions/adapters/dynamodb/access-token-store.ts';
 import { DynamoDbClientRepository } from '../../functions/adapters/dynamodb/client-repository.ts';
 import { DynamoDbCodeStore } from '../../functions/adapters/dynamodb/code-store.ts';
-import { DynamoDbDeviceStore } from '../../functions/adapters/dynamodb/device-store.ts';
-import { DynamoDbFamilyStore } from '../../functions/adapters/dynamodb/family-store.ts';
-import { DynamoDbRevocationMarkers } from '../../functions/adapters/dynamodb/revocation-markers.ts';
 import { HmacDpopNonces } from '../../functions/oauth/dpop/nonce.ts';
-import { DynamoDbProofReplays } from '../../functions/adapters/dynamodb/proof-replays.ts';
-import { DynamoDbRateCounter } from '../../functions/adapters/dynamodb/rate-counter.ts';
 import { HmacSuccessorDeriver, HmacUserCodeKeys } from '../../functions/adapters/local/local-successor-deriver.ts';
 import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../../functions/adapters/local/local-key-signer.ts';
 import { LifetimeConfigStore } from '../../functions/lifetimes/config.ts';
+import { grantDependencies } from '../../functions/runtime/grant-dependencies.ts';
+import { storeServices } from '../../functions/runtime/store.ts';
 import type { Client } from '../../functions/oauth/clients/client.ts';
 import { authorizationCodeGrant } from '../../functions/oauth/grants/authorization-code.ts';
 import type { GrantDependencies } from '../../functions/oauth/grants/grant.ts';
@@ -70,22 +66,15 @@ export async function grantFixture() {
   // The server-held key: successors and user-code keys, as one deployment has them.
   const serverKey = randomBytes(32);
   const userCodes = new HmacUserCodeKeys(serverKey);
-  const deps: GrantDependencies = {
+  const deps: GrantDependencies = grantDependencies(storeServices({ tableName }, clock, dynamo), {
     issuer: 'https://auth.example.com',
     signer,
     clock,
     lifetimes,
     metrics,
     logger,
-    families: new DynamoDbFamilyStore(dynamo, tableName),
-    codes,
-    devices: new DynamoDbDeviceStore(dynamo, tableName),
-    accessTokens: new DynamoDbAccessTokenStore(dynamo, tableName),
-    markers: new DynamoDbRevocationMarkers({ client: dynamo, tableName, clock }),
     successors: new HmacSuccessorDeriver(serverKey),
-    rates: new DynamoDbRateCounter(dynamo, tableName),
-    proofReplays: new DynamoDbProofReplays(dynamo, tableName),
-  };
+  });
 
   /**
    * A family from a real code exchange: returns the token response. `target` is what the code

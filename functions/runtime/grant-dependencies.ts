@@ -1,0 +1,28 @@
+import type { SecurityEventRecorder } from '../events/recorder.ts';
+import type { GrantDependencies } from '../oauth/grants/grant.ts';
+import type { StoreServices } from './store.ts';
+
+/** What the grants use besides the table's stores. */
+export type GrantServices = Omit<
+  GrantDependencies,
+  'families' | 'codes' | 'devices' | 'accessTokens' | 'markers' | 'rates' | 'proofReplays' | 'events'
+> & { readonly events?: SecurityEventRecorder | undefined };
+
+/**
+ * Everything a grant may use: the token path's stores over the table and the services given.
+ * The one wiring of the grants, for the token function and the grant-level tests alike.
+ */
+export function grantDependencies(store: StoreServices, services: GrantServices): GrantDependencies {
+  const { events, ...rest } = services;
+  return {
+    ...rest,
+    families: store.families(),
+    codes: store.codes(),
+    devices: store.devices(),
+    accessTokens: store.accessTokens(),
+    markers: store.markers(),
+    rates: store.rates(),
+    proofReplays: store.proofReplays(),
+    ...(events !== undefined && { events }),
+  };
+}
