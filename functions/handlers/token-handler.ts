@@ -7,7 +7,7 @@ import { deviceRoutes } from './device-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { dpopNoncesFor, successorsFor, userCodeKeysFor } from '../runtime/successor.ts';
 import { storeFor } from '../runtime/store.ts';
-import { grantDependencies } from '../runtime/grant-dependencies.ts';
+import { grantDependencies, inspectDependencies } from '../runtime/grant-dependencies.ts';
 import { signerFor } from '../runtime/signer.ts';
 import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
 import { securityEventsFor } from '../runtime/events.ts';
@@ -40,13 +40,7 @@ export function createHandler(runtime: HandlerRuntime) {
     }),
   );
   const inspection = () => ({
-    issuer: core.issuer,
-    clock,
-    signer: signer(),
-    families: store.families(),
-    accessTokens: store.accessTokens(),
-    markers: store.markers(),
-    lifetimes: lifetimes(),
+    ...inspectDependencies(store, { issuer: core.issuer, clock, signer: signer(), lifetimes: lifetimes() }),
     metrics: metrics(),
   });
 

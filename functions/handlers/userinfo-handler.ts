@@ -3,6 +3,7 @@ import { handlerServices, type HandlerRuntime } from '../runtime/handler-runtime
 import { lazy } from '../runtime/lazy.ts';
 import { userinfoRoutes } from './userinfo-routes.ts';
 import { storeFor } from '../runtime/store.ts';
+import { inspectDependencies } from '../runtime/grant-dependencies.ts';
 import { signerFor } from '../runtime/signer.ts';
 import { lifetimeConfigFor } from '../runtime/lifetimes.ts';
 import { loginStores } from '../runtime/login-stores.ts';
@@ -17,15 +18,9 @@ export function createHandler(runtime: HandlerRuntime) {
   const signer = signerFor(services);
   const lifetimes = lifetimeConfigFor(services, securityEventsFor(services, store));
   const deps = lazy(() => ({
-    issuer: core.issuer,
-    clock,
-    signer: signer(),
-    families: store.families(),
-    accessTokens: store.accessTokens(),
-    markers: store.markers(),
+    ...inspectDependencies(store, { issuer: core.issuer, clock, signer: signer(), lifetimes: lifetimes() }),
     profiles: logins.profiles(),
     proofReplays: store.proofReplays(),
-    lifetimes: lifetimes(),
   }));
   return lambdaHandler(userinfoRoutes(deps), { logger, metrics });
 }

@@ -1,5 +1,6 @@
 import type { SecurityEventRecorder } from '../events/recorder.ts';
 import type { GrantDependencies } from '../oauth/grants/grant.ts';
+import type { InspectDependencies } from '../oauth/tokens/inspect.ts';
 import type { StoreServices } from './store.ts';
 
 /** What the grants use besides the table's stores. */
@@ -25,4 +26,16 @@ export function grantDependencies(store: StoreServices, services: GrantServices)
     proofReplays: store.proofReplays(),
     ...(events !== undefined && { events }),
   };
+}
+
+/**
+ * What inspecting a token needs (introspection, revocation, userinfo): its stores over the
+ * table, and how to verify and date it. The one wiring for the token and userinfo functions.
+ */
+export function inspectDependencies(
+  store: StoreServices,
+  services: Omit<InspectDependencies, 'families' | 'accessTokens' | 'markers'>,
+) {
+  // The stores as they are (revocation also writes through them), checked to be enough to inspect.
+  return { ...services, families: store.families(), accessTokens: store.accessTokens(), markers: store.markers() } satisfies InspectDependencies;
 }

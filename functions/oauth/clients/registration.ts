@@ -84,18 +84,19 @@ function checkAudience(audience: string): void {
 }
 
 /** The validated form of a registration request (RFC 7591 field names). */
-export interface ClientRegistration {
-  readonly clientName: string;
-  readonly type: ClientType;
-  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-  readonly redirectUris: readonly string[];
-  readonly postLogoutRedirectUris: readonly string[];
-  readonly grantTypes: readonly GrantType[];
-  readonly scopes: readonly string[];
-  readonly audiences: readonly string[];
-  readonly dpopBoundAccessTokens?: boolean;
-  readonly requirePkce: boolean;
-}
+export type ClientRegistration = Pick<
+  Client,
+  | 'clientName'
+  | 'type'
+  | 'tokenEndpointAuthMethod'
+  | 'redirectUris'
+  | 'postLogoutRedirectUris'
+  | 'grantTypes'
+  | 'scopes'
+  | 'audiences'
+  | 'dpopBoundAccessTokens'
+  | 'requirePkce'
+>;
 
 /**
  * Validates an admin registration body. Unknown fields are refused rather than ignored: a

@@ -4,7 +4,7 @@ import { resolveLifetimes } from '../../lifetimes/resolver.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
 import { hashSecret } from '../secrets.ts';
 import type { Signer } from '../signer.ts';
-import type { AccessTokenStore } from './access-token-store.ts';
+import type { AccessTokenStore, OpaqueAccessToken } from './access-token-store.ts';
 import type { Family, FamilyStore } from './family.ts';
 import type { RevocationMarkers } from './markers.ts';
 import { decodeRefreshToken } from './refresh-token.ts';
@@ -22,26 +22,12 @@ export interface InspectDependencies {
 /** What a token is, and whether it is active now. `active` already reflects every check. */
 export type Inspection =
   | { readonly kind: 'refresh_token'; readonly active: boolean; readonly family: Family; readonly expiresAt: number }
-  | {
+  | ({
       readonly kind: 'access_token';
       readonly format: 'jwt' | 'opaque';
       readonly active: boolean;
-      readonly clientId: string;
-      readonly subject: string;
-      readonly scope: readonly string[];
-      readonly audience: string;
-      readonly issuedAt: number;
-      readonly expiresAt: number;
-      readonly jti: string;
-      readonly authTime?: number;
-      readonly familyId?: string;
-      /** The DPoP key the token is bound to (`cnf.jkt`), when it is. */
-      readonly jkt?: string;
-      /** Claims the `claims` request asked of userinfo. */
-      readonly userinfoClaims?: readonly string[];
-      /** The lifetime profile of the login behind the token. */
-      readonly lifetimeProfile?: string;
-    };
+      // The facts of the token, a JWT's as a stored opaque token's.
+    } & OpaqueAccessToken);
 
 async function familyActive(family: Family, secret: string | undefined, deps: InspectDependencies, now: number): Promise<{ active: boolean; expiresAt: number }> {
   const lifetimes = resolveLifetimes(await deps.lifetimes.current(), {
