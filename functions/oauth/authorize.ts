@@ -1,27 +1,30 @@
+/**
+ * `/authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2): a new request or the return from the login
+ * app. Its parts are modules of their own: request validation (authorization-request.ts),
+ * whether the browser's SSO session answers (session-reuse.ts) and code issuance
+ * (code-issuance.ts); this module strings them together and starts sessions.
+ */
 import { randomBytes } from 'node:crypto';
 import type { LifetimeConfigStore } from '../lifetimes/config.ts';
 import { resolveLifetimes } from '../lifetimes/resolver.ts';
-import { GRANT_TYPES, type Client, type ClientRepository } from './clients/client.ts';
-import { redirectUriRegistered } from './clients/redirect-uri.ts';
+import type { Client, ClientRepository } from './clients/client.ts';
 import { epochSeconds, type Clock } from './clock.ts';
-import { AuthorizationPageError, AuthorizationRedirectError, OAuthError } from './errors.ts';
-import { clientRedirect } from './client-redirect.ts';
-
-export { AuthorizationPageError, AuthorizationRedirectError } from './errors.ts';
-export { clientRedirect } from './client-redirect.ts';
-import { JKT } from './dpop/proof.ts';
-import { isCodeChallenge } from './pkce.ts';
-import { grantedScope, grantedTarget, type GrantTarget } from './scopes.ts';
+import { AuthorizationPageError, AuthorizationRedirectError } from './errors.ts';
+import { parseAuthorizationRequest } from './authorization-request.ts';
+import { issueCode, secretPair } from './code-issuance.ts';
+import { activeSession, ssoRefusal } from './session-reuse.ts';
 import { hashSecret } from './secrets.ts';
-import type { AuthorizationRequest, LoginRequestStore, LoginResult } from './sessions/login-request.ts';
-import { isSessionActive, sessionExpiresAt, type Session, type SessionStore } from './sessions/session.ts';
+import type { LoginRequestStore, LoginResult } from './sessions/login-request.ts';
+import { sessionExpiresAt, type Session, type SessionStore } from './sessions/session.ts';
+import { requiredSubjects } from './claims.ts';
 import type { CodeStore } from './tokens/code.ts';
 import type { RevocationMarkers } from './tokens/markers.ts';
 import type { ProfileStore } from './sessions/profile.ts';
-import { requestedClaimNames, requiredSubjects } from './claims.ts';
-import { parseOidcParameters, type OidcParameters } from './oidc-parameters.ts';
 import type { Signer } from './signer.ts';
-import { verifyIdTokenHint } from './tokens/id-token-hint.ts';
+
+export { AuthorizationPageError, AuthorizationRedirectError } from './errors.ts';
+export { clientRedirect } from './client-redirect.ts';
+export { parseAuthorizationRequest } from './authorization-request.ts';
 
 /** How long a login challenge waits for the login app. */
 export const LOGIN_REQUEST_TTL = 900;
@@ -49,189 +52,6 @@ export interface AuthorizeOutcome {
   readonly setSession?: { readonly value: string; readonly maxAge?: number };
   readonly setLoginBinding?: { readonly value: string; readonly maxAge: number };
   readonly clearLoginBinding?: boolean;
-}
-
-const MAX_PARAMETER_LENGTH = 2048;
-/** An ID token with profile claims outgrows the default; a claims request may be long too. */
-const LONGER_PARAMETERS: Readonly<Record<string, number>> = { id_token_hint: 8192, claims: 4096 };
-
-/**
- * Validates an authorization request in the order RFC 6749 §4.1.2.1 requires: client and
- * redirect URI first (errors shown to the user), then the rest (errors sent to the client).
- */
-export async function parseAuthorizationRequest(
-  query: URLSearchParams,
-  deps: Pick<AuthorizeDependencies, 'clients' | 'issuer' | 'signer'>,
-): Promise<{ client: Client; request: AuthorizationRequest }> {
-  const single = (name: string): string | undefined => {
-    const values = query.getAll(name);
-    if (values.length > 1) return undefined;
-    const value = values[0];
-    return value === undefined || value === '' ? undefined : value;
-  };
-  if (query.getAll('client_id').length > 1 || query.getAll('redirect_uri').length > 1) {
-    throw new AuthorizationPageError('invalid_request', 'client_id and redirect_uri may appear only once');
-  }
-  const clientId = single('client_id');
-  if (!clientId || clientId.length > 128) throw new AuthorizationPageError('invalid_request', 'client_id is required');
-  const client = await deps.clients.get(clientId);
-  if (!client) throw new AuthorizationPageError('invalid_client', 'unknown client');
-  const asked = single('redirect_uri');
-  const redirectUriGiven = asked !== undefined;
-  const redirectUri = asked ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined);
-  if (!redirectUri) throw new AuthorizationPageError('invalid_request', 'redirect_uri is required');
-  // OIDC Core §3.1.2.1: REQUIRED in an OpenID Connect request (plain OAuth may omit it, RFC 6749 §4.1.1).
-  if (!redirectUriGiven && (single('scope') ?? '').split(' ').includes('openid')) {
-    throw new AuthorizationPageError('invalid_request', 'redirect_uri is required in an OpenID Connect request');
-  }
-  // Exact string comparison (OAuth 2.1 §4.1.1.3), any port on a loopback IP (RFC 8252 §7.3).
-  if (!redirectUriRegistered(client.redirectUris, redirectUri)) {
-    throw new AuthorizationPageError('invalid_request', 'redirect_uri is not registered for this client');
-  }
-
-  const state = query.getAll('state').length === 1 ? single('state') : undefined;
-  const fail = (code: string, description: string): never => {
-    throw new AuthorizationRedirectError({ issuer: deps.issuer, redirectUri, state }, code, description);
-  };
-  for (const [name] of query) {
-    // RFC 8707 §2: resource is the one parameter that may repeat (one per resource asked for).
-    if (name !== 'resource' && query.getAll(name).length > 1) fail('invalid_request', `parameter ${name} is repeated`);
-    if ((query.get(name) ?? '').length > (LONGER_PARAMETERS[name] ?? MAX_PARAMETER_LENGTH)) fail('invalid_request', `parameter ${name} is too long`);
-  }
-  // OIDC Core §6.2 and §6.1: each has its own error code.
-  if (query.has('request_uri')) fail('request_uri_not_supported', 'request_uri is not supported');
-  if (query.has('request')) fail('request_not_supported', 'request objects are not supported');
-  const responseType = single('response_type');
-  if (responseType !== 'code') fail('unsupported_response_type', 'only response_type=code is supported');
-  const responseMode = single('response_mode');
-  if (responseMode !== undefined && responseMode !== 'query') fail('invalid_request', 'only response_mode=query is supported');
-  if (!client.grantTypes.includes(GRANT_TYPES.authorizationCode)) {
-    fail('unauthorized_client', 'this client may not use the authorization code grant');
-  }
-  const codeChallenge = single('code_challenge');
-  const method = single('code_challenge_method');
-  // A client that sends PKCE gets it checked whether it must or not.
-  const withoutPkce = !client.requirePkce && codeChallenge === undefined && method === undefined;
-  if (!withoutPkce) {
-    if (!codeChallenge) fail('invalid_request', 'code_challenge is required (PKCE)');
-    if (method !== 'S256') fail('invalid_request', 'code_challenge_method must be S256');
-    if (!isCodeChallenge(codeChallenge!)) fail('invalid_request', 'code_challenge is malformed');
-  }
-
-  let scope: string[] = [];
-  let target: GrantTarget = { audience: '' };
-  try {
-    scope = grantedScope(client, single('scope'));
-    target = grantedTarget(client, query.getAll('resource'), deps.issuer);
-  } catch (error) {
-    if (error instanceof OAuthError) fail(error.code, error.message);
-    throw error;
-  }
-
-  let oidc: OidcParameters = {};
-  try {
-    oidc = parseOidcParameters(single);
-  } catch (error) {
-    if (error instanceof OAuthError) fail(error.code, error.message);
-    throw error;
-  }
-  const hint = single('id_token_hint');
-  const hintClaims = hint !== undefined ? await verifyIdTokenHint(hint, deps) : undefined;
-  if (hint !== undefined && !hintClaims) fail('invalid_request', 'id_token_hint is not an ID token this server issued');
-  const nonce = single('nonce');
-  const dpopJkt = single('dpop_jkt');
-  if (dpopJkt !== undefined && !JKT.test(dpopJkt)) fail('invalid_request', 'dpop_jkt must be a JWK SHA-256 thumbprint (43 base64url characters)');
-  // OAuth 2.1 §7.5.1: without PKCE only the OIDC nonce stops an injected code (a confidential client's requests only).
-  if (withoutPkce && !scope.includes('openid')) fail('invalid_request', 'code_challenge is required (PKCE) unless the request is an OpenID Connect request with a nonce');
-  if (withoutPkce && nonce === undefined) fail('invalid_request', 'nonce is required when PKCE is not used');
-  return {
-    client,
-    request: {
-      clientId: client.clientId,
-      redirectUri,
-      ...(!redirectUriGiven && { redirectUriOmitted: true }),
-      scope,
-      ...target,
-      ...(!withoutPkce && { codeChallenge: codeChallenge! }),
-      ...(state !== undefined && { state }),
-      ...(nonce !== undefined && { nonce }),
-      ...(dpopJkt !== undefined && { dpopJkt }),
-      ...oidc,
-      ...(hintClaims !== undefined && { idTokenHintClaims: hintClaims }),
-    },
-  };
-}
-
-function secretPair(): { value: string; hash: string } {
-  const value = randomBytes(32).toString('base64url');
-  return { value, hash: hashSecret(value) };
-}
-
-async function issueCode(
-  deps: AuthorizeDependencies,
-  client: Client,
-  request: AuthorizationRequest,
-  session: Session,
-  now: number,
-): Promise<string> {
-  // The session's lifetime profile (its login's) governs every code it issues, SSO reuse included.
-  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), {
-    clientId: client.clientId,
-    clientType: client.type,
-    audience: request.audience,
-    ...(session.lifetimeProfile !== undefined && { profile: session.lifetimeProfile }),
-  });
-  const code = secretPair();
-  const requestedClaims = requestedClaimNames(request.claims, client.scopes);
-  await deps.codes.create(code.hash, {
-    clientId: client.clientId,
-    redirectUri: request.redirectUri,
-    ...(request.redirectUriOmitted && { redirectUriOmitted: true }),
-    ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge }),
-    subject: session.subject,
-    scope: request.scope,
-    audience: request.audience,
-    ...(request.resources !== undefined && { resources: request.resources }),
-    authTime: session.authTime,
-    sid: session.sid,
-    ...(session.acr !== undefined && { acr: session.acr }),
-    ...(session.amr !== undefined && { amr: session.amr }),
-    ...(session.claims !== undefined && { claims: session.claims }),
-    ...(request.nonce !== undefined && { nonce: request.nonce }),
-    ...(request.dpopJkt !== undefined && { jkt: request.dpopJkt }),
-    ...(requestedClaims !== undefined && { requestedClaims }),
-    ...(session.lifetimeProfile !== undefined && { lifetimeProfile: session.lifetimeProfile }),
-    createdAt: now,
-    expiresAt: now + lifetimes.authorization_code_ttl.value,
-  });
-  return clientRedirect(deps.issuer, request.redirectUri, { code: code.value, state: request.state });
-}
-
-/** The SSO session a cookie names, if it is still active (expired items are treated as absent). */
-async function activeSession(deps: AuthorizeDependencies, cookie: string | undefined, now: number, clientId: string) {
-  if (!cookie || cookie.length > 100) return undefined;
-  const hash = hashSecret(cookie);
-  const session = await deps.sessions.get(hash);
-  if (!session || !isSessionActive(session, now)) return undefined;
-  // A compromised user's (or everyone's) sessions end with one marker, not one write per session;
-  // and a session whose login a token revocation covers could only issue dead codes.
-  if (session.authTime <= (await deps.markers.sessionsValidAfter(session.subject, clientId))) return undefined;
-  return { hash, session };
-}
-
-/**
- * Why the browser's SSO session may not answer this request by itself (undefined: it may).
- * `prompt=login|consent|select_account` are for the login app to honour, so they always reach it.
- */
-function ssoRefusal(request: AuthorizationRequest, session: Session, now: number): string | undefined {
-  if (request.prompt?.some((value) => value !== 'none')) return 'the request asks for user interaction';
-  // max_age=0 is prompt=login (OIDC Core §3.1.2.1); whole seconds would otherwise let it pass.
-  if (request.maxAge !== undefined && (request.maxAge === 0 || now - session.authTime > request.maxAge)) return 'a fresh login is required';
-  // The client expects a particular user (§3.1.2.1 id_token_hint, §5.5.1 a sub value): another one's session is no answer.
-  const hinted = request.idTokenHintClaims?.['sub'];
-  if (hinted !== undefined && hinted !== session.subject) return 'the session is for another user than id_token_hint';
-  if (requiredSubjects(request.claims).some((subject) => subject !== session.subject)) return 'the session is for another user than the claims request asks for';
-  return undefined;
 }
 
 /**

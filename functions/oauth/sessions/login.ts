@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { LifetimeConfigStore } from '../../lifetimes/config.ts';
 import { MAX_PROFILE_NAME, NAME_SEGMENT } from '../../lifetimes/parameters.ts';
-import { clientRedirect, loginVerifier } from '../authorize.ts';
+import { loginVerifier } from '../authorize.ts';
+import { clientRedirect } from '../client-redirect.ts';
 import type { ClientRepository } from '../clients/client.ts';
 import { epochSeconds, type Clock } from '../clock.ts';
 import { ERROR_DESCRIPTION, InvalidRequest, NotFound } from '../errors.ts';
