@@ -60,14 +60,17 @@ export class UnknownKey extends InvalidToken {
   readonly code = 'unknown_key';
 }
 
+/** The signature does not verify with the issuer key `kid` names. */
 export class InvalidSignature extends InvalidToken {
   readonly code = 'invalid_signature';
 }
 
+/** `iss` is not the issuer the verifier was made for. */
 export class WrongIssuer extends InvalidToken {
   readonly code = 'wrong_issuer';
 }
 
+/** `aud` does not include the audience the verifier was made for. */
 export class WrongAudience extends InvalidToken {
   readonly code = 'wrong_audience';
 }
@@ -173,3 +176,30 @@ export class IntrospectionUnavailable extends VerifierUnavailable {
 export class DpopReplayStoreUnavailable extends VerifierUnavailable {
   readonly code = 'dpop_replay_store_unavailable';
 }
+
+/**
+ * Every concrete error `verify` may throw, as a union: narrow it by `code` (a `switch` over
+ * `error.code` is exhaustive) or with `instanceof`. Its `code`s are exactly
+ * {@link VerificationErrorCode}.
+ */
+export type AnyVerificationError =
+  | MalformedToken
+  | WrongTokenType
+  | UnsupportedAlgorithm
+  | UnknownKey
+  | InvalidSignature
+  | WrongIssuer
+  | WrongAudience
+  | TokenExpired
+  | TokenNotYetValid
+  | TokenRevoked
+  | WrongTokenScheme
+  | DpopProofMissing
+  | DpopProofInvalid
+  | DpopProofReplayed
+  | DpopKeyMismatch
+  | MissingScope
+  | InsufficientUserAuthentication
+  | JwksUnavailable
+  | IntrospectionUnavailable
+  | DpopReplayStoreUnavailable;

@@ -40,4 +40,5 @@ export {
   IntrospectionUnavailable,
   DpopReplayStoreUnavailable,
   type VerificationErrorCode,
+  type AnyVerificationError,
 } from './errors.ts';

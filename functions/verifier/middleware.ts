@@ -23,6 +23,7 @@ export type LifespanAuthorizedEvent = APIGatewayProxyEventV2WithRequestContext<
   APIGatewayEventRequestContextV2 & { authorizer: LifespanAuthorizerContext }
 >;
 
+/** How {@link lifespanAuth} checks each request: the verifier, and what every request must carry. */
 export interface LifespanAuthOptions {
   /** Made once per process with `createVerifier`. */
   readonly verifier: Verifier;
