@@ -31,28 +31,28 @@ export const EVENT_SOURCE = 'lifespan';
  * copied wholesale from an item).
  */
 export interface EventFacts {
-  readonly subject?: string;
-  readonly client_id?: string;
-  readonly family_id?: string;
-  readonly sid?: string;
+  readonly subject?: string | undefined;
+  readonly client_id?: string | undefined;
+  readonly family_id?: string | undefined;
+  readonly sid?: string | undefined;
   /** Why: a revocation reason, a user event's type, a login app's error, a limit's name… */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
   /** The Lambda request id of the request that caused it (links the event to its log lines). */
-  readonly request_id?: string;
+  readonly request_id?: string | undefined;
   /** Bulk revocation: whose tokens (`user`, `client`, `global`). */
-  readonly scope?: 'user' | 'client' | 'global';
+  readonly scope?: 'user' | 'client' | 'global' | undefined;
   /** Rate limit: epoch seconds at which its window ends. */
-  readonly window_ends_at?: number;
+  readonly window_ends_at?: number | undefined;
   /** Configuration: the parameter (full relative SSM name) and the value refused (at most 100 characters). */
-  readonly parameter?: string;
-  readonly value?: string;
+  readonly parameter?: string | undefined;
+  readonly value?: string | undefined;
   /** Login: `browser` (an authorization request) or `device` (RFC 8628). */
-  readonly flow?: 'browser' | 'device';
-  readonly acr?: string;
-  readonly amr?: readonly string[];
+  readonly flow?: 'browser' | 'device' | undefined;
+  readonly acr?: string | undefined;
+  readonly amr?: readonly string[] | undefined;
   /** Client registered or deleted. */
-  readonly client_name?: string;
-  readonly client_type?: string;
+  readonly client_name?: string | undefined;
+  readonly client_type?: string | undefined;
 }
 
 /** An event as the service saw it. */

@@ -102,10 +102,15 @@ export async function publicJwkFromKeyObject(key: KeyObject, alg: SigningAlgorit
   assertKeyFitsAlgorithm(key, alg);
   const exported = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
   // Copy only the members of the key type so a private or unexpected member can never be published.
+  const member = (name: 'n' | 'e' | 'crv' | 'x' | 'y'): string => {
+    const value = exported[name];
+    if (typeof value !== 'string') throw new SigningError('ERR_SIGNING_KEY_UNSUPPORTED', `the ${alg} public key has no ${name}`);
+    return value;
+  };
   const members: JWK =
     exported.kty === 'RSA'
-      ? { kty: 'RSA', n: exported.n, e: exported.e }
-      : { kty: 'EC', crv: exported.crv, x: exported.x, y: exported.y };
+      ? { kty: 'RSA', n: member('n'), e: member('e') }
+      : { kty: 'EC', crv: member('crv'), x: member('x'), y: member('y') };
   const kid = await calculateJwkThumbprint(members, 'sha256');
   return Object.freeze({ ...members, kty: members.kty as 'RSA' | 'EC', alg, kid, use: 'sig' as const });
 }

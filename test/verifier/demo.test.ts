@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../functions/local/dynamodb-local.ts';
 import { startTestServer, type TestServer } from '../support/local-server.ts';
-// Type-only: brings scripts/ (outside tsconfig's `include`) into `npm run typecheck` without running it.
+// Type-only: ties this test to the demo's module (scripts/ is in tsconfig's `include`, so `npm run typecheck` checks it anyway) without running it.
 import type * as demoScript from '../../scripts/demo.ts';
 
 export type DemoScript = typeof demoScript;
