@@ -197,9 +197,10 @@ describe('the lifetimes picture in a real browser', () => {
     expect(views).toEqual([
       'any client · no lifetime profile',
       'any client · lifetime profile shared-device',
+      // In code-unit order, as the page lists them (not localeCompare: ids differ in case).
       ...[web, spa]
         .map((client) => ({ id: client.client_id, type: client === web ? 'confidential' : 'public' }))
-        .sort((a, b) => a.id.localeCompare(b.id))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
         .flatMap(({ id, type }) => [`client ${id} · (${type}) · no lifetime profile`, `client ${id} · (${type}) · lifetime profile shared-device`]),
     ]);
     const drawn = await bars();
