@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RECORD_BUDGET_MS } from '../../functions/events/recorder.ts';
 import { METRICS } from '../../functions/observability/metrics.ts';
 import { touchesPartition } from '../support/dynamodb-faults.ts';
-import { sleep } from '../support/flows.ts';
+import { TestClock } from '../support/clock.ts';
 import { records } from '../support/output.ts';
 import { faultyTokenFunction } from './harness.ts';
 
@@ -19,14 +19,20 @@ afterEach(async () => {
  * family found expired at a refresh). Recording it failing must never fail or hold that request.
  */
 describe('a request whose security event cannot be recorded', () => {
+  /**
+   * A family past its idle lifetime, by the function's clock. Its item's TTL lies a minute ahead
+   * on the real clock, so DynamoDB Local (which deletes expired items on the real clock) keeps it:
+   * the refresh must find it expired, not absent.
+   */
+  const clock = new TestClock();
   const expiredFamily = async (f: Fn) => {
     const issued = await f.exchange();
-    await sleep(2_100);
+    clock.advance(61);
     return issued.refresh_token;
   };
 
   it('answers as it would (invalid_grant), the event logged and counted as failed', async () => {
-    const f = (fn = await faultyTokenFunction({ refresh_token_idle_ttl: '1' }));
+    const f = (fn = await faultyTokenFunction({ refresh_token_idle_ttl: '60' }, { clock }));
     const token = await expiredFamily(f);
     f.proxy.fail({ operation: 'PutItem', mode: 'server_error', match: touchesPartition('EVENT#') });
     const answer = await f.refresh(token);
@@ -44,7 +50,7 @@ describe('a request whose security event cannot be recorded', () => {
   });
 
   it('does not wait for an outbox that does not answer longer than its budget', async () => {
-    const f = (fn = await faultyTokenFunction({ refresh_token_idle_ttl: '1' }));
+    const f = (fn = await faultyTokenFunction({ refresh_token_idle_ttl: '60' }, { clock }));
     const token = await expiredFamily(f);
     const answerWithout = async () => {
       const started = Date.now();

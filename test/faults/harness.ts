@@ -6,7 +6,7 @@ import { DynamoDbCodeStore } from '../../functions/adapters/dynamodb/code-store.
 import { DynamoDbFamilyStore } from '../../functions/adapters/dynamodb/family-store.ts';
 import { createHandler } from '../../functions/handlers/token-handler.ts';
 import type { Client } from '../../functions/oauth/clients/client.ts';
-import { systemClock } from '../../functions/oauth/clock.ts';
+import { systemClock, type Clock } from '../../functions/oauth/clock.ts';
 import { s256 } from '../../functions/oauth/pkce.ts';
 import { hashSecret } from '../../functions/oauth/secrets.ts';
 import { decodeRefreshToken } from '../../functions/oauth/tokens/refresh-token.ts';
@@ -32,7 +32,7 @@ export interface Answer {
  * SSM lifetimes), its DynamoDB calls through a fault proxy in front of DynamoDB Local, and the
  * KMS and SSM fakes behaving like the real clients (retry, then 503): each can fail on cue.
  */
-export async function faultyTokenFunction(parameters: Record<string, string> = {}) {
+export async function faultyTokenFunction(parameters: Record<string, string> = {}, options: { readonly clock?: Clock } = {}) {
   const proxy: DynamoDbFaultProxy = await startDynamoDbFaultProxy(inject('dynamoDbEndpoint'));
   const { client: direct, tableName } = await freshTable();
   const kms = new FakeKms({ translateUnavailable: true });
@@ -55,7 +55,7 @@ export async function faultyTokenFunction(parameters: Record<string, string> = {
       LIFESPAN_PARAMETERS_CACHE_SECONDS: '1',
       LIFESPAN_DEVICE_VERIFICATION_URL: `${ISSUER}/device`,
     },
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     write: (line) => lines.push(line),
     aws: { dynamodb: proxy.client(QUICK_DYNAMODB_BUDGET), kms, ssm },
   });
