@@ -67,7 +67,9 @@ describe('security events in events.jsonl', () => {
   });
 
   it('writes each event as one JSON line: its detail-type, a UUID id, the time, the stage', async () => {
-    await login();
+    const { subject } = await login();
+    // The events function publishes from the stream, a poll later: wait for this login's event first.
+    await eventsMatching(service, (event) => event['detail-type'] === DETAIL_TYPES.login_accepted && event['subject'] === subject);
     const lines = (await readFile(service.eventsFile, 'utf8')).split('\n').filter((line) => line !== '');
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
