@@ -10,3 +10,6 @@ export async function refusal(promise: Promise<unknown>): Promise<OAuthError> {
   }
   throw new Error('expected a refusal');
 }
+
+/** The RFC error code a call must be refused with. */
+export const refusedWith = async (promise: Promise<unknown>): Promise<string> => (await refusal(promise)).code;

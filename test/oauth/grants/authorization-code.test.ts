@@ -1,25 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { OAuthError } from '../../../functions/oauth/errors.ts';
 import { authorizationCodeGrant } from '../../../functions/oauth/grants/authorization-code.ts';
 import { s256 } from '../../../functions/oauth/pkce.ts';
 import { hashSecret } from '../../../functions/oauth/secrets.ts';
 import { decodeRefreshToken } from '../../../functions/oauth/tokens/refresh-token.ts';
 import { clientRecord } from '../../support/clients.ts';
 import { grantFixture } from '../../support/grant-fixture.ts';
+import { refusedWith } from '../../support/refusals.ts';
 
 type Fixture = Awaited<ReturnType<typeof grantFixture>>;
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OAuthError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('authorization_code grant', () => {
   let f: Fixture;
@@ -63,29 +53,29 @@ describe('authorization_code grant', () => {
 
   it('a replayed code is refused and revokes what its first use issued', async () => {
     const tokens = await exchange();
-    expect(await refusal(exchange())).toBe('invalid_grant');
+    expect(await refusedWith(exchange())).toBe('invalid_grant');
     const family = await f.deps.families.get(decodeRefreshToken(tokens.refresh_token!)!.familyId);
     expect(family).toMatchObject({ revoked: true, revokedReason: 'code_replay' });
-    expect(await refusal(f.refresh(tokens.refresh_token!))).toBe('invalid_grant');
+    expect(await refusedWith(f.refresh(tokens.refresh_token!))).toBe('invalid_grant');
     const jti = decodeJwt(tokens.access_token).jti!;
     expect(await f.deps.accessTokens.isDenied(jti, f.clock.seconds)).toBe(true);
   });
 
   it('an expired code is refused, though DynamoDB has not deleted it', async () => {
     f.clock.advance(61);
-    expect(await refusal(exchange())).toBe('invalid_grant');
+    expect(await refusedWith(exchange())).toBe('invalid_grant');
   });
 
   it.each([
     ['a wrong verifier', { code_verifier: randomBytes(40).toString('base64url') }],
     ['another redirect URI', { redirect_uri: 'https://app.example.com/other' }],
   ])('%s is refused without burning the code', async (_why, overrides) => {
-    expect(await refusal(exchange(overrides))).toBe('invalid_grant');
+    expect(await refusedWith(exchange(overrides))).toBe('invalid_grant');
     expect((await exchange()).access_token).toBeDefined();
   });
 
   it('another client is refused without burning the code', async () => {
-    expect(await refusal(exchange({}, clientRecord()))).toBe('invalid_grant');
+    expect(await refusedWith(exchange({}, clientRecord()))).toBe('invalid_grant');
     expect((await exchange()).access_token).toBeDefined();
   });
 
@@ -99,7 +89,7 @@ describe('authorization_code grant', () => {
     const missing = Object.keys(overrides).filter((key) => overrides[key as keyof typeof overrides] === '');
     const request = new Map(Object.entries({ code, redirect_uri: f.client.redirectUris[0]!, code_verifier: verifier, ...params }));
     for (const key of missing) request.delete(key);
-    expect(await refusal(authorizationCodeGrant.handle({ client: f.client, params: request }, f.deps))).toBe(error);
+    expect(await refusedWith(authorizationCodeGrant.handle({ client: f.client, params: request }, f.deps))).toBe(error);
   });
 
   it('concurrent exchanges of one code: exactly one succeeds', async () => {

@@ -1,22 +1,12 @@
 import { decodeJwt } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Client } from '../../../functions/oauth/clients/client.ts';
-import { OAuthError } from '../../../functions/oauth/errors.ts';
 import { decodeRefreshToken } from '../../../functions/oauth/tokens/refresh-token.ts';
 import { clientRecord } from '../../support/clients.ts';
 import { grantFixture } from '../../support/grant-fixture.ts';
+import { refusedWith } from '../../support/refusals.ts';
 
 type Fixture = Awaited<ReturnType<typeof grantFixture>>;
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OAuthError) return error.code;
-    throw error;
-  }
-  throw new Error('expected the request to be refused');
-}
 
 const aud = (token: { access_token: string }) => decodeJwt(token.access_token).aud;
 
@@ -64,7 +54,7 @@ describe('resource on refresh and code exchange', () => {
     ['the issuer', 'https://auth.example.com'],
   ])('%s is invalid_target, and the same refresh token still refreshes', async (_why, resource) => {
     const issued = await issue();
-    expect(await refusal(refresh(issued.refresh_token!, { resource }))).toBe('invalid_target');
+    expect(await refusedWith(refresh(issued.refresh_token!, { resource }))).toBe('invalid_target');
     expect(await family(issued.refresh_token!)).toMatchObject({ generation: 0, revoked: false });
     expect(aud(await refresh(issued.refresh_token!))).toBe('api');
   });
@@ -77,7 +67,7 @@ describe('resource on refresh and code exchange', () => {
     ['an over-long URI', `https://api.example.com/${'a'.repeat(300)}`],
   ])('a malformed resource (%s) is invalid_target and changes nothing', async (_why, resource) => {
     const issued = await issue();
-    expect(await refusal(refresh(issued.refresh_token!, { resource }))).toBe('invalid_target');
+    expect(await refusedWith(refresh(issued.refresh_token!, { resource }))).toBe('invalid_target');
     expect(await family(issued.refresh_token!)).toMatchObject({ generation: 0, revoked: false });
     await refresh(issued.refresh_token!);
   });
@@ -86,7 +76,7 @@ describe('resource on refresh and code exchange', () => {
     const issued = await f.issue(scope, { target: { audience: 'api' }, asClient: client });
     const named = await refresh(issued.refresh_token!, { resource: 'api' });
     expect(aud(named)).toBe('api');
-    expect(await refusal(refresh(named.refresh_token!, { resource: 'billing' }))).toBe('invalid_target');
+    expect(await refusedWith(refresh(named.refresh_token!, { resource: 'billing' }))).toBe('invalid_target');
     expect(await family(named.refresh_token!)).toMatchObject({ generation: 1, revoked: false });
   });
 
@@ -99,7 +89,7 @@ describe('resource on refresh and code exchange', () => {
       const issued = await issue();
       const first = await refresh(issued.refresh_token!, { resource: 'billing' });
       f.clock.advance(5);
-      expect(await refusal(refresh(issued.refresh_token!, { resource: 'ledger' }))).toBe('invalid_target');
+      expect(await refusedWith(refresh(issued.refresh_token!, { resource: 'ledger' }))).toBe('invalid_target');
       const retry = await refresh(issued.refresh_token!, { resource: 'billing' });
       expect(retry.refresh_token).toBe(first.refresh_token);
       expect(aud(retry)).toBe('billing');
@@ -119,8 +109,8 @@ describe('resource on refresh and code exchange', () => {
     });
 
     it('a resource outside the grant is invalid_target', async () => {
-      expect(await refusal(issue({ resource: 'ledger' }))).toBe('invalid_target');
-      expect(await refusal(issue({ resource: 'https://api.example.com/#x' }))).toBe('invalid_target');
+      expect(await refusedWith(issue({ resource: 'ledger' }))).toBe('invalid_target');
+      expect(await refusedWith(issue({ resource: 'https://api.example.com/#x' }))).toBe('invalid_target');
     });
   });
 });

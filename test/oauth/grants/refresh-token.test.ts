@@ -4,18 +4,9 @@ import { OAuthError } from '../../../functions/oauth/errors.ts';
 import { decodeRefreshToken, encodeRefreshToken, newRefreshSecret } from '../../../functions/oauth/tokens/refresh-token.ts';
 import { clientRecord } from '../../support/clients.ts';
 import { grantFixture } from '../../support/grant-fixture.ts';
+import { refusedWith } from '../../support/refusals.ts';
 
 type Fixture = Awaited<ReturnType<typeof grantFixture>>;
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OAuthError) return error.code;
-    throw error;
-  }
-  throw new Error('expected the refresh to be refused');
-}
 
 const familyOf = (token: string) => decodeRefreshToken(token)!.familyId;
 
@@ -48,7 +39,7 @@ describe('refresh_token grant', () => {
     const stored = await family(issued.refresh_token!);
     expect(stored).toMatchObject({ generation: 1, revoked: true, revokedReason: 'reuse' });
     const winner = (fulfilled[0] as PromiseFulfilledResult<{ refresh_token?: string }>).value;
-    expect(await refusal(f.refresh(winner.refresh_token!))).toBe('invalid_grant');
+    expect(await refusedWith(f.refresh(winner.refresh_token!))).toBe('invalid_grant');
     expect(f.metrics.points.filter((point) => point.name === 'FamilyRevoked')).toHaveLength(1);
   });
 
@@ -59,9 +50,9 @@ describe('refresh_token grant', () => {
     const tokens = [(await f.issue()).refresh_token!];
     for (let i = 0; i < 3; i += 1) tokens.push((await f.refresh(tokens.at(-1)!)).refresh_token!);
     const newest = tokens.at(-1)!;
-    expect(await refusal(f.refresh(tokens[tokens.length - 1 - back]!))).toBe('invalid_grant');
+    expect(await refusedWith(f.refresh(tokens[tokens.length - 1 - back]!))).toBe('invalid_grant');
     expect(await family(newest)).toMatchObject({ revoked: true, revokedReason: 'reuse', reuseDetectedAt: f.clock.seconds });
-    expect(await refusal(f.refresh(newest))).toBe('invalid_grant');
+    expect(await refusedWith(f.refresh(newest))).toBe('invalid_grant');
     expect(f.metrics.points.some((point) => point.name === 'RefreshReuseDetected')).toBe(true);
   });
 
@@ -71,9 +62,9 @@ describe('refresh_token grant', () => {
     const decoded = decodeRefreshToken(current)!;
     for (const generation of [0, 1, 2]) {
       const forged = encodeRefreshToken({ ...decoded, generation, secret: newRefreshSecret() });
-      expect(await refusal(f.refresh(forged))).toBe('invalid_grant');
+      expect(await refusedWith(f.refresh(forged))).toBe('invalid_grant');
     }
-    expect(await refusal(f.refresh(encodeRefreshToken({ ...decoded, absoluteExpiresAt: decoded.absoluteExpiresAt + 1 })))).toBe(
+    expect(await refusedWith(f.refresh(encodeRefreshToken({ ...decoded, absoluteExpiresAt: decoded.absoluteExpiresAt + 1 })))).toBe(
       'invalid_grant',
     );
     expect(await family(current)).toMatchObject({ revoked: false, generation: 1 });
@@ -83,10 +74,10 @@ describe('refresh_token grant', () => {
   it('refuses malformed tokens and tokens of another client, without touching the family', async () => {
     const issued = await f.issue();
     for (const token of ['', 'garbage', `${issued.refresh_token!}x`, issued.refresh_token!.slice(0, -2)]) {
-      expect(['invalid_grant', 'invalid_request']).toContain(await refusal(f.refresh(token)));
+      expect(['invalid_grant', 'invalid_request']).toContain(await refusedWith(f.refresh(token)));
     }
     const other = clientRecord();
-    expect(await refusal(f.refresh(issued.refresh_token!, {}, other))).toBe('invalid_grant');
+    expect(await refusedWith(f.refresh(issued.refresh_token!, {}, other))).toBe('invalid_grant');
     expect(await family(issued.refresh_token!)).toMatchObject({ revoked: false, generation: 0 });
   });
 
@@ -109,7 +100,7 @@ describe('refresh_token grant', () => {
     it('a retry may narrow the scope but never widen it past the family’s, though the client may hold more', async () => {
       const issued = await f.issue(['openid', 'offline_access', 'read']);
       const first = await f.refresh(issued.refresh_token!);
-      expect(await refusal(f.refresh(issued.refresh_token!, { scope: 'openid read write' }))).toBe('invalid_scope');
+      expect(await refusedWith(f.refresh(issued.refresh_token!, { scope: 'openid read write' }))).toBe('invalid_scope');
       expect((await f.refresh(issued.refresh_token!, { scope: 'read' })).scope).toBe('read');
       expect(await family(issued.refresh_token!)).toMatchObject({ revoked: false, generation: 1 });
       expect((await f.refresh(first.refresh_token!)).refresh_token).toBeDefined();
@@ -119,7 +110,7 @@ describe('refresh_token grant', () => {
       const issued = await f.issue();
       const first = await f.refresh(issued.refresh_token!);
       await f.refresh(first.refresh_token!);
-      expect(await refusal(f.refresh(issued.refresh_token!))).toBe('invalid_grant');
+      expect(await refusedWith(f.refresh(issued.refresh_token!))).toBe('invalid_grant');
       expect(await family(issued.refresh_token!)).toMatchObject({ revoked: true, revokedReason: 'reuse' });
     });
 
@@ -127,7 +118,7 @@ describe('refresh_token grant', () => {
       const issued = await f.issue();
       await f.refresh(issued.refresh_token!);
       f.clock.advance(31);
-      expect(await refusal(f.refresh(issued.refresh_token!))).toBe('invalid_grant');
+      expect(await refusedWith(f.refresh(issued.refresh_token!))).toBe('invalid_grant');
       expect(await family(issued.refresh_token!)).toMatchObject({ revoked: true, revokedReason: 'reuse' });
     });
 
@@ -160,7 +151,7 @@ describe('refresh_token grant', () => {
     f.clock.advance(90);
     expect((await f.refresh(issued.refresh_token!)).refresh_token).toBe(issued.refresh_token);
     f.clock.advance(101);
-    expect(await refusal(f.refresh(issued.refresh_token!))).toBe('invalid_grant');
+    expect(await refusedWith(f.refresh(issued.refresh_token!))).toBe('invalid_grant');
   });
 
   describe('expiry (DynamoDB deletes late: every read checks)', () => {
@@ -184,7 +175,7 @@ describe('refresh_token grant', () => {
       expect(await ttlOf(token)).toBe(f.clock.seconds + 100);
       f.clock.advance(101);
       expect(await ttlOf(token)).toBeDefined();
-      expect(await refusal(f.refresh(token))).toBe('invalid_grant');
+      expect(await refusedWith(f.refresh(token))).toBe('invalid_grant');
       expect(f.metrics.points).toContainEqual(expect.objectContaining({ name: 'FamilyRevoked', dimensions: { Reason: 'idle' } }));
     });
 
@@ -197,7 +188,7 @@ describe('refresh_token grant', () => {
       }
       expect(await ttlOf(token)).toBe(start + 250);
       f.clock.advance(11);
-      expect(await refusal(f.refresh(token))).toBe('invalid_grant');
+      expect(await refusedWith(f.refresh(token))).toBe('invalid_grant');
       expect(f.metrics.points).toContainEqual(expect.objectContaining({ name: 'FamilyRevoked', dimensions: { Reason: 'absolute' } }));
     });
 
@@ -205,13 +196,13 @@ describe('refresh_token grant', () => {
       const token = (await f.issue()).refresh_token!;
       f.clock.advance(50);
       f.parameters.set('refresh_token_idle_ttl', '40');
-      expect(await refusal(f.refresh(token))).toBe('invalid_grant');
+      expect(await refusedWith(f.refresh(token))).toBe('invalid_grant');
     });
   });
 
   it('scope may only narrow: a wider request is invalid_scope and does not burn the token', async () => {
     const issued = await f.issue(['openid', 'offline_access', 'read']);
-    expect(await refusal(f.refresh(issued.refresh_token!, { scope: 'read write' }))).toBe('invalid_scope');
+    expect(await refusedWith(f.refresh(issued.refresh_token!, { scope: 'read write' }))).toBe('invalid_scope');
     expect(await family(issued.refresh_token!)).toMatchObject({ generation: 0, revoked: false });
     const narrowed = await f.refresh(issued.refresh_token!, { scope: 'read' });
     expect(narrowed.scope).toBe('read');
@@ -223,7 +214,7 @@ describe('refresh_token grant', () => {
   it('honours revoke-all markers: a family created before a user marker is refused and revoked', async () => {
     const before = (await f.issue()).refresh_token!;
     await f.deps.markers.write('user', 'alice', f.clock.seconds, f.clock.seconds + 3600);
-    expect(await refusal(f.refresh(before))).toBe('invalid_grant');
+    expect(await refusedWith(f.refresh(before))).toBe('invalid_grant');
     expect(await family(before)).toMatchObject({ revoked: true, revokedReason: 'marker' });
     f.clock.advance(1);
     const after = (await f.issue()).refresh_token!;
@@ -233,6 +224,6 @@ describe('refresh_token grant', () => {
   it.each(['client', 'global'] as const)('honours a %s marker', async (kind) => {
     const token = (await f.issue()).refresh_token!;
     await f.deps.markers.write(kind, kind === 'client' ? f.client.clientId : '*', f.clock.seconds, f.clock.seconds + 3600);
-    expect(await refusal(f.refresh(token))).toBe('invalid_grant');
+    expect(await refusedWith(f.refresh(token))).toBe('invalid_grant');
   });
 });

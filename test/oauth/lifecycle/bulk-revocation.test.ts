@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbRevocationMarkers } from '../../../functions/adapters/dynamodb/revocation-markers.ts';
 import { revokeAll, userEvent, type BulkRevocationDependencies } from '../../../functions/oauth/bulk-revocation.ts';
-import { OAuthError } from '../../../functions/oauth/errors.ts';
 import { authorizationCodeGrant } from '../../../functions/oauth/grants/authorization-code.ts';
 import { introspect, IntrospectionCache } from '../../../functions/oauth/introspection.ts';
 import { s256 } from '../../../functions/oauth/pkce.ts';
@@ -10,6 +9,7 @@ import { hashSecret } from '../../../functions/oauth/secrets.ts';
 import type { TokenResponse } from '../../../functions/oauth/tokens/issue.ts';
 import { localDynamoClient } from '../../support/dynamodb.ts';
 import { countCalls, grantFixture } from '../../support/grant-fixture.ts';
+import { refusedWith } from '../../support/refusals.ts';
 
 type Fixture = Awaited<ReturnType<typeof grantFixture>>;
 
@@ -43,16 +43,6 @@ async function issueFor(f: Fixture, subject: string): Promise<TokenResponse> {
     },
     f.deps,
   );
-}
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OAuthError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 /**
@@ -101,7 +91,7 @@ describe('bulk revocation at function level', () => {
       expect(await inspect(tokens.refresh_token!)).toEqual({ active: false });
       expect(await inspect(tokens.access_token)).toEqual({ active: false });
     }
-    const refusals = await Promise.all([solo, ...many].map((tokens) => refusal(f.refresh(tokens.refresh_token!))));
+    const refusals = await Promise.all([solo, ...many].map((tokens) => refusedWith(f.refresh(tokens.refresh_token!))));
     expect(refusals).toEqual(Array.from({ length: 51 }, () => 'invalid_grant'));
     // Another user is untouched.
     expect(await inspect(bystander.refresh_token!)).toMatchObject({ active: true });
@@ -143,7 +133,7 @@ describe('bulk revocation at function level', () => {
     expect(await inspect(tokens.access_token)).toMatchObject({ active: true });
     const rotated = await f.refresh(tokens.refresh_token!);
     await userEvent(admin.deps, 'carol', { type: 'compromised' });
-    expect(await refusal(f.refresh(rotated.refresh_token!))).toBe('invalid_grant');
+    expect(await refusedWith(f.refresh(rotated.refresh_token!))).toBe('invalid_grant');
   });
 
   it('revoke_refresh_on_password_change=true (default): mfa_changed revokes like password_changed', async () => {
@@ -152,7 +142,7 @@ describe('bulk revocation at function level', () => {
     f.clock.advance(1);
     const admin = adminSide(f);
     expect(await userEvent(admin.deps, 'dave', { type: 'mfa_changed' })).toMatchObject({ revoked: ['tokens', 'sessions'] });
-    expect(await refusal(f.refresh(tokens.refresh_token!))).toBe('invalid_grant');
+    expect(await refusedWith(f.refresh(tokens.refresh_token!))).toBe('invalid_grant');
   });
 
   it('POST /admin/revocations bodies: one marker write per scope, whatever the number of tokens', async () => {
