@@ -1,4 +1,4 @@
-import { GetItemCommand, ResourceNotFoundException, ThrottlingException as DynamoDbThrottlingException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ResourceNotFoundException, ThrottlingException as DynamoDbThrottlingException } from '@aws-sdk/client-dynamodb';
 import { KMSServiceException, NotFoundException, SignCommand } from '@aws-sdk/client-kms';
 import { AccessDeniedException, GetParametersByPathCommand, ThrottlingException as SsmThrottlingException } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -6,9 +6,11 @@ import { DependencyError } from '../../functions/adapters/aws-errors.ts';
 import { TemporarilyUnavailable } from '../../functions/oauth/errors.ts';
 import {
   AWS_CALL_BUDGETS,
+  SDK_LOGGER_MIDDLEWARE,
   worstCaseMs,
   type CallBudget,
 } from '../../functions/runtime/aws-clients.ts';
+import { eventBridgeClient } from '../../functions/runtime/eventbridge-client.ts';
 import { dynamoDbClient } from '../../functions/runtime/dynamodb-client.ts';
 import { kmsClient } from '../../functions/runtime/kms-client.ts';
 import { ssmClient } from '../../functions/runtime/ssm-client.ts';
@@ -161,5 +163,23 @@ describe('the AWS clients against an error that is not transient', () => {
     expect(error).not.toBeInstanceOf(TemporarilyUnavailable);
     expect(error).toMatchObject({ message: answer.message, $metadata: { httpStatusCode: 400, attempts: 1 } });
     expect(endpoint.requests).toHaveLength(1);
+  });
+});
+
+describe('the AWS clients on every call', () => {
+  it.each([
+    ['DynamoDB', () => dynamoDbClient({ endpoint: 'http://127.0.0.1:9' })],
+    ['KMS', () => kmsClient({ endpoint: 'http://127.0.0.1:9' })],
+    ['SSM', () => ssmClient({ endpoint: 'http://127.0.0.1:9' })],
+    ['EventBridge', () => eventBridgeClient({ endpoint: 'http://127.0.0.1:9' })],
+  ] as const)('%s: no SDK logging step (it copies every input and output for a logger nobody set), and a stack resolved once per command', (_service, make) => {
+    const client = make();
+    const steps = client.middlewareStack.identify();
+
+    expect(steps.some((step) => step.startsWith(`${SDK_LOGGER_MIDDLEWARE} `))).toBe(false);
+    // The step exists in a bare client, so the check above can fail.
+    expect(new DynamoDBClient({ region: 'local' }).middlewareStack.identify().some((step) => step.startsWith(`${SDK_LOGGER_MIDDLEWARE} `))).toBe(true);
+    expect(client.config.cacheMiddleware).toBe(true);
+    client.destroy();
   });
 });
