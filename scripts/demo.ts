@@ -17,11 +17,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createVerifier, lifespanAuth, type LifespanAuthorizedEvent, type Verifier } from 'lifespan/verifier';
+import { freePort } from '../functions/local/dynamodb-local.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REDIRECT_URI = 'http://localhost:3000/callback';
@@ -49,12 +50,6 @@ async function expectStatus(response: Response, status: number, what: string): P
   return text;
 }
 
-function decodeJwt(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
-  const [header, claims] = token.split('.');
-  const decode = (part: string | undefined) => JSON.parse(Buffer.from(part ?? '', 'base64url').toString()) as Record<string, unknown>;
-  return { header: decode(header), claims: decode(claims) };
-}
-
 // ── the server ───────────────────────────────────────────────────────────────
 
 interface Service {
@@ -65,17 +60,6 @@ interface Service {
   /** Where the server appends its security events (`<LIFESPAN_DATA_DIR>/events.jsonl`). */
   readonly eventsFile: string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no free port'))));
-    });
-  });
 }
 
 /** `'lifespan'` when Lifespan answers on `url`, `'nothing'` when the port is closed, `'other'` otherwise. */
@@ -358,11 +342,11 @@ async function walkThrough(service: Service): Promise<void> {
     ),
   ) as TokenSet;
   const access = decodeJwt(tokens.access_token);
-  say(`access_token  ${short(tokens.access_token)}  a JWT: ${JSON.stringify(access.header)}`);
-  say(`              sub=${access.claims['sub']} aud=${access.claims['aud']} scope="${access.claims['scope']}" lives ${tokens.expires_in} s`);
+  say(`access_token  ${short(tokens.access_token)}  a JWT: ${JSON.stringify(decodeProtectedHeader(tokens.access_token))}`);
+  say(`              sub=${access.sub} aud=${access.aud} scope="${access['scope']}" lives ${tokens.expires_in} s`);
   say(`refresh_token ${short(tokens.refresh_token)}  opaque, stored hashed, one family per login`);
   say(`id_token      ${short(tokens.id_token ?? '')}  for the app only, never for APIs`);
-  const familyId = access.claims['fid'];
+  const familyId = access['fid'];
   expectThat(typeof familyId === 'string', 'the access token names no refresh-token family (fid)');
 
   step('Call an API: a middy handler behind lifespanAuth (synthetic API Gateway event)');
