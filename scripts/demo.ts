@@ -12,7 +12,7 @@
  * Exits 0 when every step went as described, 1 otherwise.
  */
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,6 +23,9 @@ import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createVerifier, lifespanAuth, type LifespanAuthorizedEvent, type Verifier } from 'lifespan/verifier';
 import { freePort } from '../functions/local/dynamodb-local.ts';
+import { basic, Browser } from '../test/support/browser.ts';
+import { apiEvent } from '../test/support/events.ts';
+import { eventLike, type EventLine } from '../test/support/security-events.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REDIRECT_URI = 'http://localhost:3000/callback';
@@ -184,31 +187,12 @@ function admin(service: Service, path: string, init: { method: string; body?: un
   });
 }
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-
 function postForm(url: string, form: Record<string, string>, client: { client_id: string; client_secret: string }): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
     body: new URLSearchParams(form).toString(),
   });
-}
-
-/** What a browser does with redirects and cookies, reduced to what /authorize needs. */
-class Browser {
-  readonly #cookies = new Map<string, string>();
-
-  async get(url: string): Promise<Response> {
-    const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const index = pair.indexOf('=');
-      if (/Max-Age=0/i.test(line)) this.#cookies.delete(pair.slice(0, index));
-      else this.#cookies.set(pair.slice(0, index), pair.slice(index + 1));
-    }
-    return response;
-  }
 }
 
 interface TokenSet {
@@ -230,27 +214,7 @@ function ordersApi(verifier: Verifier) {
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ orders: [{ id: 1, item: 'teapot' }], user: sub, via: clientId }) };
     });
   return async (authorization?: string): Promise<APIGatewayProxyStructuredResultV2> => {
-    const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
-    const event: APIGatewayProxyEventV2 = {
-      version: '2.0',
-      routeKey: 'GET /orders',
-      rawPath: '/orders',
-      rawQueryString: '',
-      headers,
-      requestContext: {
-        accountId: 'demo',
-        apiId: 'demo',
-        domainName: 'api.example.com',
-        domainPrefix: 'api',
-        http: { method: 'GET', path: '/orders', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'demo' },
-        requestId: randomBytes(8).toString('hex'),
-        routeKey: 'GET /orders',
-        stage: '$default',
-        time: new Date().toISOString(),
-        timeEpoch: Date.now(),
-      },
-      isBase64Encoded: false,
-    };
+    const event = apiEvent({ path: '/orders', headers: authorization === undefined ? {} : { authorization } });
     return (await handler(event as LifespanAuthorizedEvent, { functionName: 'orders-api' } as Context)) as APIGatewayProxyStructuredResultV2;
   };
 }
@@ -381,7 +345,7 @@ async function walkThrough(service: Service): Promise<void> {
   ok('a superseded token came back: Lifespan revokes the whole family (it cannot tell thief from user)');
 
   step(`The security event: one JSON line in ${service.eventsFile}`);
-  const event = await reuseEvent(service.eventsFile, familyId);
+  const event = await reuseEvent(service, familyId);
   for (const line of JSON.stringify(event, null, 2).split('\n')) say(line);
   ok('in AWS the same detail goes to the EventBridge bus lifespan-<stage> (source "lifespan"): a rule can mail the user, or page someone');
 
@@ -427,18 +391,13 @@ async function walkThrough(service: Service): Promise<void> {
  * The Refresh Token Reuse Detected event of the family, once the events function has published it
  * (it reads the table's stream: within a second or two).
  */
-async function reuseEvent(file: string, familyId: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : [];
-    const found = lines
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .find((event) => event['detail-type'] === 'Refresh Token Reuse Detected' && event['family_id'] === familyId);
-    if (found) return found;
-    if (Date.now() > deadline) {
-      throw new DemoFailure(`no Refresh Token Reuse Detected event for family ${familyId} in ${file} (set LIFESPAN_DATA_DIR to the data directory of npm start)`);
-    }
-    await new Promise((done) => setTimeout(done, 200));
+async function reuseEvent(service: Service, familyId: string): Promise<EventLine> {
+  try {
+    return await eventLike(service, 'Refresh Token Reuse Detected', { family_id: familyId });
+  } catch {
+    throw new DemoFailure(
+      `no Refresh Token Reuse Detected event for family ${familyId} in ${service.eventsFile} (set LIFESPAN_DATA_DIR to the data directory of npm start)`,
+    );
   }
 }
 
