@@ -1,8 +1,6 @@
 /**
  * `npm run demo`: Lifespan end to end, one step at a time, for someone seeing it for the first
- * time. Uses the server of `npm start` when one answers on http://127.0.0.1:${PORT:-4000}
- * (admin token from LIFESPAN_ADMIN_TOKEN or .lifespan/admin-token); otherwise starts a
- * throw-away one (temporary data directory, free port) and stops it at the end.
+ * time, against the server of `npm start` or a throw-away one (scripts/demo/service.ts).
  *
  * register a client → log in → tokens → call an API (middy + lifespanAuth) → refresh (rotation)
  * → replay the old refresh token (reuse detected, family revoked) → the security event in
@@ -13,28 +11,18 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createVerifier, lifespanAuth, type LifespanAuthorizedEvent, type Verifier } from 'lifespan/verifier';
-import { freePort } from '../functions/local/dynamodb-local.ts';
 import { basic, Browser } from '../test/support/browser.ts';
 import { apiEvent } from '../test/support/events.ts';
 import { eventLike, type EventLine } from '../test/support/security-events.ts';
+import { DemoFailure, findOrStart, stopStarted, type Service } from './demo/service.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REDIRECT_URI = 'http://localhost:3000/callback';
 const AUDIENCE = 'orders-api';
 const plain = process.env['CI'] !== undefined || !process.stdout.isTTY;
 const bold = (text: string) => (plain ? text : `\x1b[1m${text}\x1b[22m`);
-
-/** An unexpected answer: the demo stops here and exits non-zero. */
-class DemoFailure extends Error {}
 
 let stepNumber = 0;
 const step = (title: string) => console.log(`\n${bold(`${++stepNumber}. ${title}`)}`);
@@ -51,130 +39,6 @@ async function expectStatus(response: Response, status: number, what: string): P
   const text = await response.text();
   if (response.status !== status) throw new DemoFailure(`${what}: expected HTTP ${status}, got ${response.status} ${text}`);
   return text;
-}
-
-// ── the server ───────────────────────────────────────────────────────────────
-
-interface Service {
-  readonly url: string;
-  readonly adminToken: string;
-  /** Only for a server the demo started itself. */
-  readonly dataDir?: string;
-  /** Where the server appends its security events (`<LIFESPAN_DATA_DIR>/events.jsonl`). */
-  readonly eventsFile: string;
-  stop(): Promise<void>;
-}
-
-/** `'lifespan'` when Lifespan answers on `url`, `'nothing'` when the port is closed, `'other'` otherwise. */
-async function probe(url: string): Promise<'lifespan' | 'nothing' | 'other'> {
-  try {
-    const response = await fetch(`${url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(3000) });
-    const metadata = (await response.json().catch(() => ({}))) as { issuer?: unknown };
-    return response.ok && metadata.issuer === url ? 'lifespan' : 'other';
-  } catch {
-    return 'nothing';
-  }
-}
-
-function runningAdminToken(): string {
-  const fromEnv = process.env['LIFESPAN_ADMIN_TOKEN'];
-  if (fromEnv) return fromEnv;
-  const file = resolve(ROOT, process.env['LIFESPAN_DATA_DIR'] ?? '.lifespan', 'admin-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  throw new DemoFailure(`a server is running but its admin token is unknown: set LIFESPAN_ADMIN_TOKEN or keep ${file}`);
-}
-
-/** `node functions/local/main.ts` on a free port with a temporary data directory; resolves once it is ready. */
-async function startOwnServer(): Promise<Service> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'lifespan-demo-'));
-  const port = await freePort();
-  const adminToken = randomBytes(32).toString('base64url');
-  // Its own process group, so that nothing it started can outlive a forced stop.
-  const child = spawn(process.execPath, [join(ROOT, 'functions/local/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), LIFESPAN_DATA_DIR: dataDir, LIFESPAN_ADMIN_TOKEN: adminToken },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await stopChild(child);
-      await rm(dataDir, { recursive: true, force: true });
-    })());
-  stopOnExit = stop;
-  try {
-    await waitForReady(child);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url: `http://127.0.0.1:${port}`, adminToken, dataDir, eventsFile: join(dataDir, 'events.jsonl'), stop };
-}
-
-function waitForReady(child: ChildProcess): Promise<void> {
-  let output = '';
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new DemoFailure(`the local server did not start within 90 s:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
-      if (output.includes('Press Ctrl-C to stop.')) {
-        clearTimeout(timer);
-        child.stdout?.resume();
-        done();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new DemoFailure(`the local server exited (code ${code}) before it was ready:\n${output}`));
-    });
-  });
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // Nothing left in the group.
-  }
-}
-
-/**
- * SIGTERM: the server then stops DynamoDB Local itself. Its process group is killed if that
- * takes too long, and afterwards in any case: a server interrupted while still starting has
- * not yet installed its handlers, and would leave DynamoDB Local running.
- */
-async function stopChild(child: ChildProcess): Promise<void> {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => killGroup(pid), 15_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  killGroup(pid);
-}
-
-let stopOnExit: (() => Promise<void>) | undefined;
-
-async function connect(): Promise<Service> {
-  const url = `http://127.0.0.1:${process.env['PORT'] ?? '4000'}`;
-  const found = await probe(url);
-  if (found === 'lifespan') {
-    say(`Using the server already running at ${url} (npm start).`);
-    return { url, adminToken: runningAdminToken(), eventsFile: resolve(ROOT, process.env['LIFESPAN_DATA_DIR'] ?? '.lifespan', 'events.jsonl'), stop: async () => {} };
-  }
-  if (found === 'other') throw new DemoFailure(`something other than Lifespan answers on ${url}; set PORT to the port of npm start`);
-  say(`Nothing answers on ${url}: starting a throw-away local server (DynamoDB Local, temporary data)…`);
-  const service = await startOwnServer();
-  say(`Started at ${service.url}; it is stopped and its data (${service.dataDir}) deleted at the end.`);
-  return service;
 }
 
 // ── HTTP helpers ─────────────────────────────────────────────────────────────
@@ -230,12 +94,11 @@ function showApiAnswer(label: string, response: APIGatewayProxyStructuredResultV
 
 async function demo(): Promise<void> {
   step('A Lifespan server');
-  const service = await connect();
+  const service = await findOrStart(say);
   try {
     await walkThrough(service);
   } finally {
     await service.stop();
-    stopOnExit = undefined;
   }
 }
 
@@ -406,7 +269,7 @@ async function main(): Promise<number> {
   const interrupt = (signal: NodeJS.Signals) => {
     interrupted = true;
     console.error(`\n${signal}: stopping…`);
-    void (stopOnExit?.() ?? Promise.resolve()).finally(() => process.exit(130));
+    void stopStarted().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
@@ -417,7 +280,7 @@ async function main(): Promise<number> {
     if (interrupted) return 130;
     const message = error instanceof DemoFailure ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
     console.error(`\n${plain ? 'FAILED' : '✘'} ${message}`);
-    await stopOnExit?.();
+    await stopStarted();
     return 1;
   }
 }
