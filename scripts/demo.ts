@@ -35,10 +35,11 @@ function expectThat(condition: boolean, what: string): asserts condition {
   if (!condition) throw new DemoFailure(what);
 }
 
-async function expectStatus(response: Response, status: number, what: string): Promise<string> {
+/** The JSON body of `response`, which must have `status`. */
+async function expectJson<T>(response: Response, status: number, what: string): Promise<T> {
   const text = await response.text();
   if (response.status !== status) throw new DemoFailure(`${what}: expected HTTP ${status}, got ${response.status} ${text}`);
-  return text;
+  return JSON.parse(text) as T;
 }
 
 // ── HTTP helpers ─────────────────────────────────────────────────────────────
@@ -51,8 +52,17 @@ function admin(service: Service, path: string, init: { method: string; body?: un
   });
 }
 
-function postForm(url: string, form: Record<string, string>, client: { client_id: string; client_secret: string }): Promise<Response> {
-  return fetch(url, {
+interface Registered {
+  readonly client_id: string;
+  readonly client_secret: string;
+}
+
+const register = async (service: Service, body: Record<string, unknown>, what: string): Promise<Registered> =>
+  expectJson<Registered>(await admin(service, '/admin/clients', { method: 'POST', body }), 201, what);
+
+/** `POST /token`, the client authenticated with client_secret_basic. */
+function tokenRequest(service: Service, form: Record<string, string>, client: Registered): Promise<Response> {
+  return fetch(`${service.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
     body: new URLSearchParams(form).toString(),
@@ -106,27 +116,17 @@ async function walkThrough(service: Service): Promise<void> {
   const issuer = service.url;
 
   step('Register an OAuth client (POST /admin/clients)');
-  const registered = JSON.parse(
-    await expectStatus(
-      await admin(service, '/admin/clients', {
-        method: 'POST',
-        body: { client_name: 'Demo web app', type: 'confidential', redirect_uris: [REDIRECT_URI], scopes: ['openid', 'offline_access', 'orders:read'], audiences: [AUDIENCE] },
-      }),
-      201,
-      'registering the web app',
-    ),
-  ) as { client_id: string; client_secret: string };
+  const registered = await register(
+    service,
+    { client_name: 'Demo web app', type: 'confidential', redirect_uris: [REDIRECT_URI], scopes: ['openid', 'offline_access', 'orders:read'], audiences: [AUDIENCE] },
+    'registering the web app',
+  );
   ok(`client_id ${registered.client_id}, client_secret ${short(registered.client_secret)} (shown once, stored only as a hash)`);
-  const resourceServer = JSON.parse(
-    await expectStatus(
-      await admin(service, '/admin/clients', {
-        method: 'POST',
-        body: { client_name: 'Orders API', type: 'confidential', grant_types: ['client_credentials'], scopes: ['openid'], audiences: [AUDIENCE] },
-      }),
-      201,
-      'registering the orders API',
-    ),
-  ) as { client_id: string; client_secret: string };
+  const resourceServer = await register(
+    service,
+    { client_name: 'Orders API', type: 'confidential', grant_types: ['client_credentials'], scopes: ['openid'], audiences: [AUDIENCE] },
+    'registering the orders API',
+  );
   ok(`and the orders API itself, as a confidential client that may introspect tokens for audience ${AUDIENCE}`);
 
   step('Log in: /authorize → the login app → back with a code');
@@ -149,9 +149,11 @@ async function walkThrough(service: Service): Promise<void> {
   const challenge = new URL(toLogin.headers.get('location') ?? '').searchParams.get('login_challenge');
   expectThat(challenge !== null, '/authorize did not send the browser to the login app');
   say(`GET /authorize (PKCE S256) → 302 to the login app with login_challenge ${short(challenge)}`);
-  const accepted = JSON.parse(
-    await expectStatus(await admin(service, `/admin/login-requests/${challenge}/accept`, { method: 'PUT', body: { subject: 'alice' } }), 200, 'accepting the login'),
-  ) as { redirect_to: string };
+  const accepted = await expectJson<{ redirect_to: string }>(
+    await admin(service, `/admin/login-requests/${challenge}/accept`, { method: 'PUT', body: { subject: 'alice' } }),
+    200,
+    'accepting the login',
+  );
   say('The login app checks alice’s password, then: PUT /admin/login-requests/{challenge}/accept {"subject":"alice"}');
   const back = await browser.get(accepted.redirect_to);
   expectThat(back.status === 302, `/authorize (after login) answered ${back.status}`);
@@ -161,13 +163,11 @@ async function walkThrough(service: Service): Promise<void> {
   ok(`back at ${REDIRECT_URI} with code ${short(code)}; the SSO session cookie is set`);
 
   step('Exchange the code for tokens (POST /token, grant_type=authorization_code)');
-  const tokens = JSON.parse(
-    await expectStatus(
-      await postForm(`${issuer}/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: codeVerifier }, registered),
-      200,
-      'the code exchange',
-    ),
-  ) as TokenSet;
+  const tokens = await expectJson<TokenSet>(
+    await tokenRequest(service, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: codeVerifier }, registered),
+    200,
+    'the code exchange',
+  );
   const access = decodeJwt(tokens.access_token);
   say(`access_token  ${short(tokens.access_token)}  a JWT: ${JSON.stringify(decodeProtectedHeader(tokens.access_token))}`);
   say(`              sub=${access.sub} aud=${access.aud} scope="${access['scope']}" lives ${tokens.expires_in} s`);
@@ -191,9 +191,11 @@ async function walkThrough(service: Service): Promise<void> {
   ok('verified locally against /jwks.json: signature, typ at+jwt, issuer, audience, expiry, scope');
 
   step('Refresh (POST /token, grant_type=refresh_token): the refresh token rotates');
-  const refreshed = JSON.parse(
-    await expectStatus(await postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, registered), 200, 'the refresh'),
-  ) as TokenSet;
+  const refreshed = await expectJson<TokenSet>(
+    await tokenRequest(service, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, registered),
+    200,
+    'the refresh',
+  );
   expectThat(refreshed.refresh_token !== tokens.refresh_token, 'the refresh token did not rotate');
   say(`new refresh_token ${short(refreshed.refresh_token)} replaces ${short(tokens.refresh_token)}, which is now superseded`);
   const again = await callApi(`Bearer ${refreshed.access_token}`);
@@ -201,8 +203,8 @@ async function walkThrough(service: Service): Promise<void> {
   ok(`new access token accepted by the API (HTTP ${again.statusCode})`);
 
   step('An attacker replays the OLD refresh token');
-  const replay = await postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, registered);
-  const replayBody = JSON.parse(await expectStatus(replay, 400, 'the replayed refresh token')) as { error: string; error_description: string };
+  const replay = await tokenRequest(service, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, registered);
+  const replayBody = await expectJson<{ error: string; error_description: string }>(replay, 400, 'the replayed refresh token');
   expectThat(replayBody.error === 'invalid_grant', `the replay got ${replayBody.error}, not invalid_grant`);
   say(`HTTP 400 ${JSON.stringify(replayBody)}`);
   ok('a superseded token came back: Lifespan revokes the whole family (it cannot tell thief from user)');
@@ -213,8 +215,8 @@ async function walkThrough(service: Service): Promise<void> {
   ok('in AWS the same detail goes to the EventBridge bus lifespan-<stage> (source "lifespan"): a rule can mail the user, or page someone');
 
   step('The legitimate app tries its NEWEST refresh token');
-  const newest = await postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token }, registered);
-  const newestBody = JSON.parse(await expectStatus(newest, 400, 'the newest refresh token')) as { error: string };
+  const newest = await tokenRequest(service, { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token }, registered);
+  const newestBody = await expectJson<{ error: string }>(newest, 400, 'the newest refresh token');
   expectThat(newestBody.error === 'invalid_grant', `the newest refresh token got ${newestBody.error}, not invalid_grant`);
   say(`HTTP 400 ${JSON.stringify(newestBody)}`);
   ok('refused too: the family is revoked, so the user signs in again');
@@ -235,11 +237,11 @@ async function walkThrough(service: Service): Promise<void> {
   ok('online mode refuses it at once, for one introspection per token per 30 s');
 
   step(`The family's timeline (GET /admin/families/${familyId})`);
-  const timeline = JSON.parse(await expectStatus(await admin(service, `/admin/families/${familyId}`, { method: 'GET' }), 200, 'the family timeline')) as {
+  const timeline = await expectJson<{
     state: string;
     revoked_reason?: string;
     events: Array<{ type: string; at: number; generation?: number; reason?: string }>;
-  };
+  }>(await admin(service, `/admin/families/${familyId}`, { method: 'GET' }), 200, 'the family timeline');
   say(`state: ${timeline.state}${timeline.revoked_reason ? ` (${timeline.revoked_reason})` : ''}`);
   for (const event of timeline.events) {
     const detail = event.generation !== undefined ? ` generation ${event.generation}` : event.reason ? ` (${event.reason})` : '';
