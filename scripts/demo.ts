@@ -1,8 +1,6 @@
 /**
  * `npm run demo`: Lifespan end to end, one step at a time, for someone seeing it for the first
- * time. Uses the server of `npm start` when one answers on http://127.0.0.1:${PORT:-4000}
- * (admin token from LIFESPAN_ADMIN_TOKEN or .lifespan/admin-token); otherwise starts a
- * throw-away one (temporary data directory, free port) and stops it at the end.
+ * time, against the server of `npm start` or a throw-away one (scripts/demo/service.ts).
  *
  * register a client → log in → tokens → call an API (middy + lifespanAuth) → refresh (rotation)
  * → replay the old refresh token (reuse detected, family revoked) → the security event in
@@ -12,25 +10,19 @@
  * Exits 0 when every step went as described, 1 otherwise.
  */
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createVerifier, lifespanAuth, type LifespanAuthorizedEvent, type Verifier } from 'lifespan/verifier';
+import { basic, Browser } from '../test/support/browser.ts';
+import { apiEvent } from '../test/support/events.ts';
+import { eventLike, type EventLine } from '../test/support/security-events.ts';
+import { DemoFailure, findOrStart, stopStarted, type Service } from './demo/service.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REDIRECT_URI = 'http://localhost:3000/callback';
 const AUDIENCE = 'orders-api';
 const plain = process.env['CI'] !== undefined || !process.stdout.isTTY;
 const bold = (text: string) => (plain ? text : `\x1b[1m${text}\x1b[22m`);
-
-/** An unexpected answer: the demo stops here and exits non-zero. */
-class DemoFailure extends Error {}
 
 let stepNumber = 0;
 const step = (title: string) => console.log(`\n${bold(`${++stepNumber}. ${title}`)}`);
@@ -43,151 +35,11 @@ function expectThat(condition: boolean, what: string): asserts condition {
   if (!condition) throw new DemoFailure(what);
 }
 
-async function expectStatus(response: Response, status: number, what: string): Promise<string> {
+/** The JSON body of `response`, which must have `status`. */
+async function expectJson<T>(response: Response, status: number, what: string): Promise<T> {
   const text = await response.text();
   if (response.status !== status) throw new DemoFailure(`${what}: expected HTTP ${status}, got ${response.status} ${text}`);
-  return text;
-}
-
-function decodeJwt(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
-  const [header, claims] = token.split('.');
-  const decode = (part: string | undefined) => JSON.parse(Buffer.from(part ?? '', 'base64url').toString()) as Record<string, unknown>;
-  return { header: decode(header), claims: decode(claims) };
-}
-
-// ── the server ───────────────────────────────────────────────────────────────
-
-interface Service {
-  readonly url: string;
-  readonly adminToken: string;
-  /** Only for a server the demo started itself. */
-  readonly dataDir?: string;
-  /** Where the server appends its security events (`<LIFESPAN_DATA_DIR>/events.jsonl`). */
-  readonly eventsFile: string;
-  stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no free port'))));
-    });
-  });
-}
-
-/** `'lifespan'` when Lifespan answers on `url`, `'nothing'` when the port is closed, `'other'` otherwise. */
-async function probe(url: string): Promise<'lifespan' | 'nothing' | 'other'> {
-  try {
-    const response = await fetch(`${url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(3000) });
-    const metadata = (await response.json().catch(() => ({}))) as { issuer?: unknown };
-    return response.ok && metadata.issuer === url ? 'lifespan' : 'other';
-  } catch {
-    return 'nothing';
-  }
-}
-
-function runningAdminToken(): string {
-  const fromEnv = process.env['LIFESPAN_ADMIN_TOKEN'];
-  if (fromEnv) return fromEnv;
-  const file = resolve(ROOT, process.env['LIFESPAN_DATA_DIR'] ?? '.lifespan', 'admin-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  throw new DemoFailure(`a server is running but its admin token is unknown: set LIFESPAN_ADMIN_TOKEN or keep ${file}`);
-}
-
-/** `node functions/local/main.ts` on a free port with a temporary data directory; resolves once it is ready. */
-async function startOwnServer(): Promise<Service> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'lifespan-demo-'));
-  const port = await freePort();
-  const adminToken = randomBytes(32).toString('base64url');
-  // Its own process group, so that nothing it started can outlive a forced stop.
-  const child = spawn(process.execPath, [join(ROOT, 'functions/local/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), LIFESPAN_DATA_DIR: dataDir, LIFESPAN_ADMIN_TOKEN: adminToken },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await stopChild(child);
-      await rm(dataDir, { recursive: true, force: true });
-    })());
-  stopOnExit = stop;
-  try {
-    await waitForReady(child);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url: `http://127.0.0.1:${port}`, adminToken, dataDir, eventsFile: join(dataDir, 'events.jsonl'), stop };
-}
-
-function waitForReady(child: ChildProcess): Promise<void> {
-  let output = '';
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new DemoFailure(`the local server did not start within 90 s:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
-      if (output.includes('Press Ctrl-C to stop.')) {
-        clearTimeout(timer);
-        child.stdout?.resume();
-        done();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new DemoFailure(`the local server exited (code ${code}) before it was ready:\n${output}`));
-    });
-  });
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // Nothing left in the group.
-  }
-}
-
-/**
- * SIGTERM: the server then stops DynamoDB Local itself. Its process group is killed if that
- * takes too long, and afterwards in any case: a server interrupted while still starting has
- * not yet installed its handlers, and would leave DynamoDB Local running.
- */
-async function stopChild(child: ChildProcess): Promise<void> {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => killGroup(pid), 15_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  killGroup(pid);
-}
-
-let stopOnExit: (() => Promise<void>) | undefined;
-
-async function connect(): Promise<Service> {
-  const url = `http://127.0.0.1:${process.env['PORT'] ?? '4000'}`;
-  const found = await probe(url);
-  if (found === 'lifespan') {
-    say(`Using the server already running at ${url} (npm start).`);
-    return { url, adminToken: runningAdminToken(), eventsFile: resolve(ROOT, process.env['LIFESPAN_DATA_DIR'] ?? '.lifespan', 'events.jsonl'), stop: async () => {} };
-  }
-  if (found === 'other') throw new DemoFailure(`something other than Lifespan answers on ${url}; set PORT to the port of npm start`);
-  say(`Nothing answers on ${url}: starting a throw-away local server (DynamoDB Local, temporary data)…`);
-  const service = await startOwnServer();
-  say(`Started at ${service.url}; it is stopped and its data (${service.dataDir}) deleted at the end.`);
-  return service;
+  return JSON.parse(text) as T;
 }
 
 // ── HTTP helpers ─────────────────────────────────────────────────────────────
@@ -200,31 +52,21 @@ function admin(service: Service, path: string, init: { method: string; body?: un
   });
 }
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+interface Registered {
+  readonly client_id: string;
+  readonly client_secret: string;
+}
 
-function postForm(url: string, form: Record<string, string>, client: { client_id: string; client_secret: string }): Promise<Response> {
-  return fetch(url, {
+const register = async (service: Service, body: Record<string, unknown>, what: string): Promise<Registered> =>
+  expectJson<Registered>(await admin(service, '/admin/clients', { method: 'POST', body }), 201, what);
+
+/** `POST /token`, the client authenticated with client_secret_basic. */
+function tokenRequest(service: Service, form: Record<string, string>, client: Registered): Promise<Response> {
+  return fetch(`${service.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
     body: new URLSearchParams(form).toString(),
   });
-}
-
-/** What a browser does with redirects and cookies, reduced to what /authorize needs. */
-class Browser {
-  readonly #cookies = new Map<string, string>();
-
-  async get(url: string): Promise<Response> {
-    const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const index = pair.indexOf('=');
-      if (/Max-Age=0/i.test(line)) this.#cookies.delete(pair.slice(0, index));
-      else this.#cookies.set(pair.slice(0, index), pair.slice(index + 1));
-    }
-    return response;
-  }
 }
 
 interface TokenSet {
@@ -246,27 +88,7 @@ function ordersApi(verifier: Verifier) {
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ orders: [{ id: 1, item: 'teapot' }], user: sub, via: clientId }) };
     });
   return async (authorization?: string): Promise<APIGatewayProxyStructuredResultV2> => {
-    const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
-    const event: APIGatewayProxyEventV2 = {
-      version: '2.0',
-      routeKey: 'GET /orders',
-      rawPath: '/orders',
-      rawQueryString: '',
-      headers,
-      requestContext: {
-        accountId: 'demo',
-        apiId: 'demo',
-        domainName: 'api.example.com',
-        domainPrefix: 'api',
-        http: { method: 'GET', path: '/orders', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'demo' },
-        requestId: randomBytes(8).toString('hex'),
-        routeKey: 'GET /orders',
-        stage: '$default',
-        time: new Date().toISOString(),
-        timeEpoch: Date.now(),
-      },
-      isBase64Encoded: false,
-    };
+    const event = apiEvent({ path: '/orders', headers: authorization === undefined ? {} : { authorization } });
     return (await handler(event as LifespanAuthorizedEvent, { functionName: 'orders-api' } as Context)) as APIGatewayProxyStructuredResultV2;
   };
 }
@@ -282,12 +104,11 @@ function showApiAnswer(label: string, response: APIGatewayProxyStructuredResultV
 
 async function demo(): Promise<void> {
   step('A Lifespan server');
-  const service = await connect();
+  const service = await findOrStart(say);
   try {
     await walkThrough(service);
   } finally {
     await service.stop();
-    stopOnExit = undefined;
   }
 }
 
@@ -295,27 +116,17 @@ async function walkThrough(service: Service): Promise<void> {
   const issuer = service.url;
 
   step('Register an OAuth client (POST /admin/clients)');
-  const registered = JSON.parse(
-    await expectStatus(
-      await admin(service, '/admin/clients', {
-        method: 'POST',
-        body: { client_name: 'Demo web app', type: 'confidential', redirect_uris: [REDIRECT_URI], scopes: ['openid', 'offline_access', 'orders:read'], audiences: [AUDIENCE] },
-      }),
-      201,
-      'registering the web app',
-    ),
-  ) as { client_id: string; client_secret: string };
+  const registered = await register(
+    service,
+    { client_name: 'Demo web app', type: 'confidential', redirect_uris: [REDIRECT_URI], scopes: ['openid', 'offline_access', 'orders:read'], audiences: [AUDIENCE] },
+    'registering the web app',
+  );
   ok(`client_id ${registered.client_id}, client_secret ${short(registered.client_secret)} (shown once, stored only as a hash)`);
-  const resourceServer = JSON.parse(
-    await expectStatus(
-      await admin(service, '/admin/clients', {
-        method: 'POST',
-        body: { client_name: 'Orders API', type: 'confidential', grant_types: ['client_credentials'], scopes: ['openid'], audiences: [AUDIENCE] },
-      }),
-      201,
-      'registering the orders API',
-    ),
-  ) as { client_id: string; client_secret: string };
+  const resourceServer = await register(
+    service,
+    { client_name: 'Orders API', type: 'confidential', grant_types: ['client_credentials'], scopes: ['openid'], audiences: [AUDIENCE] },
+    'registering the orders API',
+  );
   ok(`and the orders API itself, as a confidential client that may introspect tokens for audience ${AUDIENCE}`);
 
   step('Log in: /authorize → the login app → back with a code');
@@ -338,9 +149,11 @@ async function walkThrough(service: Service): Promise<void> {
   const challenge = new URL(toLogin.headers.get('location') ?? '').searchParams.get('login_challenge');
   expectThat(challenge !== null, '/authorize did not send the browser to the login app');
   say(`GET /authorize (PKCE S256) → 302 to the login app with login_challenge ${short(challenge)}`);
-  const accepted = JSON.parse(
-    await expectStatus(await admin(service, `/admin/login-requests/${challenge}/accept`, { method: 'PUT', body: { subject: 'alice' } }), 200, 'accepting the login'),
-  ) as { redirect_to: string };
+  const accepted = await expectJson<{ redirect_to: string }>(
+    await admin(service, `/admin/login-requests/${challenge}/accept`, { method: 'PUT', body: { subject: 'alice' } }),
+    200,
+    'accepting the login',
+  );
   say('The login app checks alice’s password, then: PUT /admin/login-requests/{challenge}/accept {"subject":"alice"}');
   const back = await browser.get(accepted.redirect_to);
   expectThat(back.status === 302, `/authorize (after login) answered ${back.status}`);
@@ -350,19 +163,17 @@ async function walkThrough(service: Service): Promise<void> {
   ok(`back at ${REDIRECT_URI} with code ${short(code)}; the SSO session cookie is set`);
 
   step('Exchange the code for tokens (POST /token, grant_type=authorization_code)');
-  const tokens = JSON.parse(
-    await expectStatus(
-      await postForm(`${issuer}/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: codeVerifier }, registered),
-      200,
-      'the code exchange',
-    ),
-  ) as TokenSet;
+  const tokens = await expectJson<TokenSet>(
+    await tokenRequest(service, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: codeVerifier }, registered),
+    200,
+    'the code exchange',
+  );
   const access = decodeJwt(tokens.access_token);
-  say(`access_token  ${short(tokens.access_token)}  a JWT: ${JSON.stringify(access.header)}`);
-  say(`              sub=${access.claims['sub']} aud=${access.claims['aud']} scope="${access.claims['scope']}" lives ${tokens.expires_in} s`);
+  say(`access_token  ${short(tokens.access_token)}  a JWT: ${JSON.stringify(decodeProtectedHeader(tokens.access_token))}`);
+  say(`              sub=${access.sub} aud=${access.aud} scope="${access['scope']}" lives ${tokens.expires_in} s`);
   say(`refresh_token ${short(tokens.refresh_token)}  opaque, stored hashed, one family per login`);
   say(`id_token      ${short(tokens.id_token ?? '')}  for the app only, never for APIs`);
-  const familyId = access.claims['fid'];
+  const familyId = access['fid'];
   expectThat(typeof familyId === 'string', 'the access token names no refresh-token family (fid)');
 
   step('Call an API: a middy handler behind lifespanAuth (synthetic API Gateway event)');
@@ -380,9 +191,11 @@ async function walkThrough(service: Service): Promise<void> {
   ok('verified locally against /jwks.json: signature, typ at+jwt, issuer, audience, expiry, scope');
 
   step('Refresh (POST /token, grant_type=refresh_token): the refresh token rotates');
-  const refreshed = JSON.parse(
-    await expectStatus(await postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, registered), 200, 'the refresh'),
-  ) as TokenSet;
+  const refreshed = await expectJson<TokenSet>(
+    await tokenRequest(service, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, registered),
+    200,
+    'the refresh',
+  );
   expectThat(refreshed.refresh_token !== tokens.refresh_token, 'the refresh token did not rotate');
   say(`new refresh_token ${short(refreshed.refresh_token)} replaces ${short(tokens.refresh_token)}, which is now superseded`);
   const again = await callApi(`Bearer ${refreshed.access_token}`);
@@ -390,20 +203,20 @@ async function walkThrough(service: Service): Promise<void> {
   ok(`new access token accepted by the API (HTTP ${again.statusCode})`);
 
   step('An attacker replays the OLD refresh token');
-  const replay = await postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, registered);
-  const replayBody = JSON.parse(await expectStatus(replay, 400, 'the replayed refresh token')) as { error: string; error_description: string };
+  const replay = await tokenRequest(service, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, registered);
+  const replayBody = await expectJson<{ error: string; error_description: string }>(replay, 400, 'the replayed refresh token');
   expectThat(replayBody.error === 'invalid_grant', `the replay got ${replayBody.error}, not invalid_grant`);
   say(`HTTP 400 ${JSON.stringify(replayBody)}`);
   ok('a superseded token came back: Lifespan revokes the whole family (it cannot tell thief from user)');
 
   step(`The security event: one JSON line in ${service.eventsFile}`);
-  const event = await reuseEvent(service.eventsFile, familyId);
+  const event = await reuseEvent(service, familyId);
   for (const line of JSON.stringify(event, null, 2).split('\n')) say(line);
   ok('in AWS the same detail goes to the EventBridge bus lifespan-<stage> (source "lifespan"): a rule can mail the user, or page someone');
 
   step('The legitimate app tries its NEWEST refresh token');
-  const newest = await postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token }, registered);
-  const newestBody = JSON.parse(await expectStatus(newest, 400, 'the newest refresh token')) as { error: string };
+  const newest = await tokenRequest(service, { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token }, registered);
+  const newestBody = await expectJson<{ error: string }>(newest, 400, 'the newest refresh token');
   expectThat(newestBody.error === 'invalid_grant', `the newest refresh token got ${newestBody.error}, not invalid_grant`);
   say(`HTTP 400 ${JSON.stringify(newestBody)}`);
   ok('refused too: the family is revoked, so the user signs in again');
@@ -424,11 +237,11 @@ async function walkThrough(service: Service): Promise<void> {
   ok('online mode refuses it at once, for one introspection per token per 30 s');
 
   step(`The family's timeline (GET /admin/families/${familyId})`);
-  const timeline = JSON.parse(await expectStatus(await admin(service, `/admin/families/${familyId}`, { method: 'GET' }), 200, 'the family timeline')) as {
+  const timeline = await expectJson<{
     state: string;
     revoked_reason?: string;
     events: Array<{ type: string; at: number; generation?: number; reason?: string }>;
-  };
+  }>(await admin(service, `/admin/families/${familyId}`, { method: 'GET' }), 200, 'the family timeline');
   say(`state: ${timeline.state}${timeline.revoked_reason ? ` (${timeline.revoked_reason})` : ''}`);
   for (const event of timeline.events) {
     const detail = event.generation !== undefined ? ` generation ${event.generation}` : event.reason ? ` (${event.reason})` : '';
@@ -443,18 +256,13 @@ async function walkThrough(service: Service): Promise<void> {
  * The Refresh Token Reuse Detected event of the family, once the events function has published it
  * (it reads the table's stream: within a second or two).
  */
-async function reuseEvent(file: string, familyId: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : [];
-    const found = lines
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .find((event) => event['detail-type'] === 'Refresh Token Reuse Detected' && event['family_id'] === familyId);
-    if (found) return found;
-    if (Date.now() > deadline) {
-      throw new DemoFailure(`no Refresh Token Reuse Detected event for family ${familyId} in ${file} (set LIFESPAN_DATA_DIR to the data directory of npm start)`);
-    }
-    await new Promise((done) => setTimeout(done, 200));
+async function reuseEvent(service: Service, familyId: string): Promise<EventLine> {
+  try {
+    return await eventLike(service, 'Refresh Token Reuse Detected', { family_id: familyId });
+  } catch {
+    throw new DemoFailure(
+      `no Refresh Token Reuse Detected event for family ${familyId} in ${service.eventsFile} (set LIFESPAN_DATA_DIR to the data directory of npm start)`,
+    );
   }
 }
 
@@ -463,7 +271,7 @@ async function main(): Promise<number> {
   const interrupt = (signal: NodeJS.Signals) => {
     interrupted = true;
     console.error(`\n${signal}: stopping…`);
-    void (stopOnExit?.() ?? Promise.resolve()).finally(() => process.exit(130));
+    void stopStarted().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
@@ -474,7 +282,7 @@ async function main(): Promise<number> {
     if (interrupted) return 130;
     const message = error instanceof DemoFailure ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
     console.error(`\n${plain ? 'FAILED' : '✘'} ${message}`);
-    await stopOnExit?.();
+    await stopStarted();
     return 1;
   }
 }

@@ -1,5 +1,7 @@
 import type { TestServer } from './local-server.ts';
 
+// `npm run demo` imports this module: keep vitest (and what imports it, such as flows.ts) out of its runtime imports.
+
 /** A minimal browser: a cookie jar and manual redirects, enough to walk /authorize. */
 export class Browser {
   readonly cookies = new Map<string, string>();
@@ -27,6 +29,10 @@ export class Browser {
     return response;
   }
 }
+
+/** The `Authorization` header of client_secret_basic (RFC 6749 §2.3.1: both parts form-encoded first). */
+export const basic = (clientId: string, secret: string): string =>
+  `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 /** Registers a client through the admin API and returns what the API answered. */
 export async function registerClient(service: TestServer, body: Record<string, unknown>): Promise<{ client_id: string; client_secret?: string }> {

@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
+// `npm run demo` builds its API's events with apiEvent: keep vitest out of this module's runtime imports.
+
 /** A minimal API Gateway v2 event, for handler and parser tests. */
 export function apiEvent(overrides: {
   method?: string;

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import * as oauth from 'oauth4webapi';
 import { expect } from 'vitest';
-import { Browser, registerClient } from './browser.ts';
+import { basic, Browser, registerClient } from './browser.ts';
 import type { TestServer } from './local-server.ts';
 
 /**
@@ -194,8 +194,8 @@ export async function codeFor(
   return { code, request, browser };
 }
 
-export const basic = (clientId: string, secret: string): string =>
-  `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+/** Part of the flow helpers, defined beside {@link Browser} so that `npm run demo` can use it without loading vitest. */
+export { basic };
 
 /**
  * `POST /token` with a form body. With `client`: Basic authentication when it has a secret,

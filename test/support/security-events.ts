@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { sleep } from './flows.ts';
+// Node's timer, not flows.ts's sleep: `npm run demo` imports this module and should not load vitest.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestServer } from './local-server.ts';
 
 /** One line of events.jsonl: the EventBridge detail plus its `detail-type`. */
