@@ -35,7 +35,7 @@ export interface GrantTarget {
   /** The `aud` of its access tokens when a token request names no `resource`. */
   readonly audience: string;
   /** Every resource granted, `audience` first, when the authorization request named more than one. */
-  readonly resources?: readonly string[];
+  readonly resources?: readonly string[] | undefined;
 }
 
 /** Every audience a grant may issue access tokens for. */

@@ -40,3 +40,8 @@ export function readStrings(item: Item, name: string): string[] {
     return value.S;
   });
 }
+
+/** A list of strings, or undefined when the item has no such attribute. */
+export function readOptionalStrings(item: Item, name: string): string[] | undefined {
+  return item[name] === undefined ? undefined : readStrings(item, name);
+}

@@ -21,17 +21,15 @@ function readRequest(item: Item): AuthorizationRequest {
 
 function fromItem(item: Item): LoginRequest {
   const result = readOptionalString(item, 'result');
-  const verifierHash = readOptionalString(item, 'verifier_hash');
-  const sessionSubject = readOptionalString(item, 'session_subject');
   return {
     request: readRequest(item),
     status: readString(item, 'status') as LoginStatus,
     csrfHash: readString(item, 'csrf_hash'),
     createdAt: readNumber(item, 'created_at'),
     expiresAt: readNumber(item, 'expires_at'),
-    ...(sessionSubject !== undefined && { sessionSubject }),
-    ...(result !== undefined && { result: JSON.parse(result) as LoginResult }),
-    ...(verifierHash !== undefined && { verifierHash }),
+    sessionSubject: readOptionalString(item, 'session_subject'),
+    result: result === undefined ? undefined : (JSON.parse(result) as LoginResult),
+    verifierHash: readOptionalString(item, 'verifier_hash'),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Authentication } from '../sessions/authentication.ts';
 import type { NewFamilyItem } from '../tokens/family.ts';
 import type { UserCodeKeys } from './user-code.ts';
 
@@ -5,21 +6,15 @@ import type { UserCodeKeys } from './user-code.ts';
 export type DeviceStatus = 'pending' | 'accepted' | 'rejected' | 'consumed';
 
 /** What the login app vouched for when the user approved the device. */
-export interface DeviceApproval {
+export interface DeviceApproval extends Authentication {
   readonly subject: string;
-  readonly acr?: string;
-  readonly amr?: readonly string[];
-  /** Extra ID-token claims from the accept call. */
-  readonly claims?: Readonly<Record<string, unknown>>;
-  /** The lifetime profile the login app chose at accept. */
-  readonly lifetimeProfile?: string;
   /** When the user approved (epoch seconds): the `auth_time`. */
   readonly authTime: number;
 }
 
 /** Why the user (or the login app) denied the device; the client learns `access_denied`. */
 export interface DeviceRejection {
-  readonly description?: string;
+  readonly description?: string | undefined;
 }
 
 /** A device authorization request as stored (by hash of the device code). Times in epoch seconds. */

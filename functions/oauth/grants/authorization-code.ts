@@ -113,8 +113,8 @@ export const authorizationCodeGrant: GrantHandler = {
         lifetimes,
         jti,
         ...(started && { refreshToken: started.refreshToken, familyId }),
-        ...(granted.nonce !== undefined && { nonce: granted.nonce }),
-        ...(proof !== undefined && { jkt: proof.jkt }),
+        nonce: granted.nonce,
+        jkt: proof?.jkt,
       }),
     ]);
     // A code from a login before a bulk revocation (a compromised user, a revoked client) yields nothing.
@@ -126,13 +126,14 @@ export const authorizationCodeGrant: GrantHandler = {
       {
         codeHash,
         clientId: client.clientId,
-        ...(redirectUri !== undefined && { redirectUri }),
-        ...(resource !== undefined && { resource }),
-        ...(presented.codeChallenge !== undefined && { codeChallenge: presented.codeChallenge }),
+        redirectUri,
+        resource,
+        codeChallenge: presented.codeChallenge,
         now,
         familyId,
         accessTokenId: jti,
-        ...(proof !== undefined && { proofJti: proof.jti, proofJkt: proof.jkt }),
+        proofJti: proof?.jti,
+        proofJkt: proof?.jkt,
       },
       started?.item,
     );

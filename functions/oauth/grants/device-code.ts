@@ -5,6 +5,7 @@ import { SLOW_DOWN_STEP, type DeviceRequest } from '../device/device-request.ts'
 import { AuthorizationPending, ExpiredToken, InvalidGrant, InvalidRequest, InvalidTarget, SlowDown, TokenAccessDenied } from '../errors.ts';
 import { hashSecret } from '../secrets.ts';
 import { boundToProof } from '../dpop/binding.ts';
+import { authenticationOf } from '../sessions/authentication.ts';
 import type { Grant } from '../tokens/family.ts';
 import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
 import { firstFamilyState } from '../tokens/new-family.ts';
@@ -53,10 +54,7 @@ function grantOf(device: DeviceRequest): Grant {
     scope: device.scope,
     audience: device.audience,
     authTime: approval.authTime,
-    ...(approval.acr !== undefined && { acr: approval.acr }),
-    ...(approval.amr !== undefined && { amr: approval.amr }),
-    ...(approval.claims !== undefined && { claims: approval.claims }),
-    ...(approval.lifetimeProfile !== undefined && { lifetimeProfile: approval.lifetimeProfile }),
+    ...authenticationOf(approval),
   };
 }
 
@@ -97,7 +95,7 @@ export const deviceCodeGrant: GrantHandler = {
         lifetimes,
         jti,
         ...(started && { refreshToken: started.refreshToken, familyId }),
-        ...(proof !== undefined && { jkt: proof.jkt }),
+        jkt: proof?.jkt,
       }),
     ]);
     // An approval from a login before a bulk revocation yields nothing (and stays unconsumed: it is dead anyway).

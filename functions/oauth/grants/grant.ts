@@ -35,7 +35,7 @@ export interface TokenRequest {
   readonly client: Client;
   readonly params: ReadonlyMap<string, string>;
   /** The request's DPoP proof (RFC 9449), already checked against the request; its replay is the grant's to refuse. */
-  readonly proof?: DpopProof;
+  readonly proof?: DpopProof | undefined;
 }
 
 /** One grant type: every grant file exports one of these (RFC 6749 §4, §6; RFC 8628). */
