@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { RequestedClaims } from '../../oauth/claims.ts';
 import type { Authentication } from '../../oauth/sessions/authentication.ts';
-import { n, readNumber, readOptionalString, readOptionalStrings, readString, s, strings } from './attributes.ts';
+import { n, readNumber, readOptionalJson, readOptionalString, readOptionalStrings, readString, s, strings } from './attributes.ts';
 
 /** Who logged in, and how (and the login's lifetime profile): stored alike on codes, sessions and refresh families. */
 export interface LoginAttributes extends Authentication {
@@ -28,19 +28,17 @@ export function requestedClaimsAttribute(requested: RequestedClaims | undefined)
 }
 
 export function readRequestedClaims(item: Record<string, AttributeValue>): RequestedClaims | undefined {
-  const raw = readOptionalString(item, 'requested_claims');
-  return raw === undefined ? undefined : (JSON.parse(raw) as RequestedClaims);
+  return readOptionalJson<RequestedClaims>(item, 'requested_claims');
 }
 
 export function readLoginAttributes(item: Record<string, AttributeValue>): LoginAttributes {
-  const claims = readOptionalString(item, 'claims');
   return {
     subject: readString(item, 'subject'),
     authTime: readNumber(item, 'auth_time'),
     sid: readOptionalString(item, 'sid'),
     acr: readOptionalString(item, 'acr'),
     amr: readOptionalStrings(item, 'amr'),
-    claims: claims === undefined ? undefined : (JSON.parse(claims) as Record<string, unknown>),
+    claims: readOptionalJson<Record<string, unknown>>(item, 'claims'),
     lifetimeProfile: readOptionalString(item, 'lifetime_profile'),
   };
 }

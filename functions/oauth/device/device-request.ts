@@ -27,14 +27,14 @@ export interface DeviceRequest {
   readonly expiresAt: number;
   /** Seconds the client must wait between polls; grows by 5 with each `slow_down` (RFC 8628 §3.5). */
   readonly interval: number;
-  readonly lastPolledAt?: number;
+  readonly lastPolledAt?: number | undefined;
   /** `lastPolledAt + interval`, stored because a DynamoDB condition cannot add. */
-  readonly nextPollAt?: number;
-  readonly approval?: DeviceApproval;
-  readonly rejection?: DeviceRejection;
-  readonly consumedAt?: number;
+  readonly nextPollAt?: number | undefined;
+  readonly approval?: DeviceApproval | undefined;
+  readonly rejection?: DeviceRejection | undefined;
+  readonly consumedAt?: number | undefined;
   /** The id the consuming request gave (its access token's `jti`): tells an SDK retry of that write from a second use. */
-  readonly consumerId?: string;
+  readonly consumerId?: string | undefined;
 }
 
 /** A poll's one conditional write: recorded (still pending), or refused with the item as it was. */

@@ -43,7 +43,7 @@ export interface DpopProof {
   /** Epoch seconds after which this proof can no longer pass the `iat` check: how long its `jti` must be remembered. */
   readonly replayableUntil: number;
   /** The `nonce` claim, when the proof carried one. */
-  readonly nonce?: string;
+  readonly nonce?: string | undefined;
 }
 
 export interface ProofExpectations {
@@ -169,7 +169,7 @@ export async function verifyDpopProof(proof: string, expect: ProofExpectations):
     jti,
     iat: Math.floor(iat),
     replayableUntil: Math.ceil(iat) + expect.skew + PROOF_MAX_AGE_SECONDS,
-    ...(typeof nonce === 'string' && { nonce }),
+    nonce: nonce as string | undefined,
   };
 }
 

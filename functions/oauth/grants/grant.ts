@@ -25,7 +25,7 @@ export interface GrantDependencies extends IssueDependencies {
   /** DPoP proofs seen, for the grants no single-use token protects from a replayed proof. */
   readonly proofReplays: ProofReplays;
   /** Records the security events no change of an item shows (a rate limit tripped, an expired family seen). */
-  readonly events?: SecurityEventRecorder;
+  readonly events?: SecurityEventRecorder | undefined;
   /** Called when a grant revokes a family (reuse, a replayed code): this function forgets what it cached about it. */
   readonly forgetFamily?: (familyId: string) => void;
 }
