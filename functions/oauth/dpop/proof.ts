@@ -72,13 +72,8 @@ export function accessTokenHash(accessToken: string): string {
  * http(s) URL.
  */
 export function normalizedHtu(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const url = URL.parse(value);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
