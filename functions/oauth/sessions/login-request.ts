@@ -1,20 +1,17 @@
 import type { OidcParameters } from '../oidc-parameters.ts';
+import type { GrantTarget } from '../scopes.ts';
 import type { Authentication } from './authentication.ts';
 
 /**
  * The authorization request a login challenge stands for (validated, ready to issue a code),
  * with the OIDC parameters the login app is shown.
  */
-export interface AuthorizationRequest extends OidcParameters {
+export interface AuthorizationRequest extends OidcParameters, GrantTarget {
   readonly clientId: string;
   readonly redirectUri: string;
   /** The request relied on the client's only registered URI; the token request may then omit it too. */
   readonly redirectUriOmitted?: boolean | undefined;
   readonly scope: readonly string[];
-  /** The default audience of the grant (the first `resource`, or the client's only audience). */
-  readonly audience: string;
-  /** Every `resource` requested, when more than one (RFC 8707 §2). */
-  readonly resources?: readonly string[] | undefined;
   readonly state?: string | undefined;
   readonly nonce?: string | undefined;
   /** Absent only for a client registered with `require_pkce: false` that sent none (its request then has a nonce). */

@@ -1,4 +1,5 @@
 import type { RequestedClaims } from '../claims.ts';
+import type { GrantTarget } from '../scopes.ts';
 import type { Authentication } from '../sessions/authentication.ts';
 
 /**
@@ -8,19 +9,12 @@ import type { Authentication } from '../sessions/authentication.ts';
 export type RevocationReason = 'reuse' | 'code_replay' | 'revoked' | 'marker' | 'logout' | 'client_deleted' | 'admin';
 
 /** What a refresh-token family grants, fixed when the family is created; the login's {@link Authentication} with it. */
-export interface Grant extends Authentication {
+export interface Grant extends Authentication, GrantTarget {
   readonly subject: string;
   readonly clientId: string;
   /** Public id of the SSO session (the `sid` claim), if the grant came from a browser login. */
   readonly sid?: string | undefined;
   readonly scope: readonly string[];
-  /** The `aud` of access tokens for a token request that names no `resource`. */
-  readonly audience: string;
-  /**
-   * Every resource granted (RFC 8707), `audience` first, when the authorization request named
-   * more than one: a token request may narrow to any one of them. Absent: `audience` alone.
-   */
-  readonly resources?: readonly string[] | undefined;
   readonly authTime: number;
   /**
    * The DPoP key (RFC 7638 thumbprint) the grant is bound to (RFC 9449): for a family, the key of

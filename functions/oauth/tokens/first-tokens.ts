@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedLifetimes } from '../../lifetimes/resolver.ts';
-import type { Client } from '../clients/client.ts';
 import type { OAuthError } from '../errors.ts';
 import type { Grant, NewFamilyItem } from './family.ts';
-import { discardOpaque, lifetimesFor, userTokenResponse, type IssueDependencies, type TokenResponse } from './issue.ts';
+import { discardOpaque, lifetimesFor, userTokenResponse, type AccessTokenTies, type IssueDependencies, type TokenResponse } from './issue.ts';
 import type { RevocationMarkers } from './markers.ts';
 import { firstFamilyState } from './new-family.ts';
 import { newFamilyId } from './refresh-token.ts';
@@ -30,15 +29,12 @@ export interface FirstTokens {
  */
 export async function firstTokens(
   deps: IssueDependencies & { readonly markers: Pick<RevocationMarkers, 'validAfter'> },
-  input: {
-    readonly client: Client;
+  input: Pick<AccessTokenTies, 'client' | 'jkt'> & {
     /** The whole grant, as the family keeps it. */
     readonly grant: Grant;
     /** The access token's audience, one the grant holds (RFC 8707). @default grant.audience */
     readonly audience?: string | undefined;
     readonly nonce?: string | undefined;
-    /** The request's DPoP key: the access token is bound to it. */
-    readonly jkt?: string | undefined;
     readonly now: number;
     readonly revoked: () => OAuthError;
   },

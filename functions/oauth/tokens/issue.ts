@@ -41,19 +41,25 @@ export async function lifetimesFor(
   return resolveLifetimes(await deps.lifetimes.current(), { clientId: client.clientId, clientType: client.type, audience, profile });
 }
 
+/** Whose an access token is and what it is tied to: the same for the token alone and for the token response it goes in. */
+export interface AccessTokenTies {
+  readonly client: Client;
+  /** @default a fresh UUID */
+  readonly jti?: string | undefined;
+  /** The refresh family it was issued under (`fid`): it is refused once the family is revoked. */
+  readonly familyId?: string | undefined;
+  /** The request's DPoP key: the token is bound to it (RFC 9449 §6: `cnf.jkt`) and answered as `token_type: DPoP`. */
+  readonly jkt?: string | undefined;
+}
+
 /** The access token: a JWT per RFC 9068, or an opaque handle stored by hash, as configured. */
 export async function issueAccessToken(
   deps: IssueDependencies,
-  input: {
-    readonly client: Client;
+  input: AccessTokenTies & {
     readonly grant: Pick<Grant, 'subject' | 'scope' | 'audience'> &
       Partial<Pick<Grant, 'authTime' | 'acr' | 'sid' | 'requestedClaims' | 'lifetimeProfile'>>;
     readonly ttl: number;
     readonly format: 'jwt' | 'opaque';
-    readonly jti?: string | undefined;
-    readonly familyId?: string | undefined;
-    /** Binds the token to this DPoP key (RFC 9449 §6: `cnf.jkt`). */
-    readonly jkt?: string | undefined;
   },
 ): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
   const issuedAt = epochSeconds(deps.clock);
@@ -179,16 +185,11 @@ export async function discardOpaque(deps: Pick<IssueDependencies, 'accessTokens'
  */
 export async function userTokenResponse(
   deps: IssueDependencies,
-  input: {
-    readonly client: Client;
+  input: AccessTokenTies & {
     readonly grant: Grant;
     readonly lifetimes: ResolvedLifetimes;
     readonly refreshToken?: string | undefined;
     readonly nonce?: string | undefined;
-    readonly jti?: string | undefined;
-    readonly familyId?: string | undefined;
-    /** The request's DPoP key: the access token is bound to it and answered as `token_type: DPoP`. */
-    readonly jkt?: string | undefined;
     /** Issue an ID token when the scope holds `openid`. @default true */
     readonly idToken?: boolean | undefined;
   },
