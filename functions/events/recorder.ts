@@ -72,8 +72,8 @@ export function boundedRecorder(options: BoundedRecorderOptions): SecurityEventR
       const base = newEvent(event.type, event.facts, options.clock);
       const built: SecurityEvent = {
         ...base,
-        ...(event.once && { id: eventId(options.stage, `once\n${event.type}\n${event.once.key}`) }),
-        ...(event.outsideRequest && { facts: event.facts }),
+        id: event.once ? eventId(options.stage, `once\n${event.type}\n${event.once.key}`) : base.id,
+        facts: event.outsideRequest ? event.facts : base.facts,
       };
       if (recorded.has(built.id)) return Promise.resolve();
       const keepUntil = Math.max(now + OUTBOX_RETENTION_SECONDS, event.once?.until ?? 0);

@@ -62,14 +62,16 @@ export function setClaims(event: SecurityEvent, issuer: string, issuedAt: number
     iss: issuer,
     iat: issuedAt,
     jti: event.id,
-    ...(requestId !== undefined && { txn: requestId }),
+    // A JWT's claims are JSON: an undefined one is left out.
+    txn: requestId,
     sub_id: subjectOf(event, issuer),
     events: {
+      // No shared signal's claims are among the three below.
       [signal?.eventType ?? lifespanEventType(issuer, event.type)]: {
         ...signal?.claims,
         event_timestamp: event.time,
-        ...(initiatedBy !== undefined && { initiating_entity: initiatedBy }),
-        ...(reason !== undefined && { reason_admin: { en: reason } }),
+        initiating_entity: initiatedBy,
+        reason_admin: reason === undefined ? undefined : { en: reason },
       },
     },
   };

@@ -77,11 +77,8 @@ export function authorizeRoutes(deps: () => AuthorizeDependencies & LogoutDepend
       const verifier = loginVerifierParameter(request.query);
       const outcome =
         verifier !== null
-          ? await completeLogin(dependencies, verifier, {
-              ...(session !== undefined && { session }),
-              ...(request.cookies.has(loginCookieName(policy)) && { loginBinding: request.cookies.get(loginCookieName(policy))! }),
-            })
-          : await authorize(dependencies, request.query, session !== undefined ? { session } : {});
+          ? await completeLogin(dependencies, verifier, { session, loginBinding: request.cookies.get(loginCookieName(policy)) })
+          : await authorize(dependencies, request.query, { session });
       return toResponse(dependencies, outcome);
     },
   };

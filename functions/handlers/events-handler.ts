@@ -53,10 +53,10 @@ export function createHandler(runtime: HandlerRuntime): StreamHandler {
       return await handleStreamBatch(event.Records, {
         stage,
         clock: runtime.clock,
-        ...(history && { history: history() }),
+        history: history?.(),
         published: published(),
         publisher: publisher(),
-        ...(sign && { sign }),
+        sign,
         logger,
         metrics,
       });

@@ -86,7 +86,7 @@ async function checkProof(
     nonces: deps.nonces,
     now: epochSeconds(grants.clock),
     // A public client has no secret: a DPoP-bound token of its is revoked only with a proof of the key.
-    ...(endpoint === '/revoke' && { requiredOfBoundClients: false }),
+    requiredOfBoundClients: endpoint === '/token',
   });
 }
 
@@ -107,7 +107,7 @@ export function tokenRoutes(deps: TokenRouteDependencies): Record<string, RouteH
       const client = await authenticate(deps, request, params);
       const grant = pickGrant(client, params);
       const { proof, nextNonce } = await checkProof(deps, request, client, '/token');
-      const body = await grant.handle({ client, params, ...(proof && { proof }) }, deps.grants());
+      const body = await grant.handle({ client, params, proof }, deps.grants());
       return answerNoStore(body, nextNonce);
     }, CORS),
   };

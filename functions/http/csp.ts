@@ -15,14 +15,8 @@ const HOST = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/;
  * Never a wildcard or a scheme-only source.
  */
 export function originSource(uri: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  if (!HOST.test(url.hostname)) return undefined;
+  const url = URL.parse(uri);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || !HOST.test(url.hostname)) return undefined;
   return url.origin;
 }
 

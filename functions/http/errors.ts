@@ -16,7 +16,7 @@ export function errorResponse(error: unknown, logger: Logger, context: Record<st
   const known = error instanceof OAuthError ? error : undefined;
   if (known instanceof TemporarilyUnavailable) {
     const cause = known.cause instanceof Error ? known.cause.message : undefined;
-    logger.warn('dependency_unavailable', { ...context, ...(cause !== undefined && { error: cause }) });
+    logger.warn('dependency_unavailable', { ...context, error: cause });
   } else if (!known || !known.expose) {
     logger.error('unhandled_error', {
       ...context,

@@ -61,10 +61,7 @@ export function inRequestContext<E, R>(
 ): (event: E, context: Context) => Promise<R> {
   return (event, context) => {
     const traceId = env['_X_AMZN_TRACE_ID'];
-    const requestContext: RequestContext = {
-      request_id: context.awsRequestId,
-      ...(traceId !== undefined && traceId !== '' && { trace_id: traceId }),
-    };
+    const requestContext: RequestContext = { request_id: context.awsRequestId, trace_id: traceId || undefined };
     return withRequestContext(requestContext, () => handler(event, context));
   };
 }

@@ -205,7 +205,7 @@ export interface LifetimeConfigStoreOptions {
    * per parameter, value and reason a day (in every function that reads the lifetimes: one event).
    * @default none
    */
-  readonly events?: SecurityEventRecorder;
+  readonly events?: SecurityEventRecorder | undefined;
 }
 
 /**
@@ -382,7 +382,7 @@ export class LifetimeConfigStore {
     const value = rejection.raw?.slice(0, LOGGED_VALUE_LENGTH);
     void this.#events.record({
       type: 'configuration_rejected',
-      facts: { parameter: rejection.name, ...(value !== undefined && { value }), reason: rejection.reason },
+      facts: { parameter: rejection.name, value, reason: rejection.reason },
       once: { key: `${rejection.name}\n${rejection.raw ?? ''}\n${rejection.reason}\n${day}`, until: (day + 1) * 86_400 },
       outsideRequest: true,
     });

@@ -21,11 +21,11 @@ export type LifetimeSource = 'default' | 'global' | 'audience' | 'client' | 'bro
 
 /** Who the lifetimes are for. Every field is optional: none gives the global view. */
 export interface ResolveContext {
-  readonly clientId?: string;
-  readonly clientType?: 'public' | 'confidential';
-  readonly audience?: string;
+  readonly clientId?: string | undefined;
+  readonly clientType?: 'public' | 'confidential' | undefined;
+  readonly audience?: string | undefined;
   /** The lifetime profile the login chose (`profiles/<profile>/…`); it only ever tightens. */
-  readonly profile?: string;
+  readonly profile?: string | undefined;
 }
 
 /** A rejected configured value, shown beside the value used instead. */

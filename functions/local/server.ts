@@ -71,8 +71,8 @@ export async function startLocalServer(options: {
     env: options.environment as unknown as Env,
     clock: systemClock,
     write: options.write ?? stdoutLines,
-    ...(options.aws !== undefined && { aws: options.aws }),
-    ...(options.events !== undefined && { events: options.events }),
+    aws: options.aws,
+    events: options.events,
   };
   // Handlers of this server, built from its own environment and output: two servers in one
   // process are two sets of Lambda functions, each with its own caches.

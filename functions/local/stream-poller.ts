@@ -62,7 +62,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
           StreamArn: streamArn,
           ShardId: shardId,
           ShardIteratorType: type,
-          ...(sequence !== undefined && { SequenceNumber: sequence }),
+          SequenceNumber: sequence,
         }),
       )
     ).ShardIterator;
@@ -73,7 +73,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     let start: string | undefined;
     do {
       const { StreamDescription } = await streams.send(
-        new DescribeStreamCommand({ StreamArn: streamArn, ...(start !== undefined && { ExclusiveStartShardId: start }) }),
+        new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }),
       );
       for (const { ShardId } of StreamDescription?.Shards ?? []) {
         if (ShardId !== undefined && !shards.has(ShardId)) {

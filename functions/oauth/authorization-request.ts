@@ -117,12 +117,13 @@ export async function parseAuthorizationRequest(
       ...(!redirectUriGiven && { redirectUriOmitted: true }),
       scope,
       ...target,
-      ...(!withoutPkce && { codeChallenge: codeChallenge! }),
-      ...(state !== undefined && { state }),
-      ...(nonce !== undefined && { nonce }),
-      ...(dpopJkt !== undefined && { dpopJkt }),
+      // Checked above unless the request goes without PKCE, and then there is none.
+      codeChallenge,
+      state,
+      nonce,
+      dpopJkt,
       ...oidc,
-      ...(hintClaims !== undefined && { idTokenHintClaims: hintClaims }),
+      idTokenHintClaims: hintClaims,
     },
   };
 }

@@ -14,6 +14,7 @@ import { parseAuthorizationRequest } from './authorization-request.ts';
 import { issueCode, secretPair } from './code-issuance.ts';
 import { activeSession, ssoRefusal } from './session-reuse.ts';
 import { hashSecret } from './secrets.ts';
+import { authenticationOf } from './sessions/authentication.ts';
 import type { LoginRequestStore, LoginResult } from './sessions/login-request.ts';
 import { sessionExpiresAt, type Session, type SessionStore } from './sessions/session.ts';
 import { requiredSubjects } from './claims.ts';
@@ -49,7 +50,8 @@ export interface AuthorizeDependencies {
 /** The result of `/authorize`: where the browser goes next, and cookies to set. */
 export interface AuthorizeOutcome {
   readonly location: string;
-  readonly setSession?: { readonly value: string; readonly maxAge?: number };
+  /** Without `maxAge`, a browser-session cookie. */
+  readonly setSession?: { readonly value: string; readonly maxAge?: number | undefined };
   readonly setLoginBinding?: { readonly value: string; readonly maxAge: number };
   readonly clearLoginBinding?: boolean;
 }
@@ -62,7 +64,7 @@ export interface AuthorizeOutcome {
 export async function authorize(
   deps: AuthorizeDependencies,
   query: URLSearchParams,
-  cookies: { readonly session?: string },
+  cookies: { readonly session?: string | undefined },
 ): Promise<AuthorizeOutcome> {
   const { client, request } = await parseAuthorizationRequest(query, deps);
   const now = epochSeconds(deps.clock);
@@ -82,7 +84,7 @@ export async function authorize(
     request,
     status: 'pending',
     csrfHash: binding.hash,
-    ...(current && { sessionSubject: current.session.subject }),
+    sessionSubject: current?.session.subject,
     createdAt: now,
     expiresAt: now + LOGIN_REQUEST_TTL,
   });
@@ -115,7 +117,7 @@ export function loginVerifier(challenge: string, secret: string): string {
 export async function completeLogin(
   deps: AuthorizeDependencies,
   verifier: string,
-  cookies: { readonly session?: string; readonly loginBinding?: string },
+  cookies: { readonly session?: string | undefined; readonly loginBinding?: string | undefined },
 ): Promise<AuthorizeOutcome> {
   const [challenge, secret, ...rest] = verifier.split('.');
   if (!challenge || !secret || rest.length > 0 || verifier.length > 200) {
@@ -151,7 +153,7 @@ export async function completeLogin(
   const session = await startSession(deps, client, login.result, now);
   return {
     location: await issueCode(deps, client, login.request, session.session, now),
-    setSession: { value: session.cookie, ...(login.result.remember && { maxAge: sessionExpiresAt(session.session) - now }) },
+    setSession: { value: session.cookie, maxAge: login.result.remember ? sessionExpiresAt(session.session) - now : undefined },
     clearLoginBinding: true,
   };
 }
@@ -160,17 +162,14 @@ async function startSession(deps: AuthorizeDependencies, client: Client, result:
   const lifetimes = resolveLifetimes(await deps.lifetimes.current(), {
     clientId: client.clientId,
     clientType: client.type,
-    ...(result.lifetimeProfile !== undefined && { profile: result.lifetimeProfile }),
+    profile: result.lifetimeProfile,
   });
   const cookie = secretPair();
   const session: Session = {
     sid: randomBytes(16).toString('base64url'),
     subject: result.subject,
     authTime: result.authenticatedAt,
-    ...(result.acr !== undefined && { acr: result.acr }),
-    ...(result.amr !== undefined && { amr: result.amr }),
-    ...(result.claims !== undefined && { claims: result.claims }),
-    ...(result.lifetimeProfile !== undefined && { lifetimeProfile: result.lifetimeProfile }),
+    ...authenticationOf(result),
     clientId: client.clientId,
     createdAt: now,
     lastSeenAt: now,

@@ -5,6 +5,7 @@ import type { Client } from './clients/client.ts';
 import { requestedClaimNames } from './claims.ts';
 import { clientRedirect } from './client-redirect.ts';
 import { hashSecret } from './secrets.ts';
+import { authenticationOf } from './sessions/authentication.ts';
 import type { AuthorizationRequest } from './sessions/login-request.ts';
 import type { Session } from './sessions/session.ts';
 import type { CodeStore } from './tokens/code.ts';
@@ -34,28 +35,25 @@ export async function issueCode(
     clientId: client.clientId,
     clientType: client.type,
     audience: request.audience,
-    ...(session.lifetimeProfile !== undefined && { profile: session.lifetimeProfile }),
+    profile: session.lifetimeProfile,
   });
   const code = secretPair();
   const requestedClaims = requestedClaimNames(request.claims, client.scopes);
   await deps.codes.create(code.hash, {
     clientId: client.clientId,
     redirectUri: request.redirectUri,
-    ...(request.redirectUriOmitted && { redirectUriOmitted: true }),
-    ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge }),
+    redirectUriOmitted: request.redirectUriOmitted,
+    codeChallenge: request.codeChallenge,
     subject: session.subject,
     scope: request.scope,
     audience: request.audience,
-    ...(request.resources !== undefined && { resources: request.resources }),
+    resources: request.resources,
     authTime: session.authTime,
     sid: session.sid,
-    ...(session.acr !== undefined && { acr: session.acr }),
-    ...(session.amr !== undefined && { amr: session.amr }),
-    ...(session.claims !== undefined && { claims: session.claims }),
-    ...(request.nonce !== undefined && { nonce: request.nonce }),
-    ...(request.dpopJkt !== undefined && { jkt: request.dpopJkt }),
-    ...(requestedClaims !== undefined && { requestedClaims }),
-    ...(session.lifetimeProfile !== undefined && { lifetimeProfile: session.lifetimeProfile }),
+    ...authenticationOf(session),
+    nonce: request.nonce,
+    jkt: request.dpopJkt,
+    requestedClaims,
     createdAt: now,
     expiresAt: now + lifetimes.authorization_code_ttl.value,
   });

@@ -25,20 +25,18 @@ export async function explainLifetimes(
   const audience = asked ?? (client?.audiences.length === 1 ? client.audiences[0] : undefined);
   const snapshot = await deps.lifetimes.current();
   if (profile !== undefined && !snapshot.profileNames.has(profile)) throw new NotFound(`no lifetime profile ${profile}`);
-  const resolved = resolveLifetimes(snapshot, {
-    ...(client && { clientId: client.clientId, clientType: client.type }),
-    ...(audience !== undefined && { audience }),
-    ...(profile !== undefined && { profile }),
-  });
+  const resolved = resolveLifetimes(snapshot, { clientId: client?.clientId, clientType: client?.type, audience, profile });
   const lifetimes: Record<string, unknown> = {};
   for (const name of PARAMETER_NAMES) {
     const entry = resolved[name];
-    lifetimes[name] = { value: entry.value, source: entry.source, ...(entry.rejected && { rejected: entry.rejected }) };
+    lifetimes[name] = { value: entry.value, source: entry.source, rejected: entry.rejected };
   }
+  // JSON: what is undefined is left out.
   return {
-    ...(client && { client_id: client.clientId, client_type: client.type }),
-    ...(audience !== undefined && { audience }),
-    ...(profile !== undefined && { profile }),
+    client_id: client?.clientId,
+    client_type: client?.type,
+    audience,
+    profile,
     lifetimes,
     warnings: resolved.warnings,
   };

@@ -5,7 +5,7 @@ import { NotFound } from './errors.ts';
 import type { FamilyStore, RotationHistory } from './tokens/family.ts';
 import type { RevocationMarkers } from './tokens/markers.ts';
 
-/** `GET /admin/families/{id}`: what happened to a refresh-token family, for support and forensics. */
+/** `GET /admin/families/{id}`: what happened to a refresh-token family, for support and forensics (JSON: an undefined field is left out). */
 export async function familyTimeline(
   deps: {
     readonly clock: Clock;
@@ -20,10 +20,7 @@ export async function familyTimeline(
   const [family, recorded] = await Promise.all([deps.families.get(familyId), deps.history.rotations(familyId)]);
   if (!family) throw new NotFound('no such family (it may have expired and been deleted)');
   const now = epochSeconds(deps.clock);
-  const idle = resolveLifetimes(await deps.lifetimes.current(), {
-    clientId: family.clientId,
-    ...(family.lifetimeProfile !== undefined && { profile: family.lifetimeProfile }),
-  }).refresh_token_idle_ttl.value;
+  const idle = resolveLifetimes(await deps.lifetimes.current(), { clientId: family.clientId, profile: family.lifetimeProfile }).refresh_token_idle_ttl.value;
   const expiresAt = Math.min(family.lastUsedAt + idle, family.absoluteExpiresAt);
   const events: Array<Record<string, unknown>> = [{ type: 'created', at: family.createdAt, generation: 0 }];
   // The history has every rotation once the stream has delivered it (within seconds); the
@@ -47,17 +44,17 @@ export async function familyTimeline(
     subject: family.subject,
     scope: family.scope.join(' '),
     audience: family.audience,
-    ...(family.lifetimeProfile !== undefined && { lifetime_profile: family.lifetimeProfile }),
+    lifetime_profile: family.lifetimeProfile,
     state: family.revoked || killedByMarker ? 'revoked' : expiresAt <= now ? 'expired' : 'active',
     created_at: family.createdAt,
     last_used_at: family.lastUsedAt,
     expires_at: expiresAt,
     absolute_expires_at: family.absoluteExpiresAt,
     generation: family.generation,
-    ...((family.revokedReason !== undefined || killedByMarker) && { revoked_reason: family.revokedReason ?? 'marker' }),
+    revoked_reason: family.revokedReason ?? (killedByMarker ? 'marker' : undefined),
     events,
     // Rotations the history does not (yet) have: the stream has not delivered them, or the
     // history function is not deployed (the stack's familyHistory prop).
-    ...(family.generation > known && { rotations_not_recorded: family.generation - known }),
+    rotations_not_recorded: family.generation > known ? family.generation - known : undefined,
   };
 }

@@ -4,7 +4,7 @@ import { resolveLifetimes } from '../lifetimes/resolver.ts';
 import type { Client } from './clients/client.ts';
 import { epochSeconds } from './clock.ts';
 import { InvalidRequest, UnauthorizedClient } from './errors.ts';
-import { tokenType } from './tokens/issue.ts';
+import { confirmation, tokenType } from './tokens/issue.ts';
 import { inspectToken, type InspectDependencies, type Inspection } from './tokens/inspect.ts';
 
 export interface IntrospectionDependencies extends InspectDependencies {
@@ -92,6 +92,7 @@ function visibleTo(client: Client, inspected: Inspection): boolean {
   return inspected.clientId === client.clientId || client.audiences.includes(inspected.audience);
 }
 
+/** The JSON of an active token (what is undefined is left out of it). */
 function activeBody(deps: IntrospectionDependencies, inspected: Inspection): Record<string, unknown> {
   if (inspected.kind === 'refresh_token') {
     const { family } = inspected;
@@ -105,8 +106,8 @@ function activeBody(deps: IntrospectionDependencies, inspected: Inspection): Rec
       iss: deps.issuer,
       iat: family.rotatedAt ?? family.createdAt,
       exp: inspected.expiresAt,
-      ...(family.jkt !== undefined && { cnf: { jkt: family.jkt } }),
-      ...(family.lifetimeProfile !== undefined && { lifetime_profile: family.lifetimeProfile }),
+      cnf: confirmation(family.jkt),
+      lifetime_profile: family.lifetimeProfile,
     };
   }
   return {
@@ -121,9 +122,9 @@ function activeBody(deps: IntrospectionDependencies, inspected: Inspection): Rec
     iat: inspected.issuedAt,
     exp: inspected.expiresAt,
     jti: inspected.jti,
-    ...(inspected.authTime !== undefined && { auth_time: inspected.authTime }),
-    ...(inspected.jkt !== undefined && { cnf: { jkt: inspected.jkt } }),
-    ...(inspected.lifetimeProfile !== undefined && { lifetime_profile: inspected.lifetimeProfile }),
+    auth_time: inspected.authTime,
+    cnf: confirmation(inspected.jkt),
+    lifetime_profile: inspected.lifetimeProfile,
   };
 }
 

@@ -43,12 +43,7 @@ export async function lifetimesPicture(
   }
   const profiles = [undefined, ...(profilesAsked.length > 0 ? profilesAsked : [...snapshot.profileNames].sort())];
   const views: PictureView[] = clients.flatMap((client) =>
-    profiles.map((profile) => ({
-      ...(client !== undefined && { clientId: client.clientId }),
-      ...(client?.type !== undefined && { clientType: client.type }),
-      ...(audience !== undefined && { audience }),
-      ...(profile !== undefined && { profile }),
-    })),
+    profiles.map((profile) => ({ clientId: client?.clientId, clientType: client?.type, audience, profile })),
   );
   return lifetimesPage(snapshot, views, { source });
 }

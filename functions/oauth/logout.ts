@@ -35,7 +35,7 @@ export type LogoutOutcome =
   | {
       readonly kind: 'done';
       /** Where to send the browser; a "signed out" page when absent. */
-      readonly location?: string;
+      readonly location?: string | undefined;
       readonly endedSession: boolean;
     }
   | {
@@ -46,12 +46,12 @@ export type LogoutOutcome =
       /** Parameters for the confirmation form to carry (only those already validated). */
       readonly carry: Readonly<Record<string, string>>;
       /** The validated `post_logout_redirect_uri` (with `state`) the confirmed logout will go to, if any. */
-      readonly location?: string;
+      readonly location?: string | undefined;
       /** A confirmation was posted, but its token was missing the mark (wrong, expired, another session's). */
       readonly rejectedToken: boolean;
     };
 
-type Hint = { readonly valid: true; readonly sub: string; readonly aud: string; readonly sid?: string } | { readonly valid: false };
+type Hint = { readonly valid: true; readonly sub: string; readonly aud: string; readonly sid: string | undefined } | { readonly valid: false };
 
 /** The claims of an ID token we signed; expired ones are fine here (OIDC RP-Initiated Logout §2). */
 async function idTokenHint(token: string, deps: LogoutDependencies): Promise<Hint> {
@@ -63,7 +63,7 @@ async function idTokenHint(token: string, deps: LogoutDependencies): Promise<Hin
     const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
     const aud = Array.isArray(claims['aud']) ? claims['aud'][0] : claims['aud'];
     if (claims['iss'] !== deps.issuer || typeof claims['sub'] !== 'string' || typeof aud !== 'string') return { valid: false };
-    return { valid: true, sub: claims['sub'], aud, ...(typeof claims['sid'] === 'string' && { sid: claims['sid'] }) };
+    return { valid: true, sub: claims['sub'], aud, sid: typeof claims['sid'] === 'string' ? claims['sid'] : undefined };
   } catch {
     return { valid: false };
   }
@@ -143,7 +143,7 @@ export async function logout(
 
   const hash = sessionCookie && sessionCookie.length <= 100 ? hashSecret(sessionCookie) : undefined;
   const session = hash ? await deps.sessions.get(hash) : undefined;
-  const done = (endedSession: boolean): LogoutOutcome => ({ kind: 'done', ...(location && { location }), endedSession });
+  const done = (endedSession: boolean): LogoutOutcome => ({ kind: 'done', location, endedSession });
   if (!hash || !session) return done(false);
   if (hint) {
     // A hint for another user must not end this browser's session.
@@ -172,7 +172,7 @@ export async function logout(
     kind: 'confirm',
     csrfToken: confirmationToken(sessionCookie!, now),
     carry,
-    ...(location && { location }),
+    location,
     rejectedToken: confirmation !== undefined,
   };
 }

@@ -11,14 +11,14 @@ export type Display = (typeof DISPLAY_VALUES)[number];
 
 /** What the login app is told of the request (OIDC Core §3.1.2.1, §5.5): each only when sent. */
 export interface OidcParameters {
-  readonly prompt?: readonly Prompt[];
-  readonly maxAge?: number;
-  readonly loginHint?: string;
-  readonly acrValues?: readonly string[];
-  readonly uiLocales?: readonly string[];
-  readonly claimsLocales?: readonly string[];
-  readonly display?: Display;
-  readonly claims?: ClaimsRequest;
+  readonly prompt?: readonly Prompt[] | undefined;
+  readonly maxAge?: number | undefined;
+  readonly loginHint?: string | undefined;
+  readonly acrValues?: readonly string[] | undefined;
+  readonly uiLocales?: readonly string[] | undefined;
+  readonly claimsLocales?: readonly string[] | undefined;
+  readonly display?: Display | undefined;
+  readonly claims?: ClaimsRequest | undefined;
 }
 
 /** Bounds on what is stored with a login request: anything longer is refused, never kept. */
@@ -74,13 +74,13 @@ export function parseOidcParameters(single: (name: string) => string | undefined
   if (rawClaims !== undefined && rawClaims.length > LIMITS.claims) throw new InvalidRequest(`claims is longer than ${LIMITS.claims} characters`);
   const claims = rawClaims !== undefined ? parseClaimsRequest(rawClaims) : undefined;
   return {
-    ...(promptValues !== undefined && { prompt: promptValues }),
-    ...(maxAge !== undefined && { maxAge: Number(maxAge) }),
-    ...(loginHint !== undefined && { loginHint }),
-    ...(acrValues !== undefined && { acrValues }),
-    ...(uiLocales !== undefined && { uiLocales }),
-    ...(claimsLocales !== undefined && { claimsLocales }),
-    ...(display !== undefined && { display: display as Display }),
-    ...(claims !== undefined && { claims }),
+    prompt: promptValues,
+    maxAge: maxAge === undefined ? undefined : Number(maxAge),
+    loginHint,
+    acrValues,
+    uiLocales,
+    claimsLocales,
+    display: display as Display | undefined,
+    claims,
   };
 }

@@ -41,7 +41,7 @@ export interface AuthFailureDependencies {
   readonly clock: Clock;
   readonly rates: Pick<RateCounter, 'hit'>;
   readonly metrics: Pick<Metrics, 'count'>;
-  readonly events?: SecurityEventRecorder;
+  readonly events?: SecurityEventRecorder | undefined;
 }
 
 /**

@@ -30,12 +30,18 @@ export function isAudience(value: string): boolean {
   return URL.canParse(value);
 }
 
-/** What a user grant (a code, a refresh family) is for: the default audience, and every resource granted. */
+/**
+ * What a user grant (an authorization request, its code, a refresh family) is for: the default
+ * audience, and every resource granted (RFC 8707).
+ */
 export interface GrantTarget {
-  /** The `aud` of its access tokens when a token request names no `resource`. */
+  /** The `aud` of its access tokens when a token request names no `resource`: the first `resource` asked for, or the client's only audience. */
   readonly audience: string;
-  /** Every resource granted, `audience` first, when the authorization request named more than one. */
-  readonly resources?: readonly string[];
+  /**
+   * Every resource granted, `audience` first, when the authorization request named more than
+   * one: a token request may narrow to any one of them. Absent: `audience` alone.
+   */
+  readonly resources?: readonly string[] | undefined;
 }
 
 /** Every audience a grant may issue access tokens for. */

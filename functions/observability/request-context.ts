@@ -4,8 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface RequestContext {
   /** Lambda's `awsRequestId`. */
   readonly request_id: string;
-  /** X-Ray's trace id (`_X_AMZN_TRACE_ID`), when active tracing is on. */
-  readonly trace_id?: string;
+  /** X-Ray's trace id (`_X_AMZN_TRACE_ID`), when active tracing is on (the lines are JSON: undefined, it is left out). */
+  readonly trace_id?: string | undefined;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

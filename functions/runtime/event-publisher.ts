@@ -18,7 +18,7 @@ export function eventPublisherFor(runtime: HandlerRuntime, environment: EventsEn
     }
     // A build-time constant in the Lambda bundles: esbuild drops this branch and the file publisher.
     if (process.env.LIFESPAN_BUNDLE !== 'lambda') {
-      return new FileEventPublisher({ file: environment.file, ...(environment.url !== undefined && { url: environment.url }), logger });
+      return new FileEventPublisher({ file: environment.file, url: environment.url, logger });
     }
     throw new TypeError('the local events file is not part of the Lambda bundle');
   });

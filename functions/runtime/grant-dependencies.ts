@@ -1,22 +1,17 @@
-import type { SecurityEventRecorder } from '../events/recorder.ts';
 import type { GrantDependencies } from '../oauth/grants/grant.ts';
 import type { InspectDependencies } from '../oauth/tokens/inspect.ts';
 import type { StoreServices } from './store.ts';
 
 /** What the grants use besides the table's stores. */
-export type GrantServices = Omit<
-  GrantDependencies,
-  'families' | 'codes' | 'devices' | 'accessTokens' | 'markers' | 'rates' | 'proofReplays' | 'events'
-> & { readonly events?: SecurityEventRecorder | undefined };
+export type GrantServices = Omit<GrantDependencies, 'families' | 'codes' | 'devices' | 'accessTokens' | 'markers' | 'rates' | 'proofReplays'>;
 
 /**
  * Everything a grant may use: the token path's stores over the table and the services given.
  * The one wiring of the grants, for the token function and the grant-level tests alike.
  */
 export function grantDependencies(store: StoreServices, services: GrantServices): GrantDependencies {
-  const { events, ...rest } = services;
   return {
-    ...rest,
+    ...services,
     families: store.families(),
     codes: store.codes(),
     devices: store.devices(),
@@ -24,7 +19,6 @@ export function grantDependencies(store: StoreServices, services: GrantServices)
     markers: store.markers(),
     rates: store.rates(),
     proofReplays: store.proofReplays(),
-    ...(events !== undefined && { events }),
   };
 }
 

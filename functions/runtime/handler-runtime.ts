@@ -23,12 +23,12 @@ export interface HandlerRuntime {
    * SDK clients to use instead of building them (tests: DynamoDB through a fault proxy, fakes of
    * KMS and SSM, which have no emulator). @default built from the environment
    */
-  readonly aws?: AwsClients;
+  readonly aws?: AwsClients | undefined;
   /**
    * Where the events function publishes, instead of what the environment says (EventBridge, or
    * locally events.jsonl): a test can read the events. @default built from the environment
    */
-  readonly events?: EventPublisher;
+  readonly events?: EventPublisher | undefined;
 }
 
 /** The SDK clients a handler may be given. */

@@ -23,7 +23,7 @@ export const FILE_REFRESH_WAIT_MS = 1_000;
 export function lifetimesFromEnvironment(
   core: CoreEnvironment,
   environment: ParametersEnvironment,
-  deps: { readonly clock: Clock; readonly logger: Logger; readonly metrics: Metrics; readonly events?: SecurityEventRecorder },
+  deps: { readonly clock: Clock; readonly logger: Logger; readonly metrics: Metrics; readonly events?: SecurityEventRecorder | undefined },
   client?: SsmParametersClient,
 ): LifetimeConfigStore {
   if (environment.kind === 'ssm') {
@@ -43,6 +43,6 @@ export function lifetimeConfigFor(services: HandlerServices, events?: () => Secu
   const environment = readParametersEnvironment(services.runtime.env);
   const { core, clock, logger, metrics } = services;
   return lazy(() =>
-    lifetimesFromEnvironment(core, environment, { clock, logger, metrics: metrics(), ...(events && { events: events() }) }, services.runtime.aws?.ssm),
+    lifetimesFromEnvironment(core, environment, { clock, logger, metrics: metrics(), events: events?.() }, services.runtime.aws?.ssm),
   );
 }

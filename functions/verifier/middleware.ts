@@ -74,7 +74,8 @@ function header(headers: Record<string, string | undefined> | undefined, name: s
   return undefined;
 }
 
-function answer(statusCode: number, body: Record<string, string>, headers: Record<string, string>): APIGatewayProxyStructuredResultV2 {
+/** A JSON answer (an undefined member is left out). */
+function answer(statusCode: number, body: Readonly<Record<string, string | undefined>>, headers: Record<string, string>): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }, body: JSON.stringify(body) };
 }
 
@@ -87,7 +88,7 @@ function challenged(statusCode: number, scheme: TokenScheme, realm: string, erro
     (extra.maxAge !== undefined ? `, max_age=${extra.maxAge}` : '');
   return answer(
     statusCode,
-    { error, error_description: description, ...(extra.scope !== undefined && { scope: extra.scope }) },
+    { error, error_description: description, scope: extra.scope },
     { 'www-authenticate': challenge(scheme, realm, params) },
   );
 }
@@ -185,7 +186,7 @@ export function lifespanAuth(options: LifespanAuthOptions): MiddlewareObj<Lifesp
           'www-authenticate': challenge(scheme, realm, `, error="invalid_request", error_description=${quoted(description)}`),
         });
       }
-      const verifyOptions: VerifyOptions = { requiredScopes, scheme, ...(maxAuthAge !== undefined && { maxAuthAge }) };
+      const verifyOptions: VerifyOptions = { requiredScopes, scheme, maxAuthAge };
       let claims: VerifiedClaims;
       try {
         claims = await verifier.verify(token, scheme === 'DPoP' ? { ...verifyOptions, dpop: dpopRequest(event, requestUrl) } : verifyOptions);

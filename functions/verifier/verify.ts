@@ -23,8 +23,8 @@ import type { VerifiedClaims, VerifierAlgorithm } from './types.ts';
 export interface VerifyOptions {
   /** Scopes this call needs, in addition to the verifier's own `requiredScopes`. */
   readonly requiredScopes?: readonly string[];
-  /** Step-up (RFC 9470): the user must have authenticated at most this many seconds ago. */
-  readonly maxAuthAge?: number;
+  /** Step-up (RFC 9470): the user must have authenticated at most this many seconds ago (undefined: no such check). */
+  readonly maxAuthAge?: number | undefined;
   /**
    * The scheme the token came with: `DPoP` for `Authorization: DPoP <token>` (RFC 9449 §7.1).
    * A DPoP-bound token is refused as `Bearer`, a token that is not bound is refused as `DPoP`.

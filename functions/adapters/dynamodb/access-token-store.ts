@@ -6,7 +6,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import type { AccessTokenStore, OpaqueAccessToken } from '../../oauth/tokens/access-token-store.ts';
-import { n, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+import { n, readNumber, readOptionalNumber, readOptionalString, readOptionalStrings, readString, readStrings, s, strings } from './attributes.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -41,10 +41,6 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
   async getOpaque(tokenHash: string): Promise<OpaqueAccessToken | undefined> {
     const { Item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: opaqueKey(tokenHash), ConsistentRead: true }));
     if (!Item) return undefined;
-    const authTime = readOptionalNumber(Item, 'auth_time');
-    const familyId = readOptionalString(Item, 'family_id');
-    const jkt = readOptionalString(Item, 'jkt');
-    const lifetimeProfile = readOptionalString(Item, 'lifetime_profile');
     return {
       clientId: readString(Item, 'client_id'),
       subject: readString(Item, 'subject'),
@@ -53,11 +49,11 @@ export class DynamoDbAccessTokenStore extends TableStore implements AccessTokenS
       issuedAt: readNumber(Item, 'issued_at'),
       expiresAt: readNumber(Item, 'expires_at'),
       jti: readString(Item, 'jti'),
-      ...(authTime !== undefined && { authTime }),
-      ...(familyId !== undefined && { familyId }),
-      ...(jkt !== undefined && { jkt }),
-      ...(Item['userinfo_claims'] && { userinfoClaims: readStrings(Item, 'userinfo_claims') }),
-      ...(lifetimeProfile !== undefined && { lifetimeProfile }),
+      authTime: readOptionalNumber(Item, 'auth_time'),
+      familyId: readOptionalString(Item, 'family_id'),
+      jkt: readOptionalString(Item, 'jkt'),
+      userinfoClaims: readOptionalStrings(Item, 'userinfo_claims'),
+      lifetimeProfile: readOptionalString(Item, 'lifetime_profile'),
     };
   }
 

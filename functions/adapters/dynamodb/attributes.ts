@@ -40,3 +40,14 @@ export function readStrings(item: Item, name: string): string[] {
     return value.S;
   });
 }
+
+/** A list of strings, or undefined when the item has no such attribute. */
+export function readOptionalStrings(item: Item, name: string): string[] | undefined {
+  return item[name] === undefined ? undefined : readStrings(item, name);
+}
+
+/** A JSON document kept in a string attribute, or undefined when the item has none. */
+export function readOptionalJson<T>(item: Item, name: string): T | undefined {
+  const raw = item[name]?.S;
+  return raw === undefined ? undefined : (JSON.parse(raw) as T);
+}

@@ -4,34 +4,33 @@ import type { AuthorizationCode, CodeStore, RedeemRequest } from '../../oauth/to
 import type { NewFamilyItem } from '../../oauth/tokens/family.ts';
 import { familyItem } from './family-store.ts';
 import { loginAttributes, readLoginAttributes, readRequestedClaims, requestedClaimsAttribute } from './login-attributes.ts';
-import { bool, n, readBoolean, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+import { bool, n, readBoolean, readNumber, readOptionalNumber, readOptionalString, readOptionalStrings, readString, readStrings, s, strings } from './attributes.ts';
 
 type Item = Record<string, AttributeValue>;
 
 const key = (codeHash: string): Item => ({ pk: s(`CODE#${codeHash}`), sk: s('CODE') });
 
 function fromItem(item: Item): AuthorizationCode {
-  const optional = <T>(name: string, value: T | undefined) => (value === undefined ? {} : { [name]: value });
   return {
     clientId: readString(item, 'client_id'),
     redirectUri: readString(item, 'redirect_uri'),
-    ...(readBoolean(item, 'redirect_uri_omitted') && { redirectUriOmitted: true }),
-    ...optional('codeChallenge', readOptionalString(item, 'code_challenge')),
+    redirectUriOmitted: readBoolean(item, 'redirect_uri_omitted'),
+    codeChallenge: readOptionalString(item, 'code_challenge'),
     ...readLoginAttributes(item),
-    ...readRequestedClaims(item),
+    requestedClaims: readRequestedClaims(item),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
-    ...optional('resources', item['resources'] && readStrings(item, 'resources')),
+    resources: readOptionalStrings(item, 'resources'),
     createdAt: readNumber(item, 'created_at'),
     expiresAt: readNumber(item, 'expires_at'),
-    ...optional('nonce', readOptionalString(item, 'nonce')),
-    ...optional('redeemedAt', readOptionalNumber(item, 'redeemed_at')),
-    ...optional('familyId', readOptionalString(item, 'family_id')),
-    ...optional('accessTokenId', readOptionalString(item, 'access_jti')),
-    ...optional('jkt', readOptionalString(item, 'jkt')),
-    ...optional('proofJti', readOptionalString(item, 'proof_jti')),
-    ...optional('proofJkt', readOptionalString(item, 'proof_jkt')),
-  } as AuthorizationCode;
+    nonce: readOptionalString(item, 'nonce'),
+    redeemedAt: readOptionalNumber(item, 'redeemed_at'),
+    familyId: readOptionalString(item, 'family_id'),
+    accessTokenId: readOptionalString(item, 'access_jti'),
+    jkt: readOptionalString(item, 'jkt'),
+    proofJti: readOptionalString(item, 'proof_jti'),
+    proofJkt: readOptionalString(item, 'proof_jkt'),
+  };
 }
 
 /** Authorization codes by hash (`CODE#<sha256>`), with the TTL attribute. */

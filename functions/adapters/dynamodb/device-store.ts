@@ -20,7 +20,7 @@ import type {
 } from '../../oauth/device/device-request.ts';
 import type { NewFamilyItem } from '../../oauth/tokens/family.ts';
 import { familyItem } from './family-store.ts';
-import { n, readNumber, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+import { n, readNumber, readOptionalJson, readOptionalNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -31,12 +31,6 @@ const pointerKey = (userCodeKey: string): Item => ({ pk: s(`USERCODE#${userCodeK
 const NAMES = { '#status': 'status', '#interval': 'interval' };
 
 function fromItem(item: Item): DeviceRequest {
-  const approval = readOptionalString(item, 'approval');
-  const rejection = readOptionalString(item, 'rejection');
-  const lastPolledAt = readOptionalNumber(item, 'last_polled_at');
-  const nextPollAt = readOptionalNumber(item, 'next_poll_at');
-  const consumedAt = readOptionalNumber(item, 'consumed_at');
-  const consumerId = readOptionalString(item, 'consumer_id');
   return {
     clientId: readString(item, 'client_id'),
     scope: readStrings(item, 'scope'),
@@ -45,12 +39,12 @@ function fromItem(item: Item): DeviceRequest {
     createdAt: readNumber(item, 'created_at'),
     expiresAt: readNumber(item, 'expires_at'),
     interval: readNumber(item, 'interval'),
-    ...(lastPolledAt !== undefined && { lastPolledAt }),
-    ...(nextPollAt !== undefined && { nextPollAt }),
-    ...(approval !== undefined && { approval: JSON.parse(approval) as DeviceApproval }),
-    ...(rejection !== undefined && { rejection: JSON.parse(rejection) as DeviceRejection }),
-    ...(consumedAt !== undefined && { consumedAt }),
-    ...(consumerId !== undefined && { consumerId }),
+    lastPolledAt: readOptionalNumber(item, 'last_polled_at'),
+    nextPollAt: readOptionalNumber(item, 'next_poll_at'),
+    approval: readOptionalJson<DeviceApproval>(item, 'approval'),
+    rejection: readOptionalJson<DeviceRejection>(item, 'rejection'),
+    consumedAt: readOptionalNumber(item, 'consumed_at'),
+    consumerId: readOptionalString(item, 'consumer_id'),
   };
 }
 

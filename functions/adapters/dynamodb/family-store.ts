@@ -20,6 +20,7 @@ import {
   readNumber,
   readOptionalNumber,
   readOptionalString,
+  readOptionalStrings,
   readString,
   readStrings,
   s,
@@ -90,32 +91,32 @@ function proofRecord(proof: ProofRecord, names: Record<string, string>, values: 
 function fromItem(item: Item): Family {
   const rotations: Record<number, number> = {};
   for (const [generation, time] of Object.entries(item['rotations']?.M ?? {})) rotations[Number(generation)] = Number(time.N);
-  const optional = <T>(value: T | undefined, name: string) => (value === undefined ? {} : { [name]: value });
+  const proofs = item['proofs']?.M;
   return {
     familyId: readString(item, 'family_id'),
     ...readLoginAttributes(item),
-    ...readRequestedClaims(item),
+    requestedClaims: readRequestedClaims(item),
     clientId: readString(item, 'client_id'),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
-    ...optional(item['resources'] && readStrings(item, 'resources'), 'resources'),
+    resources: readOptionalStrings(item, 'resources'),
     createdAt: readNumber(item, 'created_at'),
     absoluteExpiresAt: readNumber(item, 'absolute_expires_at'),
     lastUsedAt: readNumber(item, 'last_used_at'),
     generation: readNumber(item, 'generation'),
     currentHash: readString(item, 'current_hash'),
-    ...optional(readOptionalString(item, 'previous_hash'), 'previousHash'),
-    ...optional(readOptionalNumber(item, 'rotated_at'), 'rotatedAt'),
+    previousHash: readOptionalString(item, 'previous_hash'),
+    rotatedAt: readOptionalNumber(item, 'rotated_at'),
     rotation: readBoolean(item, 'rotation'),
     revoked: readBoolean(item, 'revoked'),
-    ...optional(readOptionalString(item, 'revoked_reason') as RevocationReason | undefined, 'revokedReason'),
-    ...optional(readOptionalNumber(item, 'revoked_at'), 'revokedAt'),
-    ...optional(readOptionalNumber(item, 'reuse_detected_at'), 'reuseDetectedAt'),
-    ...optional(readOptionalString(item, 'rotation_id'), 'rotationId'),
-    ...optional(readOptionalString(item, 'jkt'), 'jkt'),
-    ...optional(item['proofs']?.M && Object.fromEntries(Object.entries(item['proofs'].M).map(([name, until]) => [name, Number(until.N)])), 'proofs'),
+    revokedReason: readOptionalString(item, 'revoked_reason') as RevocationReason | undefined,
+    revokedAt: readOptionalNumber(item, 'revoked_at'),
+    reuseDetectedAt: readOptionalNumber(item, 'reuse_detected_at'),
+    rotationId: readOptionalString(item, 'rotation_id'),
+    jkt: readOptionalString(item, 'jkt'),
+    proofs: proofs && Object.fromEntries(Object.entries(proofs).map(([name, until]) => [name, Number(until.N)])),
     rotations,
-  } as Family;
+  };
 }
 
 /**

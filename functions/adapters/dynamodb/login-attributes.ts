@@ -1,16 +1,13 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { RequestedClaims } from '../../oauth/claims.ts';
-import { n, readNumber, readOptionalString, readString, readStrings, s, strings } from './attributes.ts';
+import type { Authentication } from '../../oauth/sessions/authentication.ts';
+import { n, readNumber, readOptionalJson, readOptionalString, readOptionalStrings, readString, s, strings } from './attributes.ts';
 
 /** Who logged in, and how (and the login's lifetime profile): stored alike on codes, sessions and refresh families. */
-export interface LoginAttributes {
+export interface LoginAttributes extends Authentication {
   readonly subject: string;
   readonly authTime: number;
-  readonly sid?: string;
-  readonly acr?: string;
-  readonly amr?: readonly string[];
-  readonly claims?: Readonly<Record<string, unknown>>;
-  readonly lifetimeProfile?: string;
+  readonly sid?: string | undefined;
 }
 
 export function loginAttributes(login: LoginAttributes): Record<string, AttributeValue> {
@@ -30,23 +27,18 @@ export function requestedClaimsAttribute(requested: RequestedClaims | undefined)
   return requested === undefined ? {} : { requested_claims: s(JSON.stringify(requested)) };
 }
 
-export function readRequestedClaims(item: Record<string, AttributeValue>): { requestedClaims?: RequestedClaims } {
-  const raw = readOptionalString(item, 'requested_claims');
-  return raw === undefined ? {} : { requestedClaims: JSON.parse(raw) as RequestedClaims };
+export function readRequestedClaims(item: Record<string, AttributeValue>): RequestedClaims | undefined {
+  return readOptionalJson<RequestedClaims>(item, 'requested_claims');
 }
 
 export function readLoginAttributes(item: Record<string, AttributeValue>): LoginAttributes {
-  const sid = readOptionalString(item, 'sid');
-  const acr = readOptionalString(item, 'acr');
-  const claims = readOptionalString(item, 'claims');
-  const lifetimeProfile = readOptionalString(item, 'lifetime_profile');
   return {
     subject: readString(item, 'subject'),
     authTime: readNumber(item, 'auth_time'),
-    ...(sid !== undefined && { sid }),
-    ...(acr !== undefined && { acr }),
-    ...(item['amr'] && { amr: readStrings(item, 'amr') }),
-    ...(claims !== undefined && { claims: JSON.parse(claims) as Record<string, unknown> }),
-    ...(lifetimeProfile !== undefined && { lifetimeProfile }),
+    sid: readOptionalString(item, 'sid'),
+    acr: readOptionalString(item, 'acr'),
+    amr: readOptionalStrings(item, 'amr'),
+    claims: readOptionalJson<Record<string, unknown>>(item, 'claims'),
+    lifetimeProfile: readOptionalString(item, 'lifetime_profile'),
   };
 }

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Prompt } from '../../oauth/oidc-parameters.ts';
 import type { AuthorizationRequest, LoginRequest, LoginRequestStore, LoginResult, LoginStatus } from '../../oauth/sessions/login-request.ts';
-import { n, readNumber, readOptionalString, readString, s } from './attributes.ts';
+import { n, readNumber, readOptionalJson, readOptionalString, readString, s } from './attributes.ts';
 import { requestIdUpdate } from './request-attribute.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -20,18 +20,15 @@ function readRequest(item: Item): AuthorizationRequest {
 }
 
 function fromItem(item: Item): LoginRequest {
-  const result = readOptionalString(item, 'result');
-  const verifierHash = readOptionalString(item, 'verifier_hash');
-  const sessionSubject = readOptionalString(item, 'session_subject');
   return {
     request: readRequest(item),
     status: readString(item, 'status') as LoginStatus,
     csrfHash: readString(item, 'csrf_hash'),
     createdAt: readNumber(item, 'created_at'),
     expiresAt: readNumber(item, 'expires_at'),
-    ...(sessionSubject !== undefined && { sessionSubject }),
-    ...(result !== undefined && { result: JSON.parse(result) as LoginResult }),
-    ...(verifierHash !== undefined && { verifierHash }),
+    sessionSubject: readOptionalString(item, 'session_subject'),
+    result: readOptionalJson<LoginResult>(item, 'result'),
+    verifierHash: readOptionalString(item, 'verifier_hash'),
   };
 }
 

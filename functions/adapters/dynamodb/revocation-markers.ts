@@ -132,7 +132,7 @@ export class DynamoDbRevocationMarkers implements RevocationMarkers {
           TableName: this.#table,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': s(LEGACY_PARTITION) },
-          ...(exclusiveStartKey && { ExclusiveStartKey: exclusiveStartKey }),
+          ExclusiveStartKey: exclusiveStartKey,
         }),
       );
       for (const item of page.Items ?? []) {

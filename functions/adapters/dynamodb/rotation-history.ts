@@ -40,8 +40,8 @@ export class DynamoDbRotationHistory extends TableStore implements RotationHisto
           ExpressionAttributeValues: { ':pk': s(`FAMILY#${familyId}`), ':prefix': s(PREFIX) },
           ProjectionExpression: 'generation, #at',
           ExpressionAttributeNames: { '#at': 'at' },
-          ...(start && { ExclusiveStartKey: start }),
-          ...(pageSize !== undefined && { Limit: pageSize }),
+          ExclusiveStartKey: start,
+          Limit: pageSize,
         }),
       );
       for (const item of page.Items ?? []) rotations.push({ generation: readNumber(item, 'generation'), at: readNumber(item, 'at') });

@@ -15,11 +15,11 @@ export interface StreamBatchDependencies {
   readonly stage: string;
   readonly clock: Clock;
   /** The rotation history; absent when it is turned off (the stack's rotationHistory prop). */
-  readonly history?: Pick<RotationHistory, 'record'>;
+  readonly history?: Pick<RotationHistory, 'record'> | undefined;
   readonly published: PublishedEvents;
   readonly publisher: EventPublisher;
   /** Signs an event's Security Event Token, when they are turned on. */
-  readonly sign?: (event: SecurityEvent) => Promise<string>;
+  readonly sign?: ((event: SecurityEvent) => Promise<string>) | undefined;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }

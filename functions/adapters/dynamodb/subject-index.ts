@@ -1,6 +1,6 @@
 import { QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { IndexPage, ListedFamily, ListedSession, ListPosition, SubjectIndex } from '../../oauth/users/subject-index.ts';
-import { readBoolean, readNumber, readOptionalString, readString, readStrings, s } from './attributes.ts';
+import { readBoolean, readNumber, readOptionalString, readOptionalStrings, readString, readStrings, s } from './attributes.ts';
 import { SUBJECT_INDEX } from './table-definition.ts';
 import { TableStore } from './table-store.ts';
 
@@ -26,11 +26,10 @@ export function subjectIndexKeys(kind: Kind, subject: string, position: ListPosi
 export const SUBJECT_INDEX_ATTRIBUTES = [SUBJECT_INDEX.partitionKey.name, SUBJECT_INDEX.sortKey.name] as const;
 
 function listedFamily(item: Item): ListedFamily {
-  const sid = readOptionalString(item, 'sid');
   return {
     familyId: readString(item, 'family_id'),
     clientId: readString(item, 'client_id'),
-    ...(sid !== undefined && { sid }),
+    sid: readOptionalString(item, 'sid'),
     scope: readStrings(item, 'scope'),
     audience: readString(item, 'audience'),
     createdAt: readNumber(item, 'created_at'),
@@ -43,7 +42,6 @@ function listedFamily(item: Item): ListedFamily {
 }
 
 function listedSession(item: Item): ListedSession {
-  const acr = readOptionalString(item, 'acr');
   return {
     sid: readString(item, 'sid'),
     clientId: readString(item, 'client_id'),
@@ -52,8 +50,8 @@ function listedSession(item: Item): ListedSession {
     lastSeenAt: readNumber(item, 'last_seen_at'),
     idleTtl: readNumber(item, 'idle_ttl'),
     absoluteExpiresAt: readNumber(item, 'absolute_expires_at'),
-    ...(acr !== undefined && { acr }),
-    ...(item['amr'] && { amr: readStrings(item, 'amr') }),
+    acr: readOptionalString(item, 'acr'),
+    amr: readOptionalStrings(item, 'amr'),
   };
 }
 

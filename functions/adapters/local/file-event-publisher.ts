@@ -9,7 +9,7 @@ export interface FileEventPublisherOptions {
   /** `<LIFESPAN_DATA_DIR>/events.jsonl`: one JSON line per event. */
   readonly file: string;
   /** Where each event is also POSTed (LIFESPAN_EVENTS_URL). @default none */
-  readonly url?: string;
+  readonly url?: string | undefined;
   readonly logger: Logger;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;

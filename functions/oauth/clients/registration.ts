@@ -182,7 +182,7 @@ export function parseRegistration(body: Record<string, unknown>): ClientRegistra
 export async function registerClient(
   registration: ClientRegistration,
   deps: { readonly clients: ClientRepository; readonly clock: Clock },
-): Promise<{ client: Client; secret?: string }> {
+): Promise<{ client: Client; secret?: string | undefined }> {
   const secret = registration.type === 'confidential' ? randomSecret(32) : undefined;
   const client: Client = {
     clientId: randomSecret(16),
@@ -191,5 +191,5 @@ export async function registerClient(
     createdAt: epochSeconds(deps.clock),
   };
   await deps.clients.create(client);
-  return secret === undefined ? { client } : { client, secret };
+  return { client, secret };
 }

@@ -1,3 +1,4 @@
+import type { Authentication } from '../sessions/authentication.ts';
 import type { NewFamilyItem } from '../tokens/family.ts';
 import type { UserCodeKeys } from './user-code.ts';
 
@@ -5,21 +6,15 @@ import type { UserCodeKeys } from './user-code.ts';
 export type DeviceStatus = 'pending' | 'accepted' | 'rejected' | 'consumed';
 
 /** What the login app vouched for when the user approved the device. */
-export interface DeviceApproval {
+export interface DeviceApproval extends Authentication {
   readonly subject: string;
-  readonly acr?: string;
-  readonly amr?: readonly string[];
-  /** Extra ID-token claims from the accept call. */
-  readonly claims?: Readonly<Record<string, unknown>>;
-  /** The lifetime profile the login app chose at accept. */
-  readonly lifetimeProfile?: string;
   /** When the user approved (epoch seconds): the `auth_time`. */
   readonly authTime: number;
 }
 
 /** Why the user (or the login app) denied the device; the client learns `access_denied`. */
 export interface DeviceRejection {
-  readonly description?: string;
+  readonly description?: string | undefined;
 }
 
 /** A device authorization request as stored (by hash of the device code). Times in epoch seconds. */
@@ -32,14 +27,14 @@ export interface DeviceRequest {
   readonly expiresAt: number;
   /** Seconds the client must wait between polls; grows by 5 with each `slow_down` (RFC 8628 §3.5). */
   readonly interval: number;
-  readonly lastPolledAt?: number;
+  readonly lastPolledAt?: number | undefined;
   /** `lastPolledAt + interval`, stored because a DynamoDB condition cannot add. */
-  readonly nextPollAt?: number;
-  readonly approval?: DeviceApproval;
-  readonly rejection?: DeviceRejection;
-  readonly consumedAt?: number;
+  readonly nextPollAt?: number | undefined;
+  readonly approval?: DeviceApproval | undefined;
+  readonly rejection?: DeviceRejection | undefined;
+  readonly consumedAt?: number | undefined;
   /** The id the consuming request gave (its access token's `jti`): tells an SDK retry of that write from a second use. */
-  readonly consumerId?: string;
+  readonly consumerId?: string | undefined;
 }
 
 /** A poll's one conditional write: recorded (still pending), or refused with the item as it was. */

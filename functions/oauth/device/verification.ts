@@ -6,6 +6,7 @@ import { NotFound, TooManyRequests } from '../errors.ts';
 import { rateLimitTripped, type RateCounter } from '../rate-limit.ts';
 import type { SecurityEventRecorder } from '../../events/recorder.ts';
 import { hashSecret } from '../secrets.ts';
+import { authenticationOf } from '../sessions/authentication.ts';
 import { parseAccept, parseReject, requireLifetimeProfile } from '../sessions/login.ts';
 import type { DeviceRequest, DeviceStore } from './device-request.ts';
 import { formatUserCode, normaliseUserCode, type UserCodeKeys } from './user-code.ts';
@@ -121,18 +122,10 @@ export async function acceptDeviceRequest(
 ): Promise<{ status: 'accepted' }> {
   const now = epochSeconds(deps.clock);
   const result = parseAccept(body, now, ACCEPT_FIELDS);
-  const { subject, acr, amr, claims, lifetimeProfile } = result;
   // Before the lookup: a refused profile neither accepts nor counts as a failed user code.
   await requireLifetimeProfile(deps.lifetimes, result);
   const { deviceCodeHash } = await pending(deps, rawUserCode, lookup, now);
-  const approval = {
-    subject,
-    authTime: now,
-    ...(acr !== undefined && { acr }),
-    ...(amr !== undefined && { amr }),
-    ...(claims !== undefined && { claims }),
-    ...(lifetimeProfile !== undefined && { lifetimeProfile }),
-  };
+  const approval = { subject: result.subject, authTime: now, ...authenticationOf(result) };
   if (!(await deps.devices.accept(deviceCodeHash, approval, now))) throw new NotFound(UNKNOWN);
   return { status: 'accepted' };
 }
@@ -147,6 +140,6 @@ export async function rejectDeviceRequest(
   const { description } = parseReject(body, REJECT_ERRORS);
   const now = epochSeconds(deps.clock);
   const { deviceCodeHash } = await pending(deps, rawUserCode, lookup, now);
-  if (!(await deps.devices.reject(deviceCodeHash, description === undefined ? {} : { description }, now))) throw new NotFound(UNKNOWN);
+  if (!(await deps.devices.reject(deviceCodeHash, { description }, now))) throw new NotFound(UNKNOWN);
   return { status: 'rejected' };
 }

@@ -8,8 +8,7 @@ import type { DpopProof } from './proof.ts';
  * device approval starts is bound to the key of its proof, for life; without a proof, to none.
  */
 export function boundToProof<G extends Grant>(grant: G, proof: DpopProof | undefined): G {
-  const { jkt: _unbound, ...rest } = grant;
-  return (proof === undefined ? rest : { ...rest, jkt: proof.jkt }) as G;
+  return { ...grant, jkt: proof?.jkt };
 }
 
 /** The same proof sent again (its `jti`, recorded by the write that used it): refused, nothing changed. */

@@ -43,7 +43,7 @@ export interface DpopProof {
   /** Epoch seconds after which this proof can no longer pass the `iat` check: how long its `jti` must be remembered. */
   readonly replayableUntil: number;
   /** The `nonce` claim, when the proof carried one. */
-  readonly nonce?: string;
+  readonly nonce?: string | undefined;
 }
 
 export interface ProofExpectations {
@@ -72,13 +72,8 @@ export function accessTokenHash(accessToken: string): string {
  * http(s) URL.
  */
 export function normalizedHtu(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const url = URL.parse(value);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
@@ -169,7 +164,7 @@ export async function verifyDpopProof(proof: string, expect: ProofExpectations):
     jti,
     iat: Math.floor(iat),
     replayableUntil: Math.ceil(iat) + expect.skew + PROOF_MAX_AGE_SECONDS,
-    ...(typeof nonce === 'string' && { nonce }),
+    nonce: nonce as string | undefined,
   };
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { LONGEST_ACCESS_TOKEN_TTL } from '../../lifetimes/parameters.ts';
 import { GRANT_TYPES } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
@@ -10,9 +9,8 @@ import type { Client } from '../clients/client.ts';
 import { boundToProof, refuseReplayedProof } from '../dpop/binding.ts';
 import type { DpopProof } from '../dpop/proof.ts';
 import type { AuthorizationCode } from '../tokens/code.ts';
-import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
-import { firstFamilyState } from '../tokens/new-family.ts';
-import { newFamilyId } from '../tokens/refresh-token.ts';
+import { firstTokens } from '../tokens/first-tokens.ts';
+import { discardOpaque, issued } from '../tokens/issue.ts';
 import type { GrantDependencies, GrantHandler } from './grant.ts';
 
 
@@ -100,41 +98,30 @@ export const authorizationCodeGrant: GrantHandler = {
     const granted = boundToProof(await redeemable(await deps.codes.get(codeHash), presented, deps), proof);
     // RFC 8707 §2.2: a resource narrows this access token to one of the granted resources; the
     // refresh family the code starts keeps the whole grant, and its default audience.
-    const audience = resource ?? granted.audience;
-    const lifetimes = await lifetimesFor(deps, client, audience, granted.lifetimeProfile);
-    const familyId = newFamilyId();
-    const jti = randomUUID();
-    const started = firstFamilyState(client, granted, familyId, lifetimes, now);
-    const [validAfter, response] = await Promise.all([
-      deps.markers.validAfter(granted.subject, client.clientId),
-      userTokenResponse(deps, {
-        client,
-        grant: { ...granted, audience },
-        lifetimes,
-        jti,
-        ...(started && { refreshToken: started.refreshToken, familyId }),
-        ...(granted.nonce !== undefined && { nonce: granted.nonce }),
-        ...(proof !== undefined && { jkt: proof.jkt }),
-      }),
-    ]);
     // A code from a login before a bulk revocation (a compromised user, a revoked client) yields nothing.
-    if (granted.authTime <= validAfter) {
-      await discardOpaque(deps, lifetimes.access_token_format.value, response);
-      throw new InvalidGrant('authorization code was revoked');
-    }
+    const { lifetimes, familyId, jti, family, response } = await firstTokens(deps, {
+      client,
+      grant: granted,
+      audience: resource,
+      nonce: granted.nonce,
+      jkt: proof?.jkt,
+      now,
+      revoked: () => new InvalidGrant('authorization code was revoked'),
+    });
     const outcome = await deps.codes.redeem(
       {
         codeHash,
         clientId: client.clientId,
-        ...(redirectUri !== undefined && { redirectUri }),
-        ...(resource !== undefined && { resource }),
-        ...(presented.codeChallenge !== undefined && { codeChallenge: presented.codeChallenge }),
+        redirectUri,
+        resource,
+        codeChallenge: presented.codeChallenge,
         now,
         familyId,
         accessTokenId: jti,
-        ...(proof !== undefined && { proofJti: proof.jti, proofJkt: proof.jkt }),
+        proofJti: proof?.jti,
+        proofJkt: proof?.jkt,
       },
-      started?.item,
+      family,
     );
     if (outcome === 'redeemed') return issued(deps, client, response, GRANT_TYPES.authorizationCode);
     // Refused although the read allowed it: another redemption got there first, or the SDK

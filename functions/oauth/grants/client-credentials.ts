@@ -26,7 +26,7 @@ export const clientCredentialsGrant: GrantHandler = {
       grant: { subject: client.clientId, scope, audience },
       ttl: lifetimes.client_credentials_token_ttl.value,
       format: lifetimes.access_token_format.value,
-      ...(proof !== undefined && { jkt: proof.jkt }),
+      jkt: proof?.jkt,
     });
     deps.metrics.count('TokensIssued', { Grant: GRANT_TYPES.clientCredentials, ClientId: client.clientId });
     return {

@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { GRANT_TYPES, type Client } from '../clients/client.ts';
 import { epochSeconds } from '../clock.ts';
 import { SLOW_DOWN_STEP, type DeviceRequest } from '../device/device-request.ts';
 import { AuthorizationPending, ExpiredToken, InvalidGrant, InvalidRequest, InvalidTarget, SlowDown, TokenAccessDenied } from '../errors.ts';
 import { hashSecret } from '../secrets.ts';
 import { boundToProof } from '../dpop/binding.ts';
+import { authenticationOf } from '../sessions/authentication.ts';
 import type { Grant } from '../tokens/family.ts';
-import { discardOpaque, issued, lifetimesFor, userTokenResponse } from '../tokens/issue.ts';
-import { firstFamilyState } from '../tokens/new-family.ts';
-import { newFamilyId } from '../tokens/refresh-token.ts';
+import { firstTokens } from '../tokens/first-tokens.ts';
+import { discardOpaque, issued } from '../tokens/issue.ts';
 import type { GrantDependencies, GrantHandler } from './grant.ts';
 
 /**
@@ -53,10 +52,7 @@ function grantOf(device: DeviceRequest): Grant {
     scope: device.scope,
     audience: device.audience,
     authTime: approval.authTime,
-    ...(approval.acr !== undefined && { acr: approval.acr }),
-    ...(approval.amr !== undefined && { amr: approval.amr }),
-    ...(approval.claims !== undefined && { claims: approval.claims }),
-    ...(approval.lifetimeProfile !== undefined && { lifetimeProfile: approval.lifetimeProfile }),
+    ...authenticationOf(approval),
   };
 }
 
@@ -84,28 +80,15 @@ export const deviceCodeGrant: GrantHandler = {
     // Sign first, then consume the approval together with the family it starts: a failure
     // before the answer is ready leaves the approval for the next poll.
     // A replayed proof gets nothing: the approval it would need is consumed by the write that used it.
-    const grant = boundToProof(grantOf(seen), proof);
-    const lifetimes = await lifetimesFor(deps, client, grant.audience, grant.lifetimeProfile);
-    const familyId = newFamilyId();
-    const jti = randomUUID();
-    const started = firstFamilyState(client, grant, familyId, lifetimes, now);
-    const [validAfter, response] = await Promise.all([
-      deps.markers.validAfter(grant.subject, client.clientId),
-      userTokenResponse(deps, {
-        client,
-        grant,
-        lifetimes,
-        jti,
-        ...(started && { refreshToken: started.refreshToken, familyId }),
-        ...(proof !== undefined && { jkt: proof.jkt }),
-      }),
-    ]);
     // An approval from a login before a bulk revocation yields nothing (and stays unconsumed: it is dead anyway).
-    if (grant.authTime <= validAfter) {
-      await discardOpaque(deps, lifetimes.access_token_format.value, response);
-      throw new TokenAccessDenied('the authorization was revoked');
-    }
-    const consumed = await deps.devices.consume({ deviceCodeHash, clientId: client.clientId, now, consumerId: jti }, started?.item);
+    const { lifetimes, jti, family, response } = await firstTokens(deps, {
+      client,
+      grant: boundToProof(grantOf(seen), proof),
+      jkt: proof?.jkt,
+      now,
+      revoked: () => new TokenAccessDenied('the authorization was revoked'),
+    });
+    const consumed = await deps.devices.consume({ deviceCodeHash, clientId: client.clientId, now, consumerId: jti }, family);
     // Refused with this request's own id: the SDK retried the write after it had committed.
     if (consumed.outcome === 'consumed' || consumed.device?.consumerId === jti) return issued(deps, client, response, GRANT_TYPES.deviceCode);
     await discardOpaque(deps, lifetimes.access_token_format.value, response);

@@ -25,7 +25,7 @@ export interface GrantDependencies extends IssueDependencies {
   /** DPoP proofs seen, for the grants no single-use token protects from a replayed proof. */
   readonly proofReplays: ProofReplays;
   /** Records the security events no change of an item shows (a rate limit tripped, an expired family seen). */
-  readonly events?: SecurityEventRecorder;
+  readonly events?: SecurityEventRecorder | undefined;
   /** Called when a grant revokes a family (reuse, a replayed code): this function forgets what it cached about it. */
   readonly forgetFamily?: (familyId: string) => void;
 }
@@ -35,7 +35,7 @@ export interface TokenRequest {
   readonly client: Client;
   readonly params: ReadonlyMap<string, string>;
   /** The request's DPoP proof (RFC 9449), already checked against the request; its replay is the grant's to refuse. */
-  readonly proof?: DpopProof;
+  readonly proof?: DpopProof | undefined;
 }
 
 /** One grant type: every grant file exports one of these (RFC 6749 §4, §6; RFC 8628). */

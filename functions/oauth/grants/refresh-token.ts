@@ -246,7 +246,7 @@ export const refreshTokenGrant: GrantHandler = {
         refreshToken: encodeRefreshToken({ familyId: family.familyId, generation, absoluteExpiresAt: family.absoluteExpiresAt, secret: next }),
         familyId: family.familyId,
         jti: rotationId,
-        ...(proof !== undefined && { jkt: proof.jkt }),
+        jkt: proof?.jkt,
         // OIDC Core §12.2 lets a refresh answer without an ID token. The login it would describe
         // has not changed, and each token is one more KMS Sign (cost, quota, a round trip).
         idToken: false,
@@ -282,11 +282,11 @@ export const refreshTokenGrant: GrantHandler = {
       expiresAt: Math.min(now + idleTtl, presented.absoluteExpiresAt),
       rotate,
       rotationId,
-      ...(proofRecord !== undefined && { proof: proofRecord }),
+      proof: proofRecord,
       listedAs: { subject: family.subject, createdAt: family.createdAt },
-      ...(requestedScope !== undefined && { requiredScope: requestedScope }),
-      ...(resource !== undefined && { requiredResource: resource }),
-      ...(rotate && attempt.limitedGeneration >= 1 && { rateLimit: { generation: attempt.limitedGeneration, windowStart: now - window } }),
+      requiredScope: requestedScope,
+      requiredResource: resource,
+      rateLimit: rotate && attempt.limitedGeneration >= 1 ? { generation: attempt.limitedGeneration, windowStart: now - window } : undefined,
     });
     // Committed, or committed by an earlier attempt of this same write that the SDK retried.
     if (result.outcome === 'rotated' || result.family?.rotationId === rotationId) {

@@ -1,38 +1,31 @@
 import type { OidcParameters } from '../oidc-parameters.ts';
+import type { GrantTarget } from '../scopes.ts';
+import type { Authentication } from './authentication.ts';
 
 /**
  * The authorization request a login challenge stands for (validated, ready to issue a code),
  * with the OIDC parameters the login app is shown.
  */
-export interface AuthorizationRequest extends OidcParameters {
+export interface AuthorizationRequest extends OidcParameters, GrantTarget {
   readonly clientId: string;
   readonly redirectUri: string;
   /** The request relied on the client's only registered URI; the token request may then omit it too. */
-  readonly redirectUriOmitted?: boolean;
+  readonly redirectUriOmitted?: boolean | undefined;
   readonly scope: readonly string[];
-  /** The default audience of the grant (the first `resource`, or the client's only audience). */
-  readonly audience: string;
-  /** Every `resource` requested, when more than one (RFC 8707 §2). */
-  readonly resources?: readonly string[];
-  readonly state?: string;
-  readonly nonce?: string;
+  readonly state?: string | undefined;
+  readonly nonce?: string | undefined;
   /** Absent only for a client registered with `require_pkce: false` that sent none (its request then has a nonce). */
-  readonly codeChallenge?: string;
+  readonly codeChallenge?: string | undefined;
   /** RFC 9449 §10 `dpop_jkt`: the code is redeemable only with a DPoP proof of this key. */
-  readonly dpopJkt?: string;
+  readonly dpopJkt?: string | undefined;
   /** The verified claims of the `id_token_hint`, when one was sent. */
-  readonly idTokenHintClaims?: Readonly<Record<string, unknown>>;
+  readonly idTokenHintClaims?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** What the login app says when it accepts a login. */
-export interface LoginResult {
+export interface LoginResult extends Authentication {
   readonly subject: string;
-  readonly acr?: string;
-  readonly amr?: readonly string[];
   readonly remember: boolean;
-  readonly claims?: Readonly<Record<string, unknown>>;
-  /** The lifetime profile the login app chose (`lifetime_profile`): it governs everything this login produces, for life. */
-  readonly lifetimeProfile?: string;
   /** When the login app accepted (epoch seconds): the `auth_time`. */
   readonly authenticatedAt: number;
 }
@@ -46,11 +39,11 @@ export interface LoginRequest {
   /** Hash of the browser-binding cookie set with the challenge. */
   readonly csrfHash: string;
   /** Subject of the session the browser already had, if any (a hint for the login app). */
-  readonly sessionSubject?: string;
+  readonly sessionSubject?: string | undefined;
   readonly createdAt: number;
   readonly expiresAt: number;
-  readonly result?: LoginResult;
-  readonly verifierHash?: string;
+  readonly result?: LoginResult | undefined;
+  readonly verifierHash?: string | undefined;
 }
 
 /** Port: login challenges (single use, short-lived). */

@@ -50,25 +50,28 @@ export async function describeLogin(deps: LoginDependencies, challenge: string):
     requested_scope: login.request.scope,
     requested_audience: login.request.audience,
     skip: false,
-    ...(login.sessionSubject !== undefined && { subject: login.sessionSubject }),
+    subject: login.sessionSubject,
     oidc_context: oidcContext(login.request),
     expires_at: login.expiresAt,
   };
 }
 
-/** Hydra's `oidc_context`, and more of the request (OIDC Core §3.1.2.1, §5.5): a field only when the request had it. */
+/**
+ * Hydra's `oidc_context`, and more of the request (OIDC Core §3.1.2.1, §5.5): a field only when
+ * the request had it (the body is JSON, which leaves out what is undefined).
+ */
 function oidcContext(request: AuthorizationRequest): Record<string, unknown> {
-  const hint = request.idTokenHintClaims;
   return {
-    ...(request.prompt !== undefined && { prompt: request.prompt }),
-    ...(request.maxAge !== undefined && { max_age: request.maxAge }),
-    ...(request.loginHint !== undefined && { login_hint: request.loginHint }),
-    ...(request.acrValues !== undefined && { acr_values: request.acrValues }),
-    ...(request.uiLocales !== undefined && { ui_locales: request.uiLocales }),
-    ...(request.claimsLocales !== undefined && { claims_locales: request.claimsLocales }),
-    ...(request.display !== undefined && { display: request.display }),
-    ...(request.claims !== undefined && { claims: request.claims }),
-    ...(hint !== undefined && { id_token_hint_claims: hint, id_token_hint_sub: hint['sub'] }),
+    prompt: request.prompt,
+    max_age: request.maxAge,
+    login_hint: request.loginHint,
+    acr_values: request.acrValues,
+    ui_locales: request.uiLocales,
+    claims_locales: request.claimsLocales,
+    display: request.display,
+    claims: request.claims,
+    id_token_hint_claims: request.idTokenHintClaims,
+    id_token_hint_sub: request.idTokenHintClaims?.['sub'],
   };
 }
 
@@ -98,11 +101,11 @@ export function parseAccept(body: Record<string, unknown>, now: number, fields: 
   if (reserved.length > 0) throw new InvalidRequest(`claims may not set ${reserved.join(', ')}: the server asserts them`);
   return {
     subject,
-    ...(acr !== undefined && { acr: acr as string }),
-    ...(amr !== undefined && { amr: amr as string[] }),
+    acr: acr as string | undefined,
+    amr: amr as string[] | undefined,
     remember: remember === true,
-    ...(claims !== undefined && { claims: claims as Record<string, unknown> }),
-    ...(lifetimeProfile !== undefined && { lifetimeProfile: lifetimeProfile as string }),
+    claims: claims as Record<string, unknown> | undefined,
+    lifetimeProfile: lifetimeProfile as string | undefined,
     authenticatedAt: now,
   };
 }
@@ -141,7 +144,7 @@ export async function acceptLogin(deps: LoginDependencies, challenge: string, bo
 export function parseReject(
   body: Record<string, unknown>,
   errors: ReadonlySet<string> = REJECT_ERRORS,
-): { readonly error: string; readonly description?: string } {
+): { readonly error: string; readonly description?: string | undefined } {
   refuseUnknown(body, REJECT_FIELDS);
   const error = body['error'] ?? 'access_denied';
   const description = body['error_description'];
@@ -151,7 +154,7 @@ export function parseReject(
   if (description !== undefined && (typeof description !== 'string' || description.length > 500 || !ERROR_DESCRIPTION.test(description))) {
     throw new InvalidRequest('error_description must be a string of at most 500 printable ASCII characters, without " or \\ (RFC 6749 §4.1.2.1)');
   }
-  return description === undefined ? { error } : { error, description: description as string };
+  return { error, description: description as string | undefined };
 }
 
 /** `PUT …/reject`: the client learns the login failed (default `access_denied`). */

@@ -1,16 +1,12 @@
 import type { SecurityEvent } from '../../events/security-event.ts';
+import type { Authentication } from './authentication.ts';
 
 /** An SSO session as stored (by the hash of its cookie value). Times in epoch seconds. */
-export interface Session {
+export interface Session extends Authentication {
   /** Public id, the `sid` claim. The cookie value is a different, secret, value. */
   readonly sid: string;
   readonly subject: string;
   readonly authTime: number;
-  readonly acr?: string;
-  readonly amr?: readonly string[];
-  readonly claims?: Readonly<Record<string, unknown>>;
-  /** The lifetime profile of its login: it stays with every code the session issues, SSO reuse included. */
-  readonly lifetimeProfile?: string;
   /** The client whose login created it: its lifetimes govern the session. */
   readonly clientId: string;
   readonly createdAt: number;

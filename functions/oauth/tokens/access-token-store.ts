@@ -6,15 +6,15 @@ export interface OpaqueAccessToken {
   readonly audience: string;
   readonly issuedAt: number;
   readonly expiresAt: number;
-  readonly authTime?: number;
+  readonly authTime?: number | undefined;
   readonly jti: string;
-  readonly familyId?: string;
+  readonly familyId?: string | undefined;
   /** The DPoP key the token is bound to (RFC 9449 `cnf.jkt`). */
-  readonly jkt?: string;
+  readonly jkt?: string | undefined;
   /** Claims the `claims` request asked of userinfo (OIDC Core §5.5), beyond what the scopes release. */
-  readonly userinfoClaims?: readonly string[];
+  readonly userinfoClaims?: readonly string[] | undefined;
   /** The lifetime profile of the login behind it (introspection's `lifetime_profile`). */
-  readonly lifetimeProfile?: string;
+  readonly lifetimeProfile?: string | undefined;
 }
 
 /** Port: opaque access tokens (by hash) and the denylist of JWT access tokens (by `jti`). */

@@ -1,4 +1,6 @@
 import type { RequestedClaims } from '../claims.ts';
+import type { GrantTarget } from '../scopes.ts';
+import type { Authentication } from '../sessions/authentication.ts';
 
 /**
  * Why a family stopped working. Also the `Reason` dimension of the FamilyRevoked metric.
@@ -6,34 +8,21 @@ import type { RequestedClaims } from '../claims.ts';
  */
 export type RevocationReason = 'reuse' | 'code_replay' | 'revoked' | 'marker' | 'logout' | 'client_deleted' | 'admin';
 
-/** What a refresh-token family grants, fixed when the family is created. */
-export interface Grant {
+/** What a refresh-token family grants, fixed when the family is created; the login's {@link Authentication} with it. */
+export interface Grant extends Authentication, GrantTarget {
   readonly subject: string;
   readonly clientId: string;
   /** Public id of the SSO session (the `sid` claim), if the grant came from a browser login. */
-  readonly sid?: string;
+  readonly sid?: string | undefined;
   readonly scope: readonly string[];
-  /** The `aud` of access tokens for a token request that names no `resource`. */
-  readonly audience: string;
-  /**
-   * Every resource granted (RFC 8707), `audience` first, when the authorization request named
-   * more than one: a token request may narrow to any one of them. Absent: `audience` alone.
-   */
-  readonly resources?: readonly string[];
   readonly authTime: number;
-  readonly acr?: string;
-  readonly amr?: readonly string[];
-  /** The login app's claims at accept; the ID token releases them by scope (claims.ts). */
-  readonly claims?: Readonly<Record<string, unknown>>;
   /**
    * The DPoP key (RFC 7638 thumbprint) the grant is bound to (RFC 9449): for a family, the key of
    * the proof that started it, for life; for a code, the `dpop_jkt` of its /authorize (§10).
    */
-  readonly jkt?: string;
+  readonly jkt?: string | undefined;
   /** What the `claims` request parameter asked for, by place (OIDC Core §5.5). */
-  readonly requestedClaims?: RequestedClaims;
-  /** The lifetime profile of the login behind the grant (`lifetime_profile` at accept): it applies for the grant's life. */
-  readonly lifetimeProfile?: string;
+  readonly requestedClaims?: RequestedClaims | undefined;
 }
 
 /** A refresh-token family as stored: the grant plus rotation state. Times in epoch seconds. */
@@ -44,25 +33,25 @@ export interface Family extends Grant {
   readonly lastUsedAt: number;
   readonly generation: number;
   readonly currentHash: string;
-  readonly previousHash?: string;
-  readonly rotatedAt?: number;
+  readonly previousHash?: string | undefined;
+  readonly rotatedAt?: number | undefined;
   readonly rotation: boolean;
   readonly revoked: boolean;
-  readonly revokedReason?: RevocationReason;
-  readonly revokedAt?: number;
+  readonly revokedReason?: RevocationReason | undefined;
+  readonly revokedAt?: number | undefined;
   /**
    * Epoch seconds of the most recent rotations, by generation (the newest 20 are kept: they
    * bound the refresh rate). Every rotation is also kept in the {@link RotationHistory}.
    */
   readonly rotations: Readonly<Record<number, number>>;
-  readonly reuseDetectedAt?: number;
+  readonly reuseDetectedAt?: number | undefined;
   /** {@link RotateRequest.rotationId} of the last rotation. */
-  readonly rotationId?: string;
+  readonly rotationId?: string | undefined;
   /**
    * The DPoP proofs of the family's recent uses (`proofKey` → until when the proof could still
    * pass, epoch seconds): one of them sent again is a replay, refused before anything else.
    */
-  readonly proofs?: Readonly<Record<string, number>>;
+  readonly proofs?: Readonly<Record<string, number>> | undefined;
 }
 
 /** A family to store together with the single use that starts it; `expiresAt` is its TTL. */
@@ -86,27 +75,27 @@ export interface RotateRequest {
   readonly expiresAt: number;
   readonly rotate: boolean;
   /** Scopes the family must hold (a request may only narrow). */
-  readonly requiredScope?: readonly string[];
+  readonly requiredScope?: readonly string[] | undefined;
   /** A resource the family must have been granted (a request may only narrow to one of them). */
-  readonly requiredResource?: string;
+  readonly requiredResource?: string | undefined;
   /**
    * Rate limit, checked in the same write: the rotation `generation` back must be older than
    * `windowStart` (so fewer than N rotations happened in the window).
    */
-  readonly rateLimit?: { readonly generation: number; readonly windowStart: number };
+  readonly rateLimit?: { readonly generation: number; readonly windowStart: number } | undefined;
   /**
    * Unique to this request, stored with the rotation: when the SDK retries a write that had
    * committed, the refused condition shows this id, and the rotation is known to be this one.
    */
   readonly rotationId: string;
   /** This request's DPoP proof: recorded by the same write, which is refused if the family has it already. */
-  readonly proof?: ProofRecord;
+  readonly proof?: ProofRecord | undefined;
   /**
    * The family's subject and creation time, from the read before the write: its place in the
    * listing of the user's families, written again by the same write, so a family stored before
    * that listing existed is listed from its next refresh on.
    */
-  readonly listedAs?: { readonly subject: string; readonly createdAt: number };
+  readonly listedAs?: { readonly subject: string; readonly createdAt: number } | undefined;
 }
 
 /**

@@ -30,10 +30,7 @@ export type Inspection =
     } & OpaqueAccessToken);
 
 async function familyActive(family: Family, secret: string | undefined, deps: InspectDependencies, now: number): Promise<{ active: boolean; expiresAt: number }> {
-  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), {
-    clientId: family.clientId,
-    ...(family.lifetimeProfile !== undefined && { profile: family.lifetimeProfile }),
-  });
+  const lifetimes = resolveLifetimes(await deps.lifetimes.current(), { clientId: family.clientId, profile: family.lifetimeProfile });
   const expiresAt = Math.min(family.lastUsedAt + lifetimes.refresh_token_idle_ttl.value, family.absoluteExpiresAt);
   const current = secret === undefined || hashSecret(secret) === family.currentHash;
   const active =
@@ -86,11 +83,11 @@ async function inspectJwt(token: string, deps: InspectDependencies, now: number)
     issuedAt: iat,
     expiresAt: exp,
     jti,
-    ...(authTime !== undefined && { authTime }),
-    ...(familyId !== undefined && { familyId }),
-    ...(jkt !== undefined && { jkt }),
-    ...(userinfoClaims !== undefined && { userinfoClaims }),
-    ...(lifetimeProfile !== undefined && { lifetimeProfile }),
+    authTime,
+    familyId,
+    jkt,
+    userinfoClaims,
+    lifetimeProfile,
   };
 }
 
@@ -122,23 +119,7 @@ export async function inspectToken(token: string, deps: InspectDependencies): Pr
       stored.expiresAt > now &&
       (stored.authTime ?? stored.issuedAt) > validAfter &&
       (stored.familyId === undefined || (family !== undefined && !family.revoked));
-    return {
-      kind: 'access_token',
-      format: 'opaque',
-      active,
-      clientId: stored.clientId,
-      subject: stored.subject,
-      scope: stored.scope,
-      audience: stored.audience,
-      issuedAt: stored.issuedAt,
-      expiresAt: stored.expiresAt,
-      jti: stored.jti,
-      ...(stored.authTime !== undefined && { authTime: stored.authTime }),
-      ...(stored.familyId !== undefined && { familyId: stored.familyId }),
-      ...(stored.jkt !== undefined && { jkt: stored.jkt }),
-      ...(stored.userinfoClaims !== undefined && { userinfoClaims: stored.userinfoClaims }),
-      ...(stored.lifetimeProfile !== undefined && { lifetimeProfile: stored.lifetimeProfile }),
-    };
+    return { kind: 'access_token', format: 'opaque', active, ...stored };
   }
   if (token.split('.').length === 3) return inspectJwt(token, deps, now);
   return undefined;

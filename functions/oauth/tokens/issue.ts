@@ -27,8 +27,8 @@ export interface TokenResponse {
   readonly token_type: 'Bearer' | 'DPoP';
   readonly expires_in: number;
   readonly scope: string;
-  readonly refresh_token?: string;
-  readonly id_token?: string;
+  readonly refresh_token?: string | undefined;
+  readonly id_token?: string | undefined;
 }
 
 /** The lifetimes for a client's tokens, for an audience and under the lifetime profile of the login behind them. */
@@ -38,27 +38,28 @@ export async function lifetimesFor(
   audience?: string,
   profile?: string,
 ): Promise<ResolvedLifetimes> {
-  return resolveLifetimes(await deps.lifetimes.current(), {
-    clientId: client.clientId,
-    clientType: client.type,
-    ...(audience !== undefined && { audience }),
-    ...(profile !== undefined && { profile }),
-  });
+  return resolveLifetimes(await deps.lifetimes.current(), { clientId: client.clientId, clientType: client.type, audience, profile });
+}
+
+/** Whose an access token is and what it is tied to: the same for the token alone and for the token response it goes in. */
+export interface AccessTokenTies {
+  readonly client: Client;
+  /** @default a fresh UUID */
+  readonly jti?: string | undefined;
+  /** The refresh family it was issued under (`fid`): it is refused once the family is revoked. */
+  readonly familyId?: string | undefined;
+  /** The request's DPoP key: the token is bound to it (RFC 9449 §6: `cnf.jkt`) and answered as `token_type: DPoP`. */
+  readonly jkt?: string | undefined;
 }
 
 /** The access token: a JWT per RFC 9068, or an opaque handle stored by hash, as configured. */
 export async function issueAccessToken(
   deps: IssueDependencies,
-  input: {
-    readonly client: Client;
+  input: AccessTokenTies & {
     readonly grant: Pick<Grant, 'subject' | 'scope' | 'audience'> &
       Partial<Pick<Grant, 'authTime' | 'acr' | 'sid' | 'requestedClaims' | 'lifetimeProfile'>>;
     readonly ttl: number;
     readonly format: 'jwt' | 'opaque';
-    readonly jti?: string;
-    readonly familyId?: string;
-    /** Binds the token to this DPoP key (RFC 9449 §6: `cnf.jkt`). */
-    readonly jkt?: string;
   },
 ): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
   const issuedAt = epochSeconds(deps.clock);
@@ -76,14 +77,15 @@ export async function issueAccessToken(
       issuedAt,
       expiresAt,
       jti,
-      ...(grant.authTime !== undefined && { authTime: grant.authTime }),
-      ...(input.familyId !== undefined && { familyId: input.familyId }),
-      ...(input.jkt !== undefined && { jkt: input.jkt }),
-      ...(userinfoClaims !== undefined && { userinfoClaims }),
-      ...(grant.lifetimeProfile !== undefined && { lifetimeProfile: grant.lifetimeProfile }),
+      authTime: grant.authTime,
+      familyId: input.familyId,
+      jkt: input.jkt,
+      userinfoClaims,
+      lifetimeProfile: grant.lifetimeProfile,
     });
     return { token, jti, issuedAt, expiresAt };
   }
+  // Claims left undefined are left out: the payload is JSON.
   const token = await deps.signer.signJwt(
     {
       iss: deps.issuer,
@@ -94,16 +96,16 @@ export async function issueAccessToken(
       jti,
       client_id: input.client.clientId,
       scope: grant.scope.join(' '),
-      ...(grant.authTime !== undefined && { auth_time: grant.authTime }),
-      ...(grant.acr !== undefined && { acr: grant.acr }),
-      ...(grant.sid !== undefined && { sid: grant.sid }),
+      auth_time: grant.authTime,
+      acr: grant.acr,
+      sid: grant.sid,
       // The family a refresh issued this under: introspection and userinfo refuse the token once it is revoked.
-      ...(input.familyId !== undefined && { fid: input.familyId }),
-      ...(input.jkt !== undefined && { cnf: { jkt: input.jkt } }),
+      fid: input.familyId,
+      cnf: confirmation(input.jkt),
       // What the claims request asked of userinfo: the token is all userinfo sees of the grant.
-      ...(userinfoClaims !== undefined && { userinfo_claims: userinfoClaims }),
+      userinfo_claims: userinfoClaims,
       // The lifetime profile of the login: an API may ask for more (a step-up) from a shared device.
-      ...(grant.lifetimeProfile !== undefined && { lifetime_profile: grant.lifetimeProfile }),
+      lifetime_profile: grant.lifetimeProfile,
     },
     'at+jwt',
   );
@@ -113,6 +115,11 @@ export async function issueAccessToken(
 /** RFC 9449 §5: a token bound to a DPoP key is of type `DPoP`, any other `Bearer`. */
 export function tokenType(jkt: string | undefined): TokenResponse['token_type'] {
   return jkt === undefined ? 'Bearer' : 'DPoP';
+}
+
+/** RFC 9449 §6: the `cnf` claim of a token bound to a DPoP key; none for a bearer token. */
+export function confirmation(jkt: string | undefined): { readonly jkt: string } | undefined {
+  return jkt === undefined ? undefined : { jkt };
 }
 
 /** OIDC Core §3.1.3.6: the left half of the SHA-256 of the access token, base64url. */
@@ -128,11 +135,12 @@ export async function issueIdToken(
     readonly grant: Grant;
     readonly ttl: number;
     readonly accessToken: string;
-    readonly nonce?: string;
+    readonly nonce?: string | undefined;
   },
 ): Promise<string> {
   const issuedAt = epochSeconds(deps.clock);
   const { grant } = input;
+  // Never a reserved claim in `extra`: those below, undefined or not, overwrite nothing of it.
   const extra = idTokenClaims(grant.claims, grant.scope, grant.requestedClaims);
   return deps.signer.signJwt(
     {
@@ -144,10 +152,10 @@ export async function issueIdToken(
       iat: issuedAt,
       auth_time: grant.authTime,
       at_hash: atHash(input.accessToken),
-      ...(input.nonce !== undefined && { nonce: input.nonce }),
-      ...(grant.sid !== undefined && { sid: grant.sid }),
-      ...(grant.acr !== undefined && { acr: grant.acr }),
-      ...(grant.amr !== undefined && { amr: grant.amr }),
+      nonce: input.nonce,
+      sid: grant.sid,
+      acr: grant.acr,
+      amr: grant.amr,
     },
     'JWT',
   );
@@ -177,18 +185,13 @@ export async function discardOpaque(deps: Pick<IssueDependencies, 'accessTokens'
  */
 export async function userTokenResponse(
   deps: IssueDependencies,
-  input: {
-    readonly client: Client;
+  input: AccessTokenTies & {
     readonly grant: Grant;
     readonly lifetimes: ResolvedLifetimes;
-    readonly refreshToken?: string;
-    readonly nonce?: string;
-    readonly jti?: string;
-    readonly familyId?: string;
-    /** The request's DPoP key: the access token is bound to it and answered as `token_type: DPoP`. */
-    readonly jkt?: string;
+    readonly refreshToken?: string | undefined;
+    readonly nonce?: string | undefined;
     /** Issue an ID token when the scope holds `openid`. @default true */
-    readonly idToken?: boolean;
+    readonly idToken?: boolean | undefined;
   },
 ): Promise<TokenResponse> {
   const access = await issueAccessToken(deps, {
@@ -196,9 +199,9 @@ export async function userTokenResponse(
     grant: input.grant,
     ttl: input.lifetimes.access_token_ttl.value,
     format: input.lifetimes.access_token_format.value,
-    ...(input.jti !== undefined && { jti: input.jti }),
-    ...(input.familyId !== undefined && { familyId: input.familyId }),
-    ...(input.jkt !== undefined && { jkt: input.jkt }),
+    jti: input.jti,
+    familyId: input.familyId,
+    jkt: input.jkt,
   });
   const idToken = input.idToken !== false && input.grant.scope.includes('openid')
     ? await issueIdToken(deps, {
@@ -206,7 +209,7 @@ export async function userTokenResponse(
         grant: input.grant,
         ttl: input.lifetimes.id_token_ttl.value,
         accessToken: access.token,
-        ...(input.nonce !== undefined && { nonce: input.nonce }),
+        nonce: input.nonce,
       })
     : undefined;
   return {
@@ -214,7 +217,7 @@ export async function userTokenResponse(
     token_type: tokenType(input.jkt),
     expires_in: access.expiresAt - access.issuedAt,
     scope: input.grant.scope.join(' '),
-    ...(input.refreshToken !== undefined && { refresh_token: input.refreshToken }),
-    ...(idToken !== undefined && { id_token: idToken }),
+    refresh_token: input.refreshToken,
+    id_token: idToken,
   };
 }

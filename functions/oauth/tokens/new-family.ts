@@ -1,6 +1,7 @@
 import type { ResolvedLifetimes } from '../../lifetimes/resolver.ts';
 import { GRANT_TYPES, type Client } from '../clients/client.ts';
 import { hashSecret } from '../secrets.ts';
+import { authenticationOf } from '../sessions/authentication.ts';
 import type { Family, Grant, NewFamilyItem } from './family.ts';
 import { encodeRefreshToken, newRefreshSecret } from './refresh-token.ts';
 
@@ -29,17 +30,14 @@ export function newFamily(input: {
     familyId: input.familyId,
     subject: grant.subject,
     clientId: input.clientId,
-    ...(grant.sid !== undefined && { sid: grant.sid }),
+    sid: grant.sid,
     scope: grant.scope,
     audience: grant.audience,
-    ...(grant.resources !== undefined && { resources: grant.resources }),
+    resources: grant.resources,
     authTime: grant.authTime,
-    ...(grant.acr !== undefined && { acr: grant.acr }),
-    ...(grant.amr !== undefined && { amr: grant.amr }),
-    ...(grant.claims !== undefined && { claims: grant.claims }),
-    ...(grant.jkt !== undefined && { jkt: grant.jkt }),
-    ...(grant.requestedClaims !== undefined && { requestedClaims: grant.requestedClaims }),
-    ...(grant.lifetimeProfile !== undefined && { lifetimeProfile: grant.lifetimeProfile }),
+    ...authenticationOf(grant),
+    jkt: grant.jkt,
+    requestedClaims: grant.requestedClaims,
     createdAt: now,
     absoluteExpiresAt,
     lastUsedAt: now,

@@ -59,7 +59,7 @@ async function livePage<T, V>(
   view: (entry: T) => Promise<V | undefined>,
   positionOf: (entry: T) => ListPosition,
   start: ListPosition | undefined,
-): Promise<{ live: V[]; next?: ListPosition }> {
+): Promise<{ live: V[]; next?: ListPosition | undefined }> {
   const live: Array<{ value: V; position: ListPosition }> = [];
   let after = start;
   for (let queries = 0; queries < MAX_QUERIES; queries += 1) {
@@ -74,7 +74,7 @@ async function livePage<T, V>(
     }
     if (!page.more) return { live: live.map(({ value }) => value) };
   }
-  return { live: live.map(({ value }) => value), ...(after !== undefined && { next: after }) };
+  return { live: live.map(({ value }) => value), next: after };
 }
 
 function cursorParameter(query: URLSearchParams, kind: CursorKind, subject: string): ListPosition | undefined {
@@ -113,7 +113,7 @@ export async function listFamilies(deps: ListingDependencies, rawSubject: string
     (family) => ({ createdAt: family.createdAt, id: family.familyId }),
     start,
   );
-  return { families: live, ...(next && { next_cursor: encodeCursor('families', subject, next) }) };
+  return { families: live, next_cursor: next && encodeCursor('families', subject, next) };
 }
 
 /**
@@ -143,5 +143,5 @@ export async function listSessions(deps: ListingDependencies, rawSubject: string
     (session) => ({ createdAt: session.createdAt, id: session.sid }),
     start,
   );
-  return { sessions: live, ...(next && { next_cursor: encodeCursor('sessions', subject, next) }) };
+  return { sessions: live, next_cursor: next && encodeCursor('sessions', subject, next) };
 }

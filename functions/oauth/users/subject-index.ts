@@ -27,7 +27,7 @@ export interface ListedFamily {
   readonly familyId: string;
   readonly clientId: string;
   /** The SSO session the family came from (browser logins only). */
-  readonly sid?: string;
+  readonly sid?: string | undefined;
   readonly scope: readonly string[];
   readonly audience: string;
   readonly createdAt: number;
@@ -49,6 +49,6 @@ export interface ListedSession {
   readonly lastSeenAt: number;
   readonly idleTtl: number;
   readonly absoluteExpiresAt: number;
-  readonly acr?: string;
-  readonly amr?: readonly string[];
+  readonly acr?: string | undefined;
+  readonly amr?: readonly string[] | undefined;
 }
