@@ -1,4 +1,6 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +8,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { LocalKeySigner, loadOrCreateLocalKeyFile } from '../functions/adapters/local/local-key-signer.ts';
 import { epochSeconds, systemClock } from '../functions/oauth/clock.ts';
 import { verifyDpopProof } from '../functions/oauth/dpop/proof.ts';
+import { dynamoDbClient } from '../functions/runtime/dynamodb-client.ts';
 import { median, round } from './load.ts';
 
 /** CPU of single operations, µs per call, by algorithm. */
@@ -14,13 +17,26 @@ export interface Micro {
   readonly signUs: Record<string, number>;
   /** `verifyDpopProof`: header, embedded key, signature, claims, thumbprint. */
   readonly dpopVerifyUs: Record<string, number>;
+  /**
+   * One consistent `GetItem` of a family from DynamoDB Local, sequential: through the product's
+   * SDK client (`sdk`), and the very request it signed sent again by bare node:http with a
+   * keep-alive agent (`bareHttp`): what a call costs that no client could save.
+   */
+  readonly dynamoDbGetItemUs: { readonly sdk: number; readonly bareHttp: number };
+}
+
+/** Where {@link measureMicro} reads a family item. */
+export interface MicroTable {
+  readonly endpoint: string;
+  readonly tableName: string;
+  readonly familyId: string;
 }
 
 const HTU = 'https://auth.example.com/token';
 
 /** Median over 5 parts of `calls` sequential calls of this process's CPU per call: a GC or a neighbour in one part does not move it. */
-async function cpuPerCall(calls: number, call: () => Promise<unknown>): Promise<number> {
-  for (let index = 0; index < Math.min(200, calls); index += 1) await call();
+async function cpuPerCall(calls: number, call: () => Promise<unknown>, warmup = Math.min(200, calls)): Promise<number> {
+  for (let index = 0; index < warmup; index += 1) await call();
   const part = Math.max(1, Math.floor(calls / 5));
   const perCall: number[] = [];
   for (let index = 0; index < 5; index += 1) {
@@ -32,7 +48,48 @@ async function cpuPerCall(calls: number, call: () => Promise<unknown>): Promise<
   return round(median(perCall), 0);
 }
 
-export async function measureMicro(calls: number): Promise<Micro> {
+/** The SDK's code paths take a few thousand calls to be compiled: both sides are measured warm. */
+const GET_ITEM_CALLS = 2000;
+const GET_ITEM_WARMUP = 2000;
+
+async function getItemUs(table: MicroTable): Promise<Micro['dynamoDbGetItemUs']> {
+  const client = dynamoDbClient({ endpoint: table.endpoint });
+  let signed: { headers: Record<string, string>; body: string } | undefined;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const { headers, body } = args.request as { headers: Record<string, string>; body: string };
+      signed ??= { headers: { ...headers }, body };
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'benchCapture' },
+  );
+  const command = new GetItemCommand({ TableName: table.tableName, Key: { pk: { S: `FAMILY#${table.familyId}` }, sk: { S: 'FAMILY' } }, ConsistentRead: true });
+  const sdk = await cpuPerCall(
+    GET_ITEM_CALLS,
+    async () => {
+      if (!(await client.send(command)).Item) throw new Error('micro: the family is not in the table');
+    },
+    GET_ITEM_WARMUP,
+  );
+  client.destroy();
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const { hostname, port } = new URL(table.endpoint);
+  const bare = () =>
+    new Promise<void>((resolve, reject) => {
+      const outgoing = request({ host: hostname, port, method: 'POST', path: '/', headers: signed!.headers, agent }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => (response.statusCode === 200 && JSON.parse(Buffer.concat(chunks).toString()).Item ? resolve() : reject(new Error(`micro: bare GetItem answered ${response.statusCode}`))));
+      });
+      outgoing.on('error', reject);
+      outgoing.end(signed!.body);
+    });
+  const bareHttp = await cpuPerCall(GET_ITEM_CALLS, bare, GET_ITEM_WARMUP);
+  agent.destroy();
+  return { sdk, bareHttp };
+}
+
+export async function measureMicro(calls: number, table: MicroTable): Promise<Micro> {
   const signUs: Record<string, number> = {};
   const dpopVerifyUs: Record<string, number> = {};
   const dir = await mkdtemp(join(tmpdir(), 'lifespan-bench-keys-'));
@@ -53,5 +110,5 @@ export async function measureMicro(calls: number): Promise<Micro> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return { signUs, dpopVerifyUs };
+  return { signUs, dpopVerifyUs, dynamoDbGetItemUs: await getItemUs(table) };
 }

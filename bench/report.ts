@@ -174,6 +174,9 @@ function lines(results: Results): Line[] {
   }
   for (const [alg, us] of Object.entries(results.micro.signUs)) push('CPU of one call', `JWT signature ${alg}`, `${us} µs`, 'LocalKeySigner.signJwt (thread pool)');
   for (const [alg, us] of Object.entries(results.micro.dpopVerifyUs)) push('CPU of one call', `DPoP proof check ${alg}`, `${us} µs`, 'verifyDpopProof: embedded key, signature, claims, thumbprint');
+  const { sdk, bareHttp } = results.micro.dynamoDbGetItemUs;
+  push('CPU of one call', 'DynamoDB GetItem, SDK client', `${sdk} µs`, "dynamoDbClient(): serializer, endpoint, SigV4, retry, node:http (a refresh makes three calls)");
+  push('CPU of one call', 'DynamoDB GetItem, bare node:http', `${bareHttp} µs`, `the request the SDK signed, sent again (the SDK call costs ${(sdk / bareHttp).toFixed(1)}× this)`);
   for (const row of results.bundles) {
     const parts = row.group === 'token' ? ` · largest: ${row.largestParts.slice(0, 4).map((part) => `${part.name} ${part.kb} KB`).join(', ')}` : '';
     push('bundle (minified)', row.group, `${(row.bytes / 1024).toFixed(1)} KB`, `gzip ${(row.gzipBytes / 1024).toFixed(1)} KB${parts}`, row.group === 'token' ? 'token bundle' : undefined);

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { startDynamoDbLocal } from '../functions/local/dynamodb-local.ts';
+import { decodeRefreshToken } from '../functions/oauth/tokens/refresh-token.ts';
 import { measureBundles } from './bundles.ts';
 import { BENCH_PARAMETERS, CONFIG, TARGETS } from './config.ts';
 import { alternate, autocannonContender, inProcessContender, RequestFailed, round, type Contender } from './load.ts';
@@ -93,8 +94,9 @@ async function main(): Promise<number> {
     const [lifespan, peer] = servers as [ServerProcess, ServerProcess];
     const self = await selfCheck(lifespan);
     log(`self-check: ${self}`);
-    log('CPU of one signature and one DPoP proof check…');
-    const micro = await measureMicro(CONFIG.microCalls);
+    log('CPU of one signature, one DPoP proof check and one DynamoDB GetItem…');
+    const floorFamily = decodeRefreshToken(lifespan.fixtures.floorTokens![0]!)!.familyId;
+    const micro = await measureMicro(CONFIG.microCalls, { endpoint: dynamo.endpoint, tableName: lifespan.fixtures.tableName!, familyId: floorFamily });
 
     const ours = lifespan.fixtures;
     const theirs = peer.fixtures;
