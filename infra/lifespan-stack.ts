@@ -260,7 +260,8 @@ export class LifespanStack extends Stack {
           })
         : undefined;
 
-    this.alarms = new LifespanAlarms(this, 'Alarms', {
+    // What the alarms and the dashboard both watch.
+    const watched = {
       stage,
       api: this.http.api,
       functions: fns,
@@ -268,19 +269,14 @@ export class LifespanStack extends Stack {
       events: events.handler.fn,
       eventsFailedBatches: events.failedBatches,
       rotationHistory: keepHistory,
+    };
+    this.alarms = new LifespanAlarms(this, 'Alarms', {
+      ...watched,
       ...(props.reuseAlarmThreshold !== undefined && { reuseAlarmThreshold: props.reuseAlarmThreshold }),
       ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
       ...(props.serverErrorRatePercent !== undefined && { serverErrorRatePercent: props.serverErrorRatePercent }),
     });
-    this.dashboard = new LifespanDashboard(this, 'Dashboard', {
-      stage,
-      api: this.http.api,
-      functions: fns,
-      table,
-      events: events.handler.fn,
-      eventsFailedBatches: events.failedBatches,
-      rotationHistory: keepHistory,
-    });
+    this.dashboard = new LifespanDashboard(this, 'Dashboard', watched);
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.http.api.apiEndpoint, 'Default endpoint of the HTTP API');
