@@ -20,6 +20,8 @@ const NEXT = 'arn:aws:kms:eu-west-1:111122223333:key/next';
 const MAC = 'arn:aws:kms:eu-west-1:111122223333:key/mac';
 const BUS = 'arn:aws:events:eu-west-1:111122223333:event-bus/lifespan-prod';
 const PARAMETERS = ['arn:aws:ssm:eu-west-1:111122223333:parameter/lifespan/prod', 'arn:aws:ssm:eu-west-1:111122223333:parameter/lifespan/prod/*'];
+/** The resources every group's expected permissions are written against. */
+const RESOURCES = { table: TABLE, subjectIndex: INDEX, activeKey: ACTIVE, publishedKeys: [ACTIVE, NEXT], successorKey: MAC, parameters: PARAMETERS, eventBus: BUS, always: [] };
 
 const resources: AccessResources = {
   tableArn: TABLE,
@@ -61,16 +63,7 @@ describe('the permission table (infra/group-access.ts)', () => {
   it.each(Object.entries(EXPECTED_ACCESS))('grants %s exactly what the specification lists', (group, expected) => {
     const pairs = pairsOf(group as FunctionName);
     expect(pairs).toEqual(
-      expectedPermissions(expected, {
-        table: TABLE,
-        subjectIndex: INDEX,
-        activeKey: ACTIVE,
-        publishedKeys: [ACTIVE, NEXT],
-        successorKey: MAC,
-        parameters: PARAMETERS,
-        eventBus: BUS,
-        always: [],
-      }),
+      expectedPermissions(expected, RESOURCES),
     );
     for (const pair of pairs) {
       const [action, resource] = pair.split(' ');
@@ -98,16 +91,7 @@ describe('the permission table (infra/group-access.ts)', () => {
 
   it('with Security Event Tokens on, lets the events function sign them with the active key (and changes no other row)', () => {
     expect(pairsOf('events', true)).toEqual(
-      expectedPermissions(EXPECTED_SET_SIGNER, {
-        table: TABLE,
-        subjectIndex: INDEX,
-        activeKey: ACTIVE,
-        publishedKeys: [ACTIVE, NEXT],
-        successorKey: MAC,
-        parameters: PARAMETERS,
-        eventBus: BUS,
-        always: [],
-      }),
+      expectedPermissions(EXPECTED_SET_SIGNER, RESOURCES),
     );
     const environment = accessEnvironment('events', deployedAccess('events'), { ...values, securityEventTokens: true });
     expect(Object.keys(environment).sort()).toEqual([...EXPECTED_SET_SIGNER.environment, 'LIFESPAN_KMS_PUBLISHED_KEY_IDS'].sort());
